@@ -1,0 +1,146 @@
+//! # deli-bench
+//!
+//! Side-by-side benchmarks of deli against its peer, tokio, in one process:
+//! every comparison builds both runtimes once, then runs the same case body
+//! on each in turn — deli, tokio, deli, tokio, … — untimed warm-up rounds
+//! first, and reports the median of the timed rounds as one line:
+//!
+//! ```text
+//! BENCH <suite>/<case> deli=<median ns> tokio=<median ns> ratio=<deli/tokio>
+//! ```
+//!
+//! A ratio below 1 means deli was faster. Case names end in `-mt` (both
+//! multi-thread runtimes with 2 workers) or `-ct` (both current-thread).
+//! Only the runtime differs between the two sides: completion signals and
+//! channels come from this crate ([`oneshot`], [`countdown`]), not from
+//! either runtime.
+//!
+//! # Running
+//!
+//! ```text
+//! cargo run --release -p deli-bench -- scheduler
+//! cargo run --release -p deli-bench -- timers
+//! cargo run --release -p deli-bench -- all --rounds 31 --warmup 5
+//! cargo run --release -p deli-bench -- scheduler --filter ping_pong --verbose
+//! ```
+//!
+//! Suites: `scheduler` (spawn_many, spawn_many_remote, yield_many, ping_pong,
+//! chained_spawn — the shapes of tokio's scheduler benchmark) and `timers`
+//! (sleep_100k). `BENCH` lines go to stdout, everything else to stderr. A run
+//! that takes longer than `--hang-after` seconds is reported as `HANG …` on
+//! stderr and the process exits with status 3.
+//!
+//! This module owns the command line and dispatch; it calls the suites.
+
+mod countdown;
+mod harness;
+mod oneshot;
+mod runtimes;
+mod suites;
+
+use std::io;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+use harness::{Harness, Settings};
+
+/// Runs deli and tokio side by side and prints one `BENCH` line per comparison.
+#[derive(Debug, Parser)]
+#[command(name = "deli-bench", version)]
+struct Cli {
+    /// Which suite to run.
+    suite: Suite,
+
+    /// Timed rounds per comparison (each runs deli once, then tokio once).
+    /// Default: 41 for `scheduler` (its runs take milliseconds, so more
+    /// samples are cheap and steady the median), 15 for `timers`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    rounds: Option<u64>,
+
+    /// Untimed rounds before the timed ones.
+    #[arg(long, default_value_t = 3)]
+    warmup: u64,
+
+    /// Run only comparisons whose name (e.g. `scheduler/ping_pong-mt`) contains this.
+    #[arg(long)]
+    filter: Option<String>,
+
+    /// Seconds after which a single run counts as hung and the process exits.
+    #[arg(long, default_value_t = 60)]
+    hang_after: u64,
+
+    /// Milliseconds to pause before each run, so the other runtime's idle
+    /// workers have parked and do not compete for the cores.
+    #[arg(long, default_value_t = 5)]
+    settle_ms: u64,
+
+    /// Also print min / median / max per side to stderr.
+    #[arg(long)]
+    verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Suite {
+    /// Spawning, yielding, waking: tokio's scheduler benchmark shapes.
+    Scheduler,
+    /// 100,000 concurrent sleeps.
+    Timers,
+    /// Every suite, in the order above.
+    All,
+}
+
+/// A runnable suite: its name, its entry point and its default timed rounds.
+struct SuiteEntry {
+    suite: Suite,
+    run: fn(&Harness) -> io::Result<()>,
+    default_rounds: u64,
+}
+
+/// Every suite, in the order `all` runs them.
+const SUITES: [SuiteEntry; 2] = [
+    SuiteEntry {
+        suite: Suite::Scheduler,
+        run: suites::scheduler::run,
+        default_rounds: 41,
+    },
+    SuiteEntry {
+        suite: Suite::Timers,
+        run: suites::timers::run,
+        default_rounds: 15,
+    },
+];
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let chosen = SUITES
+        .iter()
+        .filter(|entry| cli.suite == Suite::All || cli.suite == entry.suite);
+    for entry in chosen {
+        let settings = Settings {
+            rounds: saturating_usize(cli.rounds.unwrap_or(entry.default_rounds)),
+            warmup: saturating_usize(cli.warmup),
+            filter: cli.filter.clone(),
+            hang_after: Duration::from_secs(cli.hang_after),
+            settle: Duration::from_millis(cli.settle_ms),
+            verbose: cli.verbose,
+        };
+        eprintln!(
+            "deli-bench: {:?}, {} timed + {} warm-up rounds, deli vs tokio ({} workers for -mt)",
+            entry.suite,
+            settings.rounds,
+            settings.warmup,
+            runtimes::WORKERS
+        );
+        if let Err(error) = (entry.run)(&Harness::new(settings)) {
+            eprintln!("deli-bench: cannot build a runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn saturating_usize(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
+}

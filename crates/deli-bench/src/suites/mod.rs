@@ -1,0 +1,61 @@
+//! The benchmark suites and the glue that runs one case on both runtimes.
+//!
+//! Owns: [`Case`], [`run_case`]. Calls: [`crate::harness`] to measure and
+//! [`crate::runtimes`] to build the runtimes; each suite module only writes
+//! case bodies against [`BenchRuntime`].
+
+pub mod scheduler;
+pub mod timers;
+
+use std::future::Future;
+use std::io;
+use std::time::{Duration, Instant};
+
+use crate::harness::Harness;
+use crate::runtimes::{BenchRuntime, Deli, Flavor, Tokio};
+
+/// One benchmark shape, written once for every runtime.
+pub trait Case {
+    /// The case's name inside its suite, e.g. `spawn_many`.
+    fn name(&self) -> &'static str;
+
+    /// The work one timed run performs, from inside `R`'s `block_on`.
+    fn body<R: BenchRuntime>(&self) -> impl Future<Output = ()>;
+}
+
+/// Runs `case` on deli and tokio in `flavor` (both runtimes built once,
+/// outside the timed region) and prints its `BENCH` line, unless the filter
+/// excludes `<suite>/<case>-<flavor>`.
+pub fn run_case<C: Case>(
+    harness: &Harness,
+    suite: &str,
+    case: &C,
+    flavor: Flavor,
+) -> io::Result<()> {
+    let name = format!("{suite}/{}-{}", case.name(), flavor.suffix());
+    if !harness.selects(&name) {
+        return Ok(());
+    }
+    let (deli, tokio) = {
+        let _guard = harness.watch(format!("{name}: building the runtimes"));
+        (Deli::build(flavor)?, Tokio::build(flavor)?)
+    };
+    let comparison = harness.compare(
+        &name,
+        || time_one_run(&deli, case),
+        || time_one_run(&tokio, case),
+    );
+    println!("{comparison}");
+    let _guard = harness.watch(format!("{name}: dropping the deli runtime"));
+    drop(deli);
+    let _guard = harness.watch(format!("{name}: dropping the tokio runtime"));
+    drop(tokio);
+    Ok(())
+}
+
+fn time_one_run<R: BenchRuntime, C: Case>(runtime: &R, case: &C) -> Duration {
+    let body = case.body::<R>();
+    let start = Instant::now();
+    runtime.block_on(body);
+    start.elapsed()
+}

@@ -1,0 +1,205 @@
+//! Attribute macros that run an `async fn` on a deli runtime:
+//! [`macro@main`] for a program's entry point and [`macro@test`] for tests.
+//!
+//! Use them through the `deli` crate, which re-exports them as
+//! `#[deli::main]` and `#[deli::test]`. The generated code names only items of
+//! `deli` (by default through `::deli`), so a crate needs `deli` as a
+//! dependency, not this crate.
+//!
+//! ```
+//! #[deli::main]
+//! async fn main() {
+//!     println!("hello from a deli runtime");
+//! }
+//! ```
+//!
+//! # What the macros write
+//!
+//! The `async fn` becomes a plain `fn` with the same name, visibility,
+//! attributes, doc comments and return type. Its body becomes an
+//! `async move` block whose output type is pinned to that return type (so `?`
+//! and `return` inside it behave as in the original function), and the new
+//! function builds a runtime and blocks on that block. For
+//!
+//! ```ignore
+//! #[deli::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     /* body */
+//! }
+//! ```
+//!
+//! the expansion is, in outline:
+//!
+//! ```ignore
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let body = async move { /* body */ }; // output: Result<(), Box<dyn Error>>
+//!     let runtime = match ::deli::Runtime::builder()
+//!         .flavor(::deli::Flavor::MultiThread)
+//!         .build()
+//!     {
+//!         Ok(runtime) => runtime,
+//!         Err(error) => panic!(
+//!             "#[deli::main] could not build the deli runtime for `main`: {error}"
+//!         ),
+//!     };
+//!     runtime.block_on(body)
+//! }
+//! ```
+//!
+//! `#[deli::test]` writes the same, starts the function with
+//! `#[::core::prelude::v1::test]` and uses a current-thread runtime unless
+//! told otherwise.
+//!
+//! # Arguments
+//!
+//! Both macros take the same comma-separated arguments, each at most once:
+//!
+//! | argument | value | default |
+//! |---|---|---|
+//! | `flavor` | `"multi_thread"` or `"current_thread"` | `main`: `"multi_thread"`; `test`: `"current_thread"` |
+//! | `workers` | an integer literal of at least 1; needs `flavor = "multi_thread"` | the runtime's own: one worker per core |
+//! | `crate` | the path to deli as a string, for a renamed dependency | `"::deli"` |
+//!
+//! Tests default to one thread, as in tokio, so that a test's interleavings
+//! repeat from run to run; ask for `flavor = "multi_thread"` to test
+//! parallel behaviour.
+//!
+//! # Mistakes are compile errors
+//!
+//! The macros never panic. A wrong input is reported as a compile error
+//! pointing at the offending tokens: a missing `async`, parameters (for
+//! example on `fn main`), generic parameters or a `where` clause, an unknown
+//! or repeated argument, a value of the wrong kind (`flavor = current_thread`
+//! without quotes, `workers = 0`, `workers = n`), `workers` on a
+//! current-thread runtime, and, for tests, a `#[test]` written below
+//! `#[deli::test]`.
+//!
+//! ```compile_fail
+//! #[deli::main(flavor = "current_thread", workers = 4)] // error: `workers` cannot be used
+//! async fn main() {}                                    //        with `flavor = "current_thread"`
+//! ```
+//!
+//! # A runtime that cannot be built panics
+//!
+//! Building the runtime can fail at run time (for example when the system
+//! refuses to start threads). There is no caller to hand that error to, so
+//! the generated function panics with a message naming the attribute, the
+//! function and the error. At the start of a program or a test that is the
+//! usual way to fail; programs that want to handle it should build a
+//! `deli::Runtime` by hand instead of using `#[deli::main]`.
+
+mod args;
+mod expand;
+mod function;
+
+use args::Kind;
+use proc_macro::TokenStream;
+
+/// Runs an `async fn` — usually `main` — to completion on a new deli runtime.
+///
+/// By default the runtime is multi-threaded with one worker per core. The
+/// function keeps its name, visibility, attributes, doc comments and return
+/// type; see the [crate docs](crate) for the expansion and every argument.
+///
+/// # Examples
+///
+/// The return type is kept, and `?` and `return` work inside the body:
+///
+/// ```
+/// use std::error::Error;
+///
+/// #[deli::main]
+/// async fn main() -> Result<(), Box<dyn Error>> {
+///     let answer: u32 = "42".parse()?;
+///     if answer != 42 {
+///         return Err("the answer changed".into());
+///     }
+///     Ok(())
+/// }
+/// ```
+///
+/// Choosing the runtime:
+///
+/// ```
+/// #[deli::main(flavor = "multi_thread", workers = 2)]
+/// async fn main() {
+///     // Runs on a runtime with two worker threads.
+/// }
+/// ```
+///
+/// ```
+/// #[deli::main(flavor = "current_thread")]
+/// async fn main() {
+///     // Everything runs on the thread that called `main`.
+/// }
+/// ```
+///
+/// With deli under another name, `crate` says where to find it:
+///
+/// ```
+/// extern crate deli as my_deli;
+///
+/// #[my_deli::main(crate = "::my_deli")]
+/// async fn main() {}
+/// ```
+///
+/// Parameters are an error, as for any `fn main`:
+///
+/// ```compile_fail
+/// #[deli::main]
+/// async fn main(args: Vec<String>) {} // error: `fn main` cannot take parameters
+/// ```
+///
+/// # Panics
+///
+/// The generated function panics if the runtime cannot be built; see
+/// [the crate docs](crate#a-runtime-that-cannot-be-built-panics).
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(Kind::Main, args.into(), item.into()).into()
+}
+
+/// Makes an `async fn` a test that runs on its own deli runtime.
+///
+/// The function becomes a `#[test]`. Do not write `#[test]` as well: below
+/// `#[deli::test]` it is rejected by this macro, and above it rustc itself
+/// rejects the function ("async functions cannot be used for tests"), so a
+/// test is never registered twice. Each test builds a
+/// fresh runtime, by default a current-thread one so its interleavings repeat
+/// from run to run. Other attributes such as `#[should_panic]` and
+/// `#[ignore]` are kept, and so is the return type, so a test may return a
+/// `Result`. See the [crate docs](crate) for the expansion and every argument.
+///
+/// # Examples
+///
+/// ```
+/// #[deli::test]
+/// async fn adds() {
+///     let sum = async { 1 + 1 }.await;
+///     assert_eq!(sum, 2);
+/// }
+///
+/// #[deli::test(flavor = "multi_thread", workers = 2)]
+/// async fn on_two_workers() -> Result<(), std::num::ParseIntError> {
+///     let n: u8 = "7".parse()?;
+///     assert_eq!(n, 7);
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
+///
+/// `workers` needs the multi-thread flavor, which tests do not use by default:
+///
+/// ```compile_fail
+/// #[deli::test(workers = 2)] // error: `workers` needs `flavor = "multi_thread"`
+/// async fn busy() {}
+/// # fn main() {}
+/// ```
+///
+/// # Panics
+///
+/// The generated test panics (and so fails) if the runtime cannot be built.
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(Kind::Test, args.into(), item.into()).into()
+}

@@ -1,0 +1,2 @@
+#[deli::main(crate = "not a path")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[deli::main(current_thread)]
+async fn main() {}

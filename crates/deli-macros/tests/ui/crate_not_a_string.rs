@@ -1,0 +1,2 @@
+#[deli::main(crate = deli)]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[deli::main(flavor("current_thread"))]
+async fn main() {}

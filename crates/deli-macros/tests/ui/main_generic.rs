@@ -1,0 +1,4 @@
+#[deli::main]
+async fn main<T: Default>() {
+    let _ = T::default();
+}

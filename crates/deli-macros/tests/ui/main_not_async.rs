@@ -1,0 +1,2 @@
+#[deli::main]
+fn main() {}

@@ -1,0 +1,6 @@
+#[deli::main]
+async fn main()
+where
+    u8: Copy,
+{
+}

@@ -1,0 +1,4 @@
+#[deli::main]
+async fn main(args: Vec<String>) {
+    drop(args);
+}

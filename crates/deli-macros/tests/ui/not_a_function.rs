@@ -1,0 +1,6 @@
+#[deli::main]
+struct Server;
+
+fn main() {
+    let _ = Server;
+}

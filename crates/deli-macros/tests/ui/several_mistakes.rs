@@ -1,0 +1,4 @@
+#[deli::main(flavour = "current_thread")]
+fn main(count: usize) {
+    drop(count);
+}

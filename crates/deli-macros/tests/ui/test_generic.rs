@@ -1,0 +1,4 @@
+#[deli::test]
+async fn generic<'a>() {}
+
+fn main() {}

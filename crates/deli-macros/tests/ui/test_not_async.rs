@@ -1,0 +1,4 @@
+#[deli::test]
+fn plain() {}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[deli::test]
+#[test]
+async fn twice() {}
+
+fn main() {}

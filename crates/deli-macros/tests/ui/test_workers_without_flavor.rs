@@ -1,0 +1,4 @@
+#[deli::test(workers = 2)]
+async fn busy() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[deli::main(worker_threads = 2)]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[deli::main(flavor = "single_thread")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[deli::main(workers = 4u8)]
+async fn main() {}

@@ -1,0 +1,4 @@
+const N: usize = 4;
+
+#[deli::main(workers = N)]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[deli::main(workers = 0)]
+async fn main() {}

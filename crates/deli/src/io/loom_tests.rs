@@ -1,0 +1,102 @@
+//! Loom models of the readiness protocol (`readiness.rs`): no wake-up is
+//! lost between a task that starts waiting and the driver (or shutdown)
+//! that makes it ready, and an event that arrives while an operation runs
+//! survives the operation's `WouldBlock`.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" cargo test --lib io::loom_tests`.
+
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::thread;
+
+use super::readiness::{Direction, Readiness, Ready};
+
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+fn counting_waker() -> (Arc<CountingWaker>, Waker) {
+    let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    (Arc::clone(&counter), Waker::from(counter))
+}
+
+#[test]
+fn an_event_racing_with_a_new_waiter_is_never_lost() {
+    loom::model(|| {
+        let readiness = loom::sync::Arc::new(Readiness::new());
+        let driver = thread::spawn({
+            let readiness = loom::sync::Arc::clone(&readiness);
+            move || {
+                let mut wakers = Vec::new();
+                readiness.set_ready(Ready::READABLE, &mut wakers);
+                wakers.into_iter().for_each(Waker::wake);
+            }
+        });
+        let (counter, waker) = counting_waker();
+        let polled = readiness.poll_ready(&mut Context::from_waker(&waker), Direction::Read);
+        driver.join().unwrap();
+        if polled.is_pending() {
+            assert_eq!(counter.0.load(Ordering::Acquire), 1, "lost wake-up");
+        }
+    });
+}
+
+#[test]
+fn shutdown_racing_with_a_new_waiter_is_never_lost() {
+    loom::model(|| {
+        let readiness = loom::sync::Arc::new(Readiness::new());
+        let stopper = thread::spawn({
+            let readiness = loom::sync::Arc::clone(&readiness);
+            move || {
+                let mut wakers = Vec::new();
+                readiness.shutdown(&mut wakers);
+                wakers.into_iter().for_each(Waker::wake);
+            }
+        });
+        let (counter, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let polled = readiness.poll_ready(&mut cx, Direction::Write);
+        stopper.join().unwrap();
+        match polled {
+            Poll::Pending => assert_eq!(counter.0.load(Ordering::Acquire), 1, "lost wake-up"),
+            Poll::Ready(result) => assert!(result.is_err()),
+        }
+        assert!(matches!(
+            readiness.poll_ready(&mut cx, Direction::Write),
+            Poll::Ready(Err(_))
+        ));
+    });
+}
+
+#[test]
+fn an_event_during_an_operation_survives_its_would_block() {
+    loom::model(|| {
+        let readiness = loom::sync::Arc::new(Readiness::new());
+        let mut ignored = Vec::new();
+        readiness.set_ready(Ready::READABLE, &mut ignored);
+        let observed =
+            match readiness.poll_ready(&mut Context::from_waker(Waker::noop()), Direction::Read) {
+                Poll::Ready(Ok(event)) => event,
+                _ => unreachable!("readiness was just set"),
+            };
+        let driver = thread::spawn({
+            let readiness = loom::sync::Arc::clone(&readiness);
+            move || {
+                let mut wakers = Vec::new();
+                readiness.set_ready(Ready::READABLE | Ready::WRITABLE, &mut wakers);
+            }
+        });
+        // The operation returned WouldBlock, concurrently with the event.
+        readiness.clear_readiness(observed);
+        driver.join().unwrap();
+        assert!(readiness
+            .poll_ready(&mut Context::from_waker(Waker::noop()), Direction::Read)
+            .is_ready());
+    });
+}

@@ -1,0 +1,172 @@
+//! A minimal executor for the tests: a thread turning the driver and a
+//! thread-parking `block_on`. Every wait is bounded, so a broken reactor
+//! fails a test instead of hanging it.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+use mio::event::Source;
+
+use crate::io::{enter, Async, Driver, Reactor};
+
+/// Far longer than anything here should take, even on a busy machine.
+pub(super) const BOUND: Duration = Duration::from_secs(10);
+
+/// A reactor whose driver is turned by a background thread.
+pub(super) struct TestRuntime {
+    pub(super) reactor: Arc<Reactor>,
+    stop: Arc<AtomicBool>,
+    turner: Option<JoinHandle<()>>,
+}
+
+impl TestRuntime {
+    pub(super) fn start() -> TestRuntime {
+        let (mut driver, reactor) = Driver::new().expect("create a driver");
+        let stop = Arc::new(AtomicBool::new(false));
+        let turner = thread::spawn({
+            let stop = Arc::clone(&stop);
+            move || {
+                while !stop.load(Ordering::Acquire) {
+                    driver
+                        .turn(Some(Duration::from_millis(10)))
+                        .expect("turn the driver");
+                }
+            }
+        });
+        TestRuntime {
+            reactor,
+            stop,
+            turner: Some(turner),
+        }
+    }
+
+    /// Registers `io` with this runtime's reactor.
+    pub(super) fn register<T: Source>(&self, io: T) -> Async<T> {
+        let _entered = enter(&self.reactor);
+        Async::new(io).expect("register with the test reactor")
+    }
+}
+
+impl Drop for TestRuntime {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        self.reactor.unpark();
+        if let Some(turner) = self.turner.take() {
+            let finished = turner.join();
+            if !thread::panicking() {
+                finished.expect("the driver thread panicked");
+            }
+        }
+    }
+}
+
+struct ThreadWaker {
+    thread: Thread,
+    woken: AtomicBool,
+}
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+}
+
+/// Polls `future` on this thread, parking between wake-ups; `None` if it
+/// is not done within `bound`.
+pub(super) fn block_on_within<F: Future>(bound: Duration, future: F) -> Option<F::Output> {
+    let deadline = Instant::now() + bound;
+    let waker_state = Arc::new(ThreadWaker {
+        thread: thread::current(),
+        woken: AtomicBool::new(true),
+    });
+    let waker = Waker::from(Arc::clone(&waker_state));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if waker_state.woken.swap(false, Ordering::AcqRel) {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return Some(output);
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return None;
+        }
+        thread::park_timeout(deadline - now);
+    }
+}
+
+/// [`block_on_within`] with the default bound, failing the test on timeout.
+pub(super) fn block_on<F: Future>(future: F) -> F::Output {
+    block_on_within(BOUND, future).expect("future did not finish within the bound")
+}
+
+/// A waker that counts its wake-ups, for polling futures by hand.
+pub(super) struct CountingWaker {
+    wakes: AtomicUsize,
+}
+
+impl CountingWaker {
+    pub(super) fn new() -> (Arc<CountingWaker>, Waker) {
+        let counter = Arc::new(CountingWaker {
+            wakes: AtomicUsize::new(0),
+        });
+        let waker = Waker::from(Arc::clone(&counter));
+        (counter, waker)
+    }
+
+    pub(super) fn wakes(&self) -> usize {
+        self.wakes.load(Ordering::Acquire)
+    }
+}
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Checks `condition` every millisecond until it holds or `BOUND` passes.
+pub(super) fn eventually(mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + BOUND;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+    condition()
+}
+
+/// Turns `driver` until `condition` holds or `BOUND` passes.
+pub(super) fn turn_until(driver: &mut Driver, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + BOUND;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        driver
+            .turn(Some(Duration::from_millis(10)))
+            .expect("turn the driver");
+    }
+    condition()
+}
+
+/// Turns `driver` without blocking until no event is left.
+pub(super) fn drain_events(driver: &mut Driver) {
+    while driver.turn(Some(Duration::ZERO)).expect("turn the driver") > 0 {}
+}

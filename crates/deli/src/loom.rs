@@ -1,0 +1,46 @@
+//! One place that picks the real or the model-checked primitives.
+//!
+//! Lock-free code in deli imports its atomics, `UnsafeCell` and threads from
+//! here, so that `RUSTFLAGS="--cfg loom"` swaps in loom's versions and the
+//! same code runs under the model checker. Nothing else lives here.
+
+#[cfg(loom)]
+pub(crate) use loom::{cell, sync, thread};
+
+#[cfg(not(loom))]
+pub(crate) mod sync {
+    pub(crate) use std::sync::{Arc, Mutex};
+    pub(crate) mod atomic {
+        pub(crate) use std::sync::atomic::{
+            AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+        };
+    }
+}
+
+#[cfg(not(loom))]
+#[allow(unused_imports)]
+pub(crate) use std::thread;
+
+/// `UnsafeCell` with loom's closure-based access API, so that code written
+/// against it compiles unchanged with and without `--cfg loom`.
+#[cfg(not(loom))]
+pub(crate) mod cell {
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(data: T) -> UnsafeCell<T> {
+            UnsafeCell(std::cell::UnsafeCell::new(data))
+        }
+
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! The elastic pool that runs blocking calls (`spawn_blocking`) off the
+//! async workers.
+//!
+//! Threads are started on demand up to a bound and retire after sitting
+//! idle for a keep-alive, so a quiet program holds none. Jobs beyond the
+//! bound queue up. A job is an ordinary task cell whose future runs the
+//! closure in one poll, so it gets the same [`Ticket`], states, panic
+//! capture and cancel-before-start as any task.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::task::{Context, Poll};
+use std::thread;
+use std::time::Duration;
+
+use crate::task::{
+    schedule_through_header, spawn_unscheduled, Header, Runnable, Scheduler, TaskOptions, Ticket,
+};
+
+/// Settings of a blocking pool.
+#[derive(Debug, Clone)]
+pub(crate) struct BlockingConfig {
+    pub(crate) max_threads: usize,
+    pub(crate) keep_alive: Duration,
+    pub(crate) thread_name: String,
+}
+
+impl Default for BlockingConfig {
+    fn default() -> Self {
+        BlockingConfig {
+            max_threads: 512,
+            keep_alive: Duration::from_secs(10),
+            thread_name: "deli-blocking".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct PoolState {
+    queue: VecDeque<Runnable>,
+    threads: usize,
+    idle: usize,
+    /// Wake-ups handed to idle threads and not yet taken, so a burst of
+    /// jobs does not count the same idle thread twice.
+    pending_wakeups: usize,
+    shutdown: bool,
+    next_thread_id: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct BlockingShared {
+    /// Lets a thread that only has `&self` start another pool thread.
+    this: Weak<BlockingShared>,
+    state: Mutex<PoolState>,
+    job_ready: Condvar,
+    thread_exited: Condvar,
+    config: BlockingConfig,
+}
+
+/// A handle to a blocking pool; clones share it.
+#[derive(Debug, Clone)]
+pub(crate) struct BlockingPool {
+    shared: Arc<BlockingShared>,
+}
+
+impl BlockingPool {
+    pub(crate) fn new(config: BlockingConfig) -> BlockingPool {
+        BlockingPool {
+            shared: Arc::new_cyclic(|this| BlockingShared {
+                this: this.clone(),
+                state: Mutex::new(PoolState {
+                    queue: VecDeque::new(),
+                    threads: 0,
+                    idle: 0,
+                    pending_wakeups: 0,
+                    shutdown: false,
+                    next_thread_id: 0,
+                }),
+                job_ready: Condvar::new(),
+                thread_exited: Condvar::new(),
+                config,
+            }),
+        }
+    }
+
+    /// The pool used by `spawn_blocking` outside any runtime.
+    pub(crate) fn global() -> &'static BlockingPool {
+        static GLOBAL: OnceLock<BlockingPool> = OnceLock::new();
+        GLOBAL.get_or_init(|| BlockingPool::new(BlockingConfig::default()))
+    }
+
+    pub(crate) fn spawn_with<F, T>(&self, job: F, options: TaskOptions) -> Ticket<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let created = spawn_unscheduled(
+            BlockingJob(Some(job)),
+            options,
+            self.shared.clone(),
+            None,
+            schedule_through_header,
+        );
+        match created {
+            Ok((runnable, ticket)) => {
+                runnable.schedule();
+                ticket
+            }
+            Err(error) => Ticket::failed(error),
+        }
+    }
+
+    /// Refuses new jobs, drops the queued ones (their tickets resolve to
+    /// [`JobError::Shutdown`]) and lets running ones finish. Waits up to
+    /// `wait` for the threads to exit; returns whether they all did.
+    pub(crate) fn shutdown(&self, wait: Duration) -> bool {
+        let queued = {
+            let mut state = self.shared.lock();
+            state.shutdown = true;
+            std::mem::take(&mut state.queue)
+        };
+        self.shared.job_ready.notify_all();
+        drop(queued);
+        let deadline = std::time::Instant::now() + wait;
+        let mut state = self.shared.lock();
+        while state.threads > 0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = self
+                .shared
+                .thread_exited
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+impl BlockingShared {
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, job: Runnable) {
+        let mut state = self.lock();
+        if state.shutdown {
+            drop(state);
+            // Dropping the job closes its task: the ticket says Shutdown.
+            drop(job);
+            return;
+        }
+        state.queue.push_back(job);
+        if state.idle > state.pending_wakeups {
+            state.pending_wakeups += 1;
+            drop(state);
+            self.job_ready.notify_one();
+        } else if state.threads < self.config.max_threads {
+            state.threads += 1;
+            let id = state.next_thread_id;
+            state.next_thread_id += 1;
+            drop(state);
+            if let Err(error) = self.start_thread(id) {
+                self.thread_failed_to_start(error);
+            }
+        }
+        // Otherwise every thread is busy and the bound is reached: the job
+        // waits in the queue for the next free thread.
+    }
+
+    fn start_thread(&self, id: usize) -> io::Result<()> {
+        let Some(shared) = self.this.upgrade() else {
+            return Err(io::Error::other("the blocking pool is gone"));
+        };
+        thread::Builder::new()
+            .name(format!("{}-{id}", self.config.thread_name))
+            .spawn(move || shared.run_thread())
+            .map(drop)
+    }
+
+    /// The OS refused a thread. If no thread is left to run the queue, fail
+    /// the queued jobs rather than leave their tickets hanging.
+    fn thread_failed_to_start(&self, _error: io::Error) {
+        let mut state = self.lock();
+        state.threads -= 1;
+        if state.threads == 0 {
+            let queued = std::mem::take(&mut state.queue);
+            drop(state);
+            drop(queued);
+        }
+    }
+
+    fn run_thread(&self) {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.queue.pop_front() {
+                drop(state);
+                job.run();
+                state = self.lock();
+                continue;
+            }
+            if state.shutdown {
+                break;
+            }
+            state.idle += 1;
+            let (next, wait) = self
+                .job_ready
+                .wait_timeout(state, self.config.keep_alive)
+                .unwrap_or_else(|p| p.into_inner());
+            state = next;
+            state.idle -= 1;
+            if state.pending_wakeups > 0 {
+                state.pending_wakeups -= 1;
+            } else if wait.timed_out() && state.queue.is_empty() {
+                break;
+            }
+        }
+        state.threads -= 1;
+        drop(state);
+        self.thread_exited.notify_all();
+    }
+}
+
+impl Scheduler for BlockingShared {
+    fn wake_for_cancel(&self, _header: &Header) {
+        // A queued job sees the request when a thread picks it up and ends
+        // without running; a running closure cannot be interrupted.
+    }
+
+    fn release(&self, _header: &Header) {}
+
+    fn schedule_remote(&self, job: Runnable) {
+        self.push(job);
+    }
+}
+
+/// A closure seen as a future that completes in its first poll.
+struct BlockingJob<F>(Option<F>);
+
+impl<F> Unpin for BlockingJob<F> {}
+
+impl<F: FnOnce() -> T, T> Future for BlockingJob<F> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
+        match self.0.take() {
+            Some(job) => Poll::Ready(job()),
+            // The harness never polls a finished future.
+            None => Poll::Pending,
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Which runtime the current thread belongs to.
+//!
+//! Entering a runtime sets three thread-locals at once: the runtime
+//! [`Handle`] (for `deli::spawn`), and the reactor and timers of its driver
+//! (which the low-level `io` and `time` modules look up themselves, so they
+//! never need to know about runtimes).
+
+use std::cell::RefCell;
+
+use super::Handle;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+/// Restores the previous runtime context when dropped.
+#[derive(Debug)]
+pub(crate) struct EnterGuard {
+    previous: Option<Handle>,
+    _io: crate::io::EnterGuard,
+    _time: crate::time::EnterGuard,
+}
+
+/// Makes `handle` this thread's current runtime until the guard drops.
+pub(crate) fn enter(handle: &Handle) -> EnterGuard {
+    let driver = handle.driver();
+    let io = crate::io::enter(&driver.reactor);
+    let time = crate::time::enter(&driver.timers);
+    let previous = CURRENT.with(|current| current.replace(Some(handle.clone())));
+    EnterGuard {
+        previous,
+        _io: io,
+        _time: time,
+    }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+    }
+}
+
+/// Runs `f` with this thread's current runtime, if there is one.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|current| current.borrow().as_ref().map(f))
+        .ok()
+        .flatten()
+}

@@ -1,0 +1,188 @@
+//! The multi-thread scheduler: one worker per core, work stealing.
+//!
+//! Each worker owns a bounded local run queue ([`queue`](super::queue)) and
+//! a one-task fast-path slot for the task its current task just woke (the
+//! "LIFO slot": a message-passing pair then runs back to back, hot in
+//! cache). Spawns and wakes from other threads, and the overflow of full
+//! local queues, go to the shared [`Inject`] queue. An idle worker steals
+//! half of a busy worker's queue. The slot, unlike tokio's, can be stolen
+//! too: a worker stuck in one long poll never hides the task it just woke
+//! (see [`worker`] for when a thief takes it).
+//!
+//! This file holds what the workers share ([`Shared`]) and how a woken task
+//! finds its queue ([`schedule`]); [`worker`] holds the run loop.
+
+pub(crate) mod lifo;
+pub(crate) mod worker;
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use async_task::ScheduleInfo;
+
+use super::blocking::BlockingPool;
+use super::driver::Driver;
+use super::idle::Idle;
+use super::inject::Inject;
+use super::park::Parker;
+use super::queue::Steal;
+use crate::task::{Header, OwnedTasks, Runnable, Scheduler};
+
+use lifo::LifoSlot;
+
+/// What other threads can reach of one worker.
+#[derive(Debug)]
+pub(crate) struct Remote {
+    pub(crate) steal: Steal<Runnable>,
+    pub(crate) lifo: LifoSlot,
+    pub(crate) parker: Parker,
+    /// Bumped by the worker at the start of every poll: a thief that sees
+    /// it unchanged over a whole search knows the worker is stuck in one.
+    pub(crate) polls: AtomicU64,
+}
+
+/// Everything the workers of one runtime share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) remotes: Box<[Remote]>,
+    pub(crate) inject: Inject<Runnable>,
+    pub(crate) idle: Idle,
+    pub(crate) owned: OwnedTasks,
+    pub(crate) driver: Driver,
+    pub(crate) blocking: BlockingPool,
+    pub(crate) shutdown: AtomicBool,
+}
+
+impl Shared {
+    /// Wakes a sleeping worker if new work needs one.
+    pub(crate) fn notify_parked(&self) {
+        if let Some(worker) = self.idle.worker_to_notify() {
+            self.remotes[worker].parker.unpark(&self.driver);
+        }
+    }
+
+    /// Whether any queue holds a task (the last searcher's final look).
+    pub(crate) fn has_work_anywhere(&self) -> bool {
+        !self.inject.is_empty()
+            || self
+                .remotes
+                .iter()
+                .any(|remote| !remote.steal.is_empty() || remote.lifo.is_occupied())
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    fn unpark_all(&self) {
+        for remote in self.remotes.iter() {
+            remote.parker.unpark(&self.driver);
+        }
+    }
+
+    /// Stops the workers and drops every task. Called once, by the runtime.
+    pub(crate) fn shutdown(&self, workers: Vec<JoinHandle<()>>) {
+        self.owned.close();
+        self.shutdown.store(true, Ordering::Release);
+        self.unpark_all();
+        for worker in workers {
+            // A worker thread that panicked outside a task has nothing left
+            // to hand back; its queue was drained by its exit guard.
+            let _ = worker.join();
+        }
+        // Parked tasks are in no queue: wake each so it lands in the
+        // injector, then drop what is there. Dropping a future can wake
+        // others, so repeat until both are empty.
+        loop {
+            let wakers = self.owned.take_all();
+            let woke = !wakers.is_empty();
+            for waker in wakers {
+                waker.wake();
+            }
+            let mut dropped = false;
+            while let Some(task) = self.inject.pop() {
+                drop(task);
+                dropped = true;
+            }
+            if !woke && !dropped && self.owned.is_empty() {
+                break;
+            }
+        }
+        self.driver.shutdown();
+    }
+}
+
+impl Scheduler for Shared {
+    fn wake_for_cancel(&self, header: &Header) {
+        self.owned.wake(header);
+    }
+
+    fn release(&self, header: &Header) {
+        self.owned.remove(header);
+    }
+
+    fn schedule_remote(&self, task: Runnable) {
+        self.inject.push(task);
+        self.notify_parked();
+    }
+}
+
+/// The schedule function of every task of a multi-thread runtime: a wake on
+/// one of the runtime's own workers goes to that worker's slot or queue; any
+/// other goes through the injector.
+pub(crate) fn schedule(task: Runnable, info: ScheduleInfo) {
+    let task = match worker::schedule_local(task, info.woken_while_running) {
+        Ok(()) => return,
+        Err(task) => task,
+    };
+    let scheduler = task.metadata().scheduler.clone();
+    scheduler.schedule_remote(task);
+}
+
+/// Builds the shared state and starts `workers` worker threads.
+pub(crate) fn start(
+    workers: usize,
+    thread_name: &str,
+    blocking: BlockingPool,
+    handle_for: impl Fn(Arc<Shared>) -> super::Handle,
+) -> io::Result<(Arc<Shared>, Vec<JoinHandle<()>>)> {
+    let mut locals = Vec::with_capacity(workers);
+    let mut remotes = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let (local, steal) = super::queue::local();
+        locals.push(local);
+        remotes.push(Remote {
+            steal,
+            lifo: LifoSlot::new(),
+            parker: Parker::new(),
+            polls: AtomicU64::new(0),
+        });
+    }
+    let shared = Arc::new(Shared {
+        remotes: remotes.into_boxed_slice(),
+        inject: Inject::new(),
+        idle: Idle::new(workers),
+        owned: OwnedTasks::new(workers),
+        driver: Driver::new()?,
+        blocking,
+        shutdown: AtomicBool::new(false),
+    });
+    let mut threads = Vec::with_capacity(workers);
+    for (index, local) in locals.into_iter().enumerate() {
+        let worker = worker::Worker::new(index, shared.clone(), local);
+        let handle = handle_for(shared.clone());
+        let started = std::thread::Builder::new()
+            .name(format!("{thread_name}-{index}"))
+            .spawn(move || worker.run(handle));
+        match started {
+            Ok(thread) => threads.push(thread),
+            Err(error) => {
+                shared.shutdown(threads);
+                return Err(error);
+            }
+        }
+    }
+    Ok((shared, threads))
+}

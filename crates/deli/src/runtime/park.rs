@@ -1,0 +1,117 @@
+//! Parking one worker: sleep until there is work, and wake it from any
+//! thread without losing a wake-up.
+//!
+//! An idle worker first tries to take the [`Driver`]; if it gets it, it
+//! sleeps inside the OS poll (so I/O and timers keep being served), and a
+//! wake goes through the reactor's waker. Otherwise it sleeps on its own
+//! condition variable. The state word makes a wake that races the park
+//! count: whichever comes second sees the other.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use super::driver::Driver;
+
+const EMPTY: usize = 0;
+const PARKED_CONDVAR: usize = 1;
+const PARKED_DRIVER: usize = 2;
+const NOTIFIED: usize = 3;
+
+#[derive(Debug)]
+pub(crate) struct Parker {
+    state: AtomicUsize,
+    lock: Mutex<()>,
+    condvar: Condvar,
+}
+
+impl Parker {
+    pub(crate) fn new() -> Parker {
+        Parker {
+            state: AtomicUsize::new(EMPTY),
+            lock: Mutex::new(()),
+            condvar: Condvar::new(),
+        }
+    }
+
+    /// Sleeps until [`unpark`](Parker::unpark) is called (or was called
+    /// since the last park), `timeout` passes, or — when this thread got the
+    /// driver — I/O or a timer needs attention. May return spuriously.
+    pub(crate) fn park(&self, driver: &Driver, timeout: Option<Duration>) {
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            return;
+        }
+        if let Some(mut guard) = driver.try_lock() {
+            if self
+                .state
+                .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                // Notified in between.
+                self.state.store(EMPTY, Ordering::Release);
+                return;
+            }
+            guard.park(timeout);
+            self.state.store(EMPTY, Ordering::Release);
+            return;
+        }
+        self.park_condvar(timeout);
+    }
+
+    fn park_condvar(&self, timeout: Option<Duration>) {
+        let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+        let mut guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        if self
+            .state
+            .compare_exchange(EMPTY, PARKED_CONDVAR, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            self.state.store(EMPTY, Ordering::Release);
+            return;
+        }
+        loop {
+            guard = match deadline {
+                None => self.condvar.wait(guard).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        // Timed out; a wake that raced us is consumed too,
+                        // which is fine: the caller looks for work next.
+                        self.state.store(EMPTY, Ordering::Release);
+                        return;
+                    }
+                    self.condvar
+                        .wait_timeout(guard, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
+            if self
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return;
+            }
+        }
+    }
+
+    /// Wakes the worker if it is parked, or makes its next park return at
+    /// once.
+    pub(crate) fn unpark(&self, driver: &Driver) {
+        match self.state.swap(NOTIFIED, Ordering::AcqRel) {
+            PARKED_CONDVAR => {
+                // Taking the lock orders this notify after the parker's
+                // check of the state, so the notify cannot fall in between.
+                drop(self.lock.lock().unwrap_or_else(|p| p.into_inner()));
+                self.condvar.notify_one();
+            }
+            PARKED_DRIVER => driver.unpark(),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! The wrapper around a user's future inside the task cell.
+//!
+//! It is what turns "poll a future" into the task semantics deli promises:
+//! a cancel request is honoured at the next poll (the future is dropped and
+//! the result is [`JobError::Cancelled`]); a panic is caught and becomes
+//! [`JobError::Panicked`] instead of unwinding into the worker; the future
+//! is dropped as soon as it completes; every step is recorded in the
+//! lifecycle [`State`](super::State); and when the future is gone, for any
+//! reason, the owning scheduler is told to forget the task.
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::error::JobError;
+use super::header::Header;
+use crate::coop;
+
+pub(crate) struct Harness<'h, F> {
+    header: &'h Header,
+    future: Option<F>,
+}
+
+impl<'h, F: Future> Harness<'h, F> {
+    pub(crate) fn new(header: &'h Header, future: F) -> Self {
+        Harness {
+            header,
+            future: Some(future),
+        }
+    }
+}
+
+impl<F> Harness<'_, F> {
+    /// Drops the user's future in place, keeping a panic in its destructor
+    /// from unwinding into the worker.
+    fn drop_future(&mut self) -> Result<(), JobError> {
+        if self.future.is_none() {
+            return Ok(());
+        }
+        catch_unwind(AssertUnwindSafe(|| self.future = None)).map_err(JobError::from_panic)
+    }
+}
+
+impl<F: Future> Future for Harness<'_, F> {
+    type Output = Result<F::Output, JobError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: the future inside is never moved: it is only polled through
+        // a pin made below and dropped in place (by assigning `None`), which
+        // is what the pinning contract allows.
+        let this = unsafe { self.get_unchecked_mut() };
+        let header = this.header;
+
+        if header.state.is_cancel_requested() {
+            let dropped = this.drop_future();
+            header.state.to_terminated();
+            return Poll::Ready(dropped.and(Err(JobError::Cancelled)));
+        }
+        let Some(future) = this.future.as_mut() else {
+            // The cell never polls a finished future; answer sanely anyway.
+            return Poll::Ready(Err(JobError::AlreadyTaken));
+        };
+        // SAFETY: see above; `future` lives in place inside the pinned harness.
+        let future = unsafe { Pin::new_unchecked(future) };
+
+        header.state.to_running();
+        let polled = coop::with_budget(|| catch_unwind(AssertUnwindSafe(|| future.poll(cx))));
+        match polled {
+            Ok(Poll::Pending) => {
+                header.state.running_to_waiting();
+                Poll::Pending
+            }
+            Ok(Poll::Ready(output)) => {
+                let dropped = this.drop_future();
+                header.state.to_terminated();
+                Poll::Ready(dropped.map(|()| output))
+            }
+            Err(payload) => {
+                let _ = this.drop_future();
+                header.state.to_terminated();
+                Poll::Ready(Err(JobError::from_panic(payload)))
+            }
+        }
+    }
+}
+
+impl<F> Drop for Harness<'_, F> {
+    fn drop(&mut self) {
+        let _ = self.drop_future();
+        self.header.state.to_terminated();
+        self.header.scheduler.release(self.header);
+    }
+}

@@ -1,0 +1,99 @@
+//! The header every task cell carries: identity, lifecycle, and the way
+//! back to the scheduler that owns it.
+
+use std::fmt;
+use std::num::NonZeroU64;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::state::{State, StateCell};
+
+/// A task's identity, unique within the process for its whole run.
+///
+/// # Examples
+///
+/// ```
+/// deli::run(async {
+///     let a = deli::spawn(async {});
+///     let b = deli::spawn(async {});
+///     assert_ne!(a.id(), b.id());
+/// });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskId(NonZeroU64);
+
+impl TaskId {
+    pub(crate) fn next() -> TaskId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        // A u64 counter bumped once per task cannot wrap to zero in practice
+        // (585 years at one task per nanosecond); saturate rather than panic.
+        TaskId(NonZeroU64::new(id).unwrap_or(NonZeroU64::MAX))
+    }
+
+    /// The id as a plain number.
+    pub fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task#{}", self.0)
+    }
+}
+
+/// What a task needs from the scheduler that owns it, beyond being queued
+/// (queueing goes through the schedule function given at spawn).
+pub(crate) trait Scheduler: Send + Sync + 'static {
+    /// The task was asked to cancel: make sure it gets polled soon, so it
+    /// can drop its future. A task sitting in a queue needs nothing.
+    fn wake_for_cancel(&self, header: &Header);
+
+    /// The task's future is gone (finished, cancelled or dropped): forget
+    /// whatever the scheduler kept to find the task.
+    fn release(&self, header: &Header);
+
+    /// Queues a task woken from a thread that does not belong to this
+    /// scheduler. The caller holds its own reference to the scheduler: the
+    /// task may run, finish and free its header before this returns.
+    fn schedule_remote(&self, task: super::Runnable);
+}
+
+/// Identity, lifecycle and ownership of one task; lives inside the task
+/// cell, next to the future.
+pub(crate) struct Header {
+    pub(crate) id: TaskId,
+    pub(crate) state: StateCell,
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) spawned_at: &'static Location<'static>,
+    pub(crate) scheduler: Arc<dyn Scheduler>,
+    /// Where the owning scheduler keeps this task (a registry slot), or
+    /// `usize::MAX` when it keeps nothing.
+    pub(crate) owner_key: usize,
+}
+
+impl Header {
+    pub(crate) fn state(&self) -> State {
+        self.state.load()
+    }
+
+    /// Asks the task to stop; wakes it (once) so the request is seen.
+    pub(crate) fn cancel(&self) {
+        if self.state.request_cancel() {
+            self.scheduler.wake_for_cancel(self);
+        }
+    }
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Header")
+            .field("id", &self.id)
+            .field("state", &self.state())
+            .field("name", &self.name)
+            .field("spawned_at", &self.spawned_at)
+            .finish_non_exhaustive()
+    }
+}

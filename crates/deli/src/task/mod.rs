@@ -1,0 +1,37 @@
+//! Tasks: the unit of work every deli executor runs, and the ticket that
+//! carries its result back.
+//!
+//! This module owns the task cell (a single allocation, made by
+//! [`async_task`], that holds the [`Header`], the future and, once it is
+//! done, the output), the lifecycle state machine ([`State`]), the wrapper
+//! that polls a user future (panics caught, cancellation honoured, states
+//! recorded), the registry of live tasks that shutdown and cancellation use,
+//! the cooperative budget, and [`Ticket`].
+//!
+//! It sits at the bottom of the crate: it calls nothing above it. Schedulers
+//! plug in through the [`Scheduler`] trait and a schedule function of their
+//! own.
+
+mod block_on;
+mod error;
+mod harness;
+mod header;
+mod owned;
+mod spawn;
+mod state;
+mod ticket;
+mod yield_now;
+
+pub use error::JobError;
+pub use header::TaskId;
+pub use state::State;
+pub use ticket::Ticket;
+pub use yield_now::{yield_now, YieldNow};
+
+pub(crate) use block_on::block_on;
+pub(crate) use header::{Header, Scheduler};
+pub(crate) use owned::OwnedTasks;
+pub(crate) use spawn::{schedule_through_header, spawn_unscheduled, TaskOptions};
+
+/// A task ready to be polled, as the schedulers move it between queues.
+pub(crate) type Runnable = async_task::Runnable<Header>;

@@ -1,0 +1,105 @@
+//! The registry of a scheduler's live tasks.
+//!
+//! A task that is parked (Waiting) sits in no queue, yet shutdown must drop
+//! its future and `cancel()` must reach it. The registry keeps one waker per
+//! live task, in shards so that spawns and completions on different workers
+//! rarely meet on a lock. Waking a task is how both reach it: the scheduler
+//! then either polls it (cancel: the harness sees the request) or, once
+//! closed, drops it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::task::Waker;
+
+use slab::Slab;
+
+use super::header::{Header, TaskId};
+
+/// The live tasks of one scheduler.
+#[derive(Debug)]
+pub(crate) struct OwnedTasks {
+    shards: Box<[Mutex<Slab<Waker>>]>,
+    closed: AtomicBool,
+}
+
+impl OwnedTasks {
+    /// A registry with about `concurrency * 4` shards (a power of two).
+    pub(crate) fn new(concurrency: usize) -> OwnedTasks {
+        let count = (concurrency.max(1) * 4).next_power_of_two();
+        OwnedTasks {
+            shards: (0..count).map(|_| Mutex::new(Slab::new())).collect(),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    fn shard(&self, id: TaskId) -> MutexGuard<'_, Slab<Waker>> {
+        let index = id.as_u64() as usize & (self.shards.len() - 1);
+        self.shards[index]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers a task while it is created: `make` gets the registry key
+    /// to store in the header and returns the new task's waker along with
+    /// whatever the caller needs. Returns `None`, without calling `make`,
+    /// once the registry is closed.
+    pub(crate) fn bind<R>(&self, id: TaskId, make: impl FnOnce(usize) -> (Waker, R)) -> Option<R> {
+        let mut shard = self.shard(id);
+        // Checked under the shard lock: `close` takes every shard lock after
+        // setting the flag, so no task can slip in after it drained a shard.
+        if self.closed.load(Ordering::Acquire) {
+            return None;
+        }
+        let entry = shard.vacant_entry();
+        let (waker, made) = make(entry.key());
+        entry.insert(waker);
+        Some(made)
+    }
+
+    /// Forgets a task whose future is gone.
+    pub(crate) fn remove(&self, header: &Header) {
+        let waker = self.shard(header.id).try_remove(header.owner_key);
+        drop(waker); // outside the lock: it may free the task cell
+    }
+
+    /// Wakes one task (to make it see a cancel request).
+    pub(crate) fn wake(&self, header: &Header) {
+        let waker = self.shard(header.id).get(header.owner_key).cloned();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Refuses new tasks from now on.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        for shard in self.shards.iter() {
+            drop(
+                shard
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            );
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Takes every registered task's waker out (the registry is empty
+    /// after). Shutdown wakes them so the scheduler can drop each task.
+    pub(crate) fn take_all(&self) -> Vec<Waker> {
+        let mut all = Vec::new();
+        for shard in self.shards.iter() {
+            let taken = std::mem::take(&mut *shard.lock().unwrap_or_else(|p| p.into_inner()));
+            all.extend(taken.into_iter().map(|(_, waker)| waker));
+        }
+        all
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.shards
+            .iter()
+            .all(|shard| shard.lock().unwrap_or_else(|p| p.into_inner()).is_empty())
+    }
+}

@@ -1,0 +1,109 @@
+//! Std-only helpers for the time module's unit tests: a bounded thread-park
+//! `block_on` (timers go to the fallback driver), a tiny current-thread
+//! "runtime" that drives its own `Timers` the way deli's runtime will, and a
+//! waker that counts its wake-ups.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use super::driver::{self, Timers};
+
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+fn thread_waker() -> Waker {
+    Waker::from(Arc::new(ThreadWaker(thread::current())))
+}
+
+/// Runs `future` on this thread, parking between polls; `None` if it has not
+/// completed within `bound`.
+pub(crate) fn block_on_bounded<F: Future>(future: F, bound: Duration) -> Option<F::Output> {
+    let give_up = Instant::now() + bound;
+    let mut future = pin!(future);
+    let waker = thread_waker();
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return Some(output);
+        }
+        let now = Instant::now();
+        if now >= give_up {
+            return None;
+        }
+        thread::park_timeout(give_up - now);
+    }
+}
+
+/// Runs `future` on this thread with its own `Timers` entered and driven
+/// here between polls, then shuts them down. Returns the output and how many
+/// timers this driver fired; `None` if not done within `bound`.
+pub(crate) fn run_on_own_timers<F: Future>(
+    future: F,
+    bound: Duration,
+) -> Option<(F::Output, usize)> {
+    let give_up = Instant::now() + bound;
+    let this_thread = thread::current();
+    let timers = Timers::new(Box::new(move || this_thread.unpark()));
+    let guard = driver::enter(&timers);
+    let mut future = pin!(future);
+    let waker = thread_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut fired = 0;
+    let output = loop {
+        fired += timers.process(Instant::now());
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            break Some(output);
+        }
+        let next = timers.next_deadline();
+        timers.set_parked_until(next);
+        let now = Instant::now();
+        if now >= give_up {
+            break None;
+        }
+        let wake_at = next.map_or(give_up, |next| next.min(give_up));
+        thread::park_timeout(wake_at.saturating_duration_since(now));
+    };
+    drop(guard);
+    timers.shutdown();
+    output.map(|output| (output, fired))
+}
+
+/// A waker that counts how often it was woken.
+#[derive(Debug, Default)]
+pub(crate) struct CountingWaker {
+    count: AtomicUsize,
+}
+
+impl CountingWaker {
+    pub(crate) fn new() -> (Arc<CountingWaker>, Waker) {
+        let counter = Arc::new(CountingWaker::default());
+        let waker = Waker::from(Arc::clone(&counter));
+        (counter, waker)
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+}
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.count.fetch_add(1, Ordering::SeqCst);
+    }
+}

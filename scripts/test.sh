@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command: every test of the workspace (unit, integration, doc),
+# then the loom models of the lock-free structures. Needs only a Rust
+# toolchain (cargo); everything else comes from crates.io.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo test --workspace --all-targets
+cargo test --workspace --doc
+
+# Loom models (run queue, task state machine) in their own target dir, so
+# the `--cfg loom` build does not invalidate the normal one.
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+    cargo test -p deli --lib --release loom_

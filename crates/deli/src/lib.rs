@@ -45,4 +45,50 @@ pub use runtime::{
 pub use task::{yield_now, JobError, State, TaskId, Ticket};
 pub use time::{interval, sleep, sleep_until, timeout, Elapsed};
 
-pub use deli_macros::{main, test};
+/// Runs `async fn main` to completion on a new deli runtime.
+///
+/// A multi-thread runtime with one worker per core unless told otherwise;
+/// `main` keeps its return type, so `?` works as in any `main`. The macro is
+/// shorthand for building the runtime by hand; doing that yourself is the way
+/// to handle a failure to build it instead of panicking. By hand,
+/// `#[deli::main(workers = 2)]` on an `async fn main` amounts to:
+///
+/// ```
+/// fn main() -> std::io::Result<()> {
+///     let runtime = deli::Runtime::builder()
+///         .flavor(deli::Flavor::MultiThread)
+///         .workers(2)
+///         .build()?;
+///     let answer = runtime.block_on(async { 6 * 7 });
+///     assert_eq!(answer, 42);
+///     Ok(())
+/// }
+/// ```
+///
+#[doc(inline)]
+pub use deli_macros::main;
+
+/// Makes an `async fn` a test that runs on its own deli runtime.
+///
+/// Each test gets a fresh current-thread runtime by default, so the order in
+/// which its tasks interleave repeats from run to run; ask for
+/// `flavor = "multi_thread"` to test parallel behaviour. Write
+/// `#[deli::test]` instead of `#[test]`, not next to it; attributes such as
+/// `#[should_panic]` and `#[ignore]` work as usual:
+///
+/// ```
+/// #[deli::test]
+/// #[should_panic(expected = "boom")]
+/// async fn panics_fail_the_test_as_usual() {
+///     std::future::ready(()).await;
+///     panic!("boom");
+/// }
+///
+/// #[deli::test(flavor = "multi_thread", workers = 2)]
+/// #[ignore = "slow"]
+/// async fn slow_and_parallel() {}
+/// # fn main() {}
+/// ```
+///
+#[doc(inline)]
+pub use deli_macros::test;

@@ -5,7 +5,7 @@
 //! same code runs under the model checker. Nothing else lives here.
 
 #[cfg(loom)]
-pub(crate) use loom::{cell, sync, thread};
+pub(crate) use loom::{cell, sync};
 
 #[cfg(not(loom))]
 pub(crate) mod sync {
@@ -16,10 +16,6 @@ pub(crate) mod sync {
         };
     }
 }
-
-#[cfg(not(loom))]
-#[allow(unused_imports)]
-pub(crate) use std::thread;
 
 /// `UnsafeCell` with loom's closure-based access API, so that code written
 /// against it compiles unchanged with and without `--cfg loom`.

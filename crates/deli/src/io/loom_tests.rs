@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
-use crate::loom::thread;
+use loom::thread;
 
 use super::readiness::{Direction, Readiness, Ready};
 

@@ -63,13 +63,13 @@ impl Shared {
         }
     }
 
-    /// Whether any queue holds a task (the last searcher's final look).
+    /// Whether any queue holds a task a searcher could take right away (the
+    /// last searcher's final look). Fast-path slots do not count: a busy
+    /// worker's slot is not for the taking, and counting it had the last
+    /// searcher wake itself in a loop while its neighbour ran a long poll;
+    /// a stuck worker's slot is found by the idle workers' watch instead.
     pub(crate) fn has_work_anywhere(&self) -> bool {
-        !self.inject.is_empty()
-            || self
-                .remotes
-                .iter()
-                .any(|remote| !remote.steal.is_empty() || remote.lifo.is_occupied())
+        !self.inject.is_empty() || self.remotes.iter().any(|remote| !remote.steal.is_empty())
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {

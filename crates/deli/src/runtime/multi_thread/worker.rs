@@ -9,17 +9,21 @@
 //! even when nobody is idle.
 //!
 //! A stuck worker cannot hide work: its queue is stolen like any other, and
-//! its fast-path slot is taken by a thief that saw the same slot occupied,
-//! and the worker's poll count unchanged, on two searches in a row. For
-//! that, idle workers keep watch while any worker is busy: they sleep at
-//! most [`SLOT_WATCH`], and [`SLOT_RECHECK`] after seeing an occupied slot.
-//! When every worker is idle they sleep until notified.
+//! its fast-path slot is taken by a thief that has seen the slot occupied,
+//! and the worker's poll count unchanged, for at least [`STUCK_POLL`]: the
+//! worker is inside one long poll. (Taking the slot from a worker that is
+//! merely busy would only move hot tasks between cores: the first version
+//! did, and `deli-bench scheduler` showed ping_pong-mt 1.2× tokio's time.)
+//! For that, the idle worker holding the driver keeps watch while any
+//! worker is busy: it sleeps at most [`SLOT_WATCH`], and [`STUCK_POLL`]
+//! after seeing an occupied slot. When every worker is idle it sleeps until
+//! notified.
 
 use std::cell::{Cell, RefCell};
 use std::ptr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::Shared;
 use crate::runtime::context;
@@ -34,8 +38,9 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 31;
 /// Fast-path polls in a row before the next woken task goes to the back of
 /// the queue (so a ping-ponging pair cannot starve the rest).
 const MAX_LIFO_POLLS: u32 = 3;
-/// How soon an idle worker looks again at a slot it saw occupied.
-const SLOT_RECHECK: Duration = Duration::from_millis(1);
+/// How long a worker must have been inside one poll, with a task waiting
+/// in its fast-path slot, before a thief takes that task.
+const STUCK_POLL: Duration = Duration::from_millis(1);
 /// How often an idle worker looks at the busy ones' slots. Only while some
 /// worker is busy: a runtime with nothing to do sleeps without a time-out.
 const SLOT_WATCH: Duration = Duration::from_millis(10);
@@ -51,8 +56,9 @@ pub(crate) struct Worker {
     tick: Cell<u32>,
     is_searching: Cell<bool>,
     rng: Cell<u64>,
-    /// Per victim: its poll count when we last saw its slot occupied.
-    slot_seen: RefCell<Vec<u64>>,
+    /// Per victim: its poll count when we first saw its slot occupied in
+    /// that poll, and when.
+    slot_seen: RefCell<Vec<(u64, Instant)>>,
     /// The last search passed over an occupied slot.
     slot_pending: Cell<bool>,
 }
@@ -69,7 +75,7 @@ impl Worker {
             rng: Cell::new(
                 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407),
             ),
-            slot_seen: RefCell::new(vec![u64::MAX; workers]),
+            slot_seen: RefCell::new(vec![(u64::MAX, Instant::now()); workers]),
             slot_pending: Cell::new(false),
         }
     }
@@ -162,8 +168,8 @@ impl Worker {
         self.shared.inject.pop()
     }
 
-    /// Takes a victim's fast-path slot if the victim has been in the same
-    /// poll since our previous search saw the slot occupied.
+    /// Takes a victim's fast-path slot if the victim has been inside the
+    /// same poll, with the slot occupied, for at least [`STUCK_POLL`].
     fn steal_from_stuck_slot(&self) -> Option<Runnable> {
         let mut seen = self.slot_seen.borrow_mut();
         let mut pending = false;
@@ -172,14 +178,16 @@ impl Worker {
                 continue;
             }
             let polls = remote.polls.load(Ordering::Acquire);
-            if seen[victim] == polls {
-                if let Some(task) = remote.lifo.take() {
-                    seen[victim] = u64::MAX;
-                    return Some(task);
-                }
-            } else {
-                seen[victim] = polls;
+            let now = Instant::now();
+            let (seen_polls, seen_at) = seen[victim];
+            if seen_polls != polls {
+                seen[victim] = (polls, now);
                 pending = true;
+            } else if now.duration_since(seen_at) < STUCK_POLL {
+                pending = true;
+            } else if let Some(task) = remote.lifo.take() {
+                seen[victim] = (u64::MAX, now);
+                return Some(task);
             }
         }
         self.slot_pending.set(pending);
@@ -221,23 +229,23 @@ impl Worker {
         {
             shared.notify_parked();
         }
-        let timeout = if slot_pending {
-            Some(SLOT_RECHECK)
+        let watch = if slot_pending {
+            Some(STUCK_POLL)
         } else if shared.idle.num_unparked() > 0 {
             Some(SLOT_WATCH)
         } else {
             None
         };
         loop {
-            self.remote().parker.park(&shared.driver, timeout);
+            self.remote().parker.park(&shared.driver, watch);
             if shared.is_shutdown() {
                 return;
             }
             let has_local_work =
                 !self.local.borrow().is_empty() || self.remote().lifo.is_occupied();
-            if has_local_work || timeout.is_some() {
-                // Woken by our own driver turn (tasks it woke are ours) or
-                // by the slot re-check time-out: get up on our own.
+            if has_local_work || watch.is_some() {
+                // Woken by our own driver turn (tasks it woke are ours), or
+                // keeping watch: get up and look around.
                 if !shared.idle.unpark_worker_by_id(self.index) {
                     self.is_searching.set(true);
                 }

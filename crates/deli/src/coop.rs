@@ -3,8 +3,8 @@
 //! A leaf of the crate, below `task`, `io` and `time`, which all use it.
 //!
 //! A worker grants each poll a budget of operations. Deli's own leaf futures
-//! (tickets, and the resources built on the reactor) spend one unit each
-//! time they would return `Ready`; when the budget is gone they return
+//! (tickets, timers, and the resources built on the reactor) spend one unit
+//! each time they return `Ready`; when the budget is gone they return
 //! `Pending` after waking their task, which sends the task to the back of
 //! the run queue. A loop that `await`s things that are always ready thus
 //! lets its neighbours run every [`BUDGET`] operations. Outside a task the
@@ -36,25 +36,31 @@ pub(crate) fn with_budget<R>(poll: impl FnOnce() -> R) -> R {
     poll()
 }
 
-/// Spends one unit of budget, or, when none is left, wakes the task and
-/// returns `Pending` so it yields.
-pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    let allowed = REMAINING
-        .try_with(|remaining| match remaining.get() {
-            UNLIMITED => true,
-            0 => false,
-            left => {
-                remaining.set(left - 1);
-                true
-            }
-        })
-        .unwrap_or(true);
-    if allowed {
-        Poll::Ready(())
-    } else {
+/// Polls `inner` under the budget: with budget left, polls it and spends
+/// one unit if it is ready; with none left, wakes the task and returns
+/// `Pending` without polling, so the task yields. A `Pending` from `inner`
+/// costs nothing: a future waiting on many things at once must be able to
+/// poll them all.
+pub(crate) fn budgeted<T>(
+    cx: &mut Context<'_>,
+    inner: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
+    let remaining = REMAINING.try_with(Cell::get).unwrap_or(UNLIMITED);
+    if remaining == 0 {
         cx.waker().wake_by_ref();
-        Poll::Pending
+        return Poll::Pending;
     }
+    let polled = inner(cx);
+    if polled.is_ready() && remaining != UNLIMITED {
+        // Re-read: `inner` may have run a nested budgeted poll.
+        let _ = REMAINING.try_with(|left| {
+            let now = left.get();
+            if now != UNLIMITED && now > 0 {
+                left.set(now - 1);
+            }
+        });
+    }
+    polled
 }
 
 #[cfg(all(test, not(loom)))]
@@ -66,14 +72,28 @@ mod tests {
     fn unlimited_outside_a_task_and_bounded_inside() {
         let mut cx = Context::from_waker(Waker::noop());
         for _ in 0..1000 {
-            assert!(poll_proceed(&mut cx).is_ready());
+            assert!(budgeted(&mut cx, |_| Poll::Ready(())).is_ready());
         }
         with_budget(|| {
             let ready = (0..1000)
-                .take_while(|_| poll_proceed(&mut cx).is_ready())
+                .take_while(|_| budgeted(&mut cx, |_| Poll::Ready(())).is_ready())
                 .count();
             assert_eq!(ready, BUDGET as usize);
         });
-        assert!(poll_proceed(&mut cx).is_ready());
+        assert!(budgeted(&mut cx, |_| Poll::Ready(())).is_ready());
+    }
+
+    #[test]
+    fn pending_polls_spend_nothing() {
+        let mut cx = Context::from_waker(Waker::noop());
+        with_budget(|| {
+            for _ in 0..1000 {
+                assert!(budgeted(&mut cx, |_| Poll::<()>::Pending).is_pending());
+            }
+            let ready = (0..1000)
+                .take_while(|_| budgeted(&mut cx, |_| Poll::Ready(())).is_ready())
+                .count();
+            assert_eq!(ready, BUDGET as usize);
+        });
     }
 }

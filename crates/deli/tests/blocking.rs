@@ -125,3 +125,25 @@ fn cancel_before_start_never_runs_and_outside_a_runtime_works() {
         assert_eq!(deli::spawn_blocking(|| "global").wait(), Ok("global"));
     });
 }
+
+#[test]
+fn cancelling_a_queued_call_resolves_at_once_while_the_pool_is_full() {
+    within(BOUND, || {
+        let runtime = deli::Runtime::builder()
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let release_rx = Mutex::new(release_rx);
+        let busy = runtime.spawn_blocking(move || release_rx.lock().unwrap().recv().is_ok());
+        let mut queued = runtime.spawn_blocking(|| 1);
+        queued.cancel();
+        // The pool is still full: the ticket resolves without a thread.
+        assert_eq!(
+            queued.wait_timeout(Duration::from_secs(30)),
+            Err(JobError::Cancelled)
+        );
+        release_tx.send(()).unwrap();
+        assert_eq!(busy.wait(), Ok(true));
+    });
+}

@@ -163,3 +163,36 @@ fn workers_run_in_parallel() {
         assert_eq!(b.wait(), Ok(true));
     });
 }
+
+#[test]
+fn absurd_worker_counts_are_refused_not_panicked() {
+    let huge = deli::Runtime::builder().workers(usize::MAX).build();
+    assert_eq!(huge.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn a_second_block_on_on_a_current_thread_runtime_takes_over() {
+    within(BOUND, || {
+        let runtime = deli::Runtime::builder().current_thread().build().unwrap();
+        std::thread::scope(|scope| {
+            let first = scope.spawn(|| runtime.block_on(deli::sleep(Duration::from_millis(20))));
+            let second = scope.spawn(|| {
+                runtime.block_on(async {
+                    deli::sleep(Duration::from_millis(60)).await;
+                    deli::spawn(async { 5 }).await
+                })
+            });
+            first.join().unwrap();
+            assert_eq!(second.join().unwrap(), Ok(5));
+        });
+    });
+}
+
+#[test]
+fn shutdown_timeout_takes_any_duration() {
+    within(BOUND, || {
+        let runtime = deli::Runtime::builder().workers(1).build().unwrap();
+        runtime.spawn_blocking(|| ()).wait().unwrap();
+        assert!(runtime.shutdown_timeout(Duration::MAX));
+    });
+}

@@ -156,3 +156,73 @@ fn shutdown_with_pending_timers_tasks_and_blocking_calls() {
         }
     });
 }
+
+#[test]
+fn spawns_racing_shutdown_all_resolve() {
+    within(BOUND, || {
+        for round in 0..20 {
+            let runtime = deli::Runtime::builder().workers(2).build().unwrap();
+            let handle = runtime.handle().clone();
+            let spawner = std::thread::spawn(move || {
+                (0..2_000)
+                    .map(|n| handle.spawn(async move { n }))
+                    .collect::<Vec<_>>()
+            });
+            std::thread::sleep(Duration::from_micros(200));
+            drop(runtime);
+            for ticket in spawner.join().unwrap() {
+                match ticket.wait() {
+                    Ok(_) | Err(JobError::Shutdown) => {}
+                    Err(other) => panic!("round {round}: unexpected {other:?}"),
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn a_task_started_after_shutdown_resolves_shutdown() {
+    within(BOUND, || {
+        for (flavour, runtime) in runtimes() {
+            let (ticket, start) = deli::TaskBuilder::new().create_on(async { 1 }, runtime.handle());
+            drop(runtime);
+            start.start();
+            assert_eq!(ticket.wait(), Err(JobError::Shutdown), "{flavour}");
+        }
+    });
+}
+
+#[test]
+fn dropping_the_runtime_inside_its_own_task_does_not_hang() {
+    within(BOUND, || {
+        let runtime = deli::Runtime::builder().workers(2).build().unwrap();
+        let parked = runtime.spawn(std::future::pending::<()>());
+        let (runtime_tx, runtime_rx) = mpsc::channel::<deli::Runtime>();
+        let runtime_rx = Mutex::new(runtime_rx);
+        let dropper = runtime.spawn(async move {
+            let runtime = runtime_rx.lock().unwrap().recv().unwrap();
+            drop(runtime);
+            "dropped"
+        });
+        runtime_tx.send(runtime).unwrap();
+        assert_eq!(dropper.wait(), Ok("dropped"));
+        assert_eq!(parked.wait(), Err(JobError::Shutdown));
+    });
+}
+
+#[test]
+fn a_detached_output_that_panics_when_dropped_does_not_abort() {
+    struct Grenade;
+    impl Drop for Grenade {
+        fn drop(&mut self) {
+            panic!("dropped");
+        }
+    }
+    within(BOUND, || {
+        let runtime = deli::Runtime::builder().workers(2).build().unwrap();
+        for _ in 0..10 {
+            drop(runtime.spawn(async { Grenade }));
+        }
+        assert_eq!(runtime.spawn(async { 3 }).wait(), Ok(3));
+    });
+}

@@ -261,3 +261,38 @@ fn shutdown_resolves_pending_tickets_and_drops_futures() {
         }
     });
 }
+
+#[test]
+fn awaiting_many_pending_tickets_at_once_does_not_spin() {
+    within(BOUND, || {
+        let runtime = deli::Runtime::builder().workers(2).build().unwrap();
+        let polls = runtime.block_on(async {
+            let gates: Vec<Arc<common::Gate>> = (0..300)
+                .map(|_| Arc::new(common::Gate::default()))
+                .collect();
+            let mut tickets: Vec<_> = gates.iter().map(|gate| deli::spawn(gate.wait())).collect();
+            let opener = {
+                let gates = gates.clone();
+                deli::spawn(async move {
+                    deli::sleep(Duration::from_millis(50)).await;
+                    gates.iter().for_each(|gate| gate.open());
+                })
+            };
+            let mut polls = 0u32;
+            // Poll every ticket each time; only count the polls.
+            let waiter = deli::spawn(std::future::poll_fn(move |cx| {
+                polls += 1;
+                tickets.retain_mut(|ticket| Pin::new(ticket).poll(cx).is_pending());
+                if tickets.is_empty() {
+                    Poll::Ready(polls)
+                } else {
+                    Poll::Pending
+                }
+            }));
+            opener.await.unwrap();
+            waiter.await.unwrap()
+        });
+        // A few polls per wave of wake-ups, not thousands of spins.
+        assert!(polls < 400, "polled {polls} times");
+    });
+}

@@ -269,12 +269,11 @@ impl<T: Source> Async<T> {
     /// # }
     /// ```
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if crate::coop::poll_proceed(cx).is_pending() {
-            return Poll::Pending;
-        }
-        self.registration
-            .poll_ready(cx, Direction::Read)
-            .map_ok(|_| ())
+        crate::coop::budgeted(cx, |cx| {
+            self.registration
+                .poll_ready(cx, Direction::Read)
+                .map_ok(|_| ())
+        })
     }
 
     /// The `Context` form of [`writable`](Self::writable): `Ready` when
@@ -300,12 +299,11 @@ impl<T: Source> Async<T> {
     /// # }
     /// ```
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if crate::coop::poll_proceed(cx).is_pending() {
-            return Poll::Pending;
-        }
-        self.registration
-            .poll_ready(cx, Direction::Write)
-            .map_ok(|_| ())
+        crate::coop::budgeted(cx, |cx| {
+            self.registration
+                .poll_ready(cx, Direction::Write)
+                .map_ok(|_| ())
+        })
     }
 
     /// Runs `op` until it returns something other than `WouldBlock`,
@@ -592,13 +590,21 @@ fn poll_until_done<R>(
     registration: &Registration,
     cx: &mut Context<'_>,
     direction: Direction,
+    op: impl FnMut() -> io::Result<R>,
+) -> Poll<io::Result<R>> {
+    // Each completed operation spends budget, so a task reading a socket
+    // that is always ready still lets its worker's other tasks run.
+    crate::coop::budgeted(cx, |cx| {
+        poll_until_done_unbudgeted(registration, cx, direction, op)
+    })
+}
+
+fn poll_until_done_unbudgeted<R>(
+    registration: &Registration,
+    cx: &mut Context<'_>,
+    direction: Direction,
     mut op: impl FnMut() -> io::Result<R>,
 ) -> Poll<io::Result<R>> {
-    // Each operation spends budget, so a task reading a socket that is
-    // always ready still lets its worker's other tasks run.
-    if crate::coop::poll_proceed(cx).is_pending() {
-        return Poll::Pending;
-    }
     loop {
         let observed = std::task::ready!(registration.poll_ready(cx, direction))?;
         match op() {

@@ -124,19 +124,28 @@ impl BlockingPool {
         };
         self.shared.job_ready.notify_all();
         drop(queued);
-        let deadline = std::time::Instant::now() + wait;
+        // A wait too long for `Instant` is a wait without a deadline.
+        let deadline = std::time::Instant::now().checked_add(wait);
         let mut state = self.shared.lock();
         while state.threads > 0 {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            state = self
-                .shared
-                .thread_exited
-                .wait_timeout(state, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+            state = match deadline {
+                None => self
+                    .shared
+                    .thread_exited
+                    .wait(state)
+                    .unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        return false;
+                    }
+                    self.shared
+                        .thread_exited
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
         }
         true
     }
@@ -227,9 +236,19 @@ impl BlockingShared {
 }
 
 impl Scheduler for BlockingShared {
-    fn wake_for_cancel(&self, _header: &Header) {
-        // A queued job sees the request when a thread picks it up and ends
-        // without running; a running closure cannot be interrupted.
+    fn wake_for_cancel(&self, header: &Header) {
+        // A queued job is taken out and dropped, so its ticket resolves to
+        // Cancelled now rather than when a thread frees up. A running
+        // closure cannot be interrupted: its ticket waits for it.
+        let cancelled = {
+            let mut state = self.lock();
+            let position = state
+                .queue
+                .iter()
+                .position(|job| std::ptr::eq(job.metadata(), header));
+            position.and_then(|position| state.queue.remove(position))
+        };
+        drop(cancelled);
     }
 
     fn release(&self, _header: &Header) {}

@@ -7,6 +7,10 @@ use super::blocking::{BlockingConfig, BlockingPool};
 use super::handle::{Handle, Kind};
 use super::{current_thread, multi_thread, Runtime};
 
+/// The most workers a runtime may have (the idle accounting packs counts
+/// in 16 bits; far more than any machine has cores).
+const MAX_WORKERS: usize = 4096;
+
 /// Which scheduler a runtime uses.
 ///
 /// # Examples
@@ -82,7 +86,8 @@ impl Builder {
     }
 
     /// How many worker threads a multi-thread runtime runs (default: one
-    /// per core). Zero is refused by [`build`](Builder::build).
+    /// per core). Zero, or more than 4096, is refused by
+    /// [`build`](Builder::build).
     pub fn workers(mut self, workers: usize) -> Builder {
         self.workers = Some(workers);
         self
@@ -119,6 +124,12 @@ impl Builder {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "a runtime needs at least one worker",
+            ));
+        }
+        if self.workers.is_some_and(|workers| workers > MAX_WORKERS) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("a runtime takes at most {MAX_WORKERS} workers"),
             ));
         }
         if self.flavor == Flavor::CurrentThread && self.workers.is_some_and(|n| n != 1) {

@@ -10,8 +10,9 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::future::poll_fn;
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,7 +23,7 @@ use async_task::ScheduleInfo;
 
 use super::blocking::BlockingPool;
 use super::driver::Driver;
-use super::inject::Inject;
+use super::inject::{drain_until_quiet, Inject};
 use super::park::Parker;
 use crate::coop;
 use crate::task::{Header, OwnedTasks, Runnable, Scheduler};
@@ -38,8 +39,16 @@ pub(crate) struct Shared {
     pub(crate) blocking: BlockingPool,
     parker: Parker,
     /// The local queue, parked here between `block_on` calls.
-    core: Mutex<Option<VecDeque<Runnable>>>,
+    core: Mutex<CoreSlot>,
     shutdown: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct CoreSlot {
+    /// `None` while a thread is driving.
+    local: Option<VecDeque<Runnable>>,
+    /// Threads in `block_on` waiting to take over driving.
+    waiters: Vec<Waker>,
 }
 
 /// The local queue while a thread is driving the runtime.
@@ -60,23 +69,85 @@ impl Shared {
             driver: Driver::new()?,
             blocking,
             parker: Parker::new(),
-            core: Mutex::new(Some(VecDeque::new())),
+            core: Mutex::new(CoreSlot {
+                local: Some(VecDeque::new()),
+                waiters: Vec::new(),
+            }),
             shutdown: AtomicBool::new(false),
         }))
     }
 
-    /// Drives the runtime on this thread until `future` is done.
+    /// Drives the runtime on this thread until `future` is done. If another
+    /// thread is driving, waits for either the future or the chance to
+    /// take over driving (when that thread's `block_on` returns).
+    ///
+    /// # Panics
+    ///
+    /// When called from inside a task of this same runtime: that thread is
+    /// already the one driving, so waiting would deadlock.
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        let taken = self.core.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let Some(local) = taken else {
-            // Another thread is driving; it runs the tasks, we just wait.
-            let mut future = pin!(future);
-            return loop {
-                if let Some(output) = crate::task::block_on(future.as_mut(), None) {
-                    break output;
-                }
-            };
-        };
+        let mut future = pin!(future);
+        loop {
+            if let Some(local) = self.take_core() {
+                return self.drive(local, future.as_mut());
+            }
+            if self.is_driven_by_this_thread() {
+                panic!(
+                    "deli: block_on was called inside a task of the same current-thread \
+                     runtime; that would wait for itself forever (spawn the work and \
+                     await its ticket instead)"
+                );
+            }
+            let waited = crate::task::block_on(
+                pin!(poll_fn(|cx| {
+                    if let Poll::Ready(output) = future.as_mut().poll(cx) {
+                        return Poll::Ready(Some(output));
+                    }
+                    if self.wait_for_core(cx) {
+                        Poll::Ready(None)
+                    } else {
+                        Poll::Pending
+                    }
+                })),
+                None,
+            );
+            if let Some(Some(output)) = waited {
+                return output;
+            }
+        }
+    }
+
+    fn take_core(&self) -> Option<VecDeque<Runnable>> {
+        self.core
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .local
+            .take()
+    }
+
+    /// Whether the core is free to take; if not, `cx` is woken when it is.
+    fn wait_for_core(&self, cx: &mut Context<'_>) -> bool {
+        let mut slot = self.core.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.local.is_some() {
+            return true;
+        }
+        slot.waiters.push(cx.waker().clone());
+        false
+    }
+
+    fn is_driven_by_this_thread(&self) -> bool {
+        CURRENT_CORE.with(|current| {
+            let core = current.get();
+            // SAFETY: see `schedule`: a non-null pointer is a live `Core`.
+            !core.is_null() && ptr::eq(unsafe { (*core).shared }, self)
+        })
+    }
+
+    fn drive<F: Future + ?Sized>(
+        self: &Arc<Self>,
+        local: VecDeque<Runnable>,
+        mut future: Pin<&mut F>,
+    ) -> F::Output {
         let core = Core {
             shared: Arc::as_ptr(self),
             local: RefCell::new(local),
@@ -89,7 +160,6 @@ impl Shared {
         });
         let waker = Waker::from(main_waker.clone());
         let mut cx = Context::from_waker(&waker);
-        let mut future = pin!(future);
         let mut tick: u32 = 0;
         loop {
             if main_waker.woken.swap(false, Ordering::AcqRel) {
@@ -136,23 +206,9 @@ impl Shared {
     pub(crate) fn shutdown(&self) {
         self.owned.close();
         self.shutdown.store(true, Ordering::Release);
-        let local = self.core.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let local = self.take_core();
         drop(local);
-        loop {
-            let wakers = self.owned.take_all();
-            let woke = !wakers.is_empty();
-            for waker in wakers {
-                waker.wake();
-            }
-            let mut dropped = false;
-            while let Some(task) = self.inject.pop() {
-                drop(task);
-                dropped = true;
-            }
-            if !woke && !dropped && self.owned.is_empty() {
-                break;
-            }
-        }
+        drain_until_quiet(&self.owned, &self.inject);
         self.driver.shutdown();
     }
 }
@@ -183,8 +239,13 @@ impl Drop for Driving<'_> {
         if self.shared.shutdown.load(Ordering::Acquire) {
             drop(slot);
             drop(local);
-        } else {
-            *slot = Some(local);
+            return;
+        }
+        slot.local = Some(local);
+        let waiters = std::mem::take(&mut slot.waiters);
+        drop(slot);
+        for waiter in waiters {
+            waiter.wake();
         }
     }
 }
@@ -216,8 +277,11 @@ impl Scheduler for Shared {
     }
 
     fn schedule_remote(&self, task: Runnable) {
-        self.inject.push(task);
-        self.parker.unpark(&self.driver);
+        match self.inject.push(task) {
+            Ok(()) => self.parker.unpark(&self.driver),
+            // Shut down: dropping the task resolves its ticket to Shutdown.
+            Err(task) => drop(task),
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 //! many are awake" are read together; the list of sleepers is behind a
 //! lock, which is only taken on the slow path (parking and waking).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 const SEARCHING_BITS: usize = 16;
@@ -60,6 +60,11 @@ impl Idle {
     }
 
     fn should_notify(&self) -> bool {
+        // Orders the caller's push of the new task (a plain store to a
+        // queue) before this load, against the parking worker's fence in
+        // `transition_worker_to_parked`: one of the two sides then sees the
+        // other, so the task is never left with everyone asleep.
+        fence(Ordering::SeqCst);
         let state = self.state.load(Ordering::SeqCst);
         searching(state) == 0 && unparked(state) < self.workers
     }
@@ -88,6 +93,9 @@ impl Idle {
         let mut sleepers = self.sleepers.lock().unwrap_or_else(|p| p.into_inner());
         let decrement = ONE_UNPARKED + usize::from(is_searching);
         let previous = self.state.fetch_sub(decrement, Ordering::SeqCst);
+        // Pairs with the fence in `should_notify`: the caller's look at the
+        // queues after this comes after the count change.
+        fence(Ordering::SeqCst);
         sleepers.push(worker);
         is_searching && searching(previous) == 1
     }

@@ -42,8 +42,27 @@ impl<F> Harness<'_, F> {
     }
 }
 
+/// A finished task's result, as the cell stores it. When nobody takes it
+/// (the ticket was dropped), the cell drops it where a panic would abort
+/// the process; dropping it through this wrapper catches such a panic.
+pub(crate) struct TaskOutput<T>(Option<T>);
+
+impl<T> TaskOutput<T> {
+    pub(crate) fn into_inner(mut self) -> Option<T> {
+        self.0.take()
+    }
+}
+
+impl<T> Drop for TaskOutput<T> {
+    fn drop(&mut self) {
+        if let Some(output) = self.0.take() {
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
+        }
+    }
+}
+
 impl<F: Future> Future for Harness<'_, F> {
-    type Output = Result<F::Output, JobError>;
+    type Output = TaskOutput<Result<F::Output, JobError>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: the future inside is never moved: it is only polled through
@@ -55,11 +74,11 @@ impl<F: Future> Future for Harness<'_, F> {
         if header.state.is_cancel_requested() {
             let dropped = this.drop_future();
             header.state.to_terminated();
-            return Poll::Ready(dropped.and(Err(JobError::Cancelled)));
+            return Poll::Ready(TaskOutput(Some(dropped.and(Err(JobError::Cancelled)))));
         }
         let Some(future) = this.future.as_mut() else {
             // The cell never polls a finished future; answer sanely anyway.
-            return Poll::Ready(Err(JobError::AlreadyTaken));
+            return Poll::Ready(TaskOutput(Some(Err(JobError::AlreadyTaken))));
         };
         // SAFETY: see above; `future` lives in place inside the pinned harness.
         let future = unsafe { Pin::new_unchecked(future) };
@@ -74,12 +93,12 @@ impl<F: Future> Future for Harness<'_, F> {
             Ok(Poll::Ready(output)) => {
                 let dropped = this.drop_future();
                 header.state.to_terminated();
-                Poll::Ready(dropped.map(|()| output))
+                Poll::Ready(TaskOutput(Some(dropped.map(|()| output))))
             }
             Err(payload) => {
                 let _ = this.drop_future();
                 header.state.to_terminated();
-                Poll::Ready(Err(JobError::from_panic(payload)))
+                Poll::Ready(TaskOutput(Some(Err(JobError::from_panic(payload)))))
             }
         }
     }

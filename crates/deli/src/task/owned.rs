@@ -15,10 +15,18 @@ use slab::Slab;
 
 use super::header::{Header, TaskId};
 
+/// One live task: its waker, and its id so that a slot reused by a later
+/// task is never mistaken for it.
+#[derive(Debug)]
+struct Entry {
+    id: TaskId,
+    waker: Waker,
+}
+
 /// The live tasks of one scheduler.
 #[derive(Debug)]
 pub(crate) struct OwnedTasks {
-    shards: Box<[Mutex<Slab<Waker>>]>,
+    shards: Box<[Mutex<Slab<Entry>>]>,
     closed: AtomicBool,
 }
 
@@ -32,7 +40,7 @@ impl OwnedTasks {
         }
     }
 
-    fn shard(&self, id: TaskId) -> MutexGuard<'_, Slab<Waker>> {
+    fn shard(&self, id: TaskId) -> MutexGuard<'_, Slab<Entry>> {
         let index = id.as_u64() as usize & (self.shards.len() - 1);
         self.shards[index]
             .lock()
@@ -52,19 +60,28 @@ impl OwnedTasks {
         }
         let entry = shard.vacant_entry();
         let (waker, made) = make(entry.key());
-        entry.insert(waker);
+        entry.insert(Entry { id, waker });
         Some(made)
     }
 
     /// Forgets a task whose future is gone.
     pub(crate) fn remove(&self, header: &Header) {
-        let waker = self.shard(header.id).try_remove(header.owner_key);
-        drop(waker); // outside the lock: it may free the task cell
+        let removed = {
+            let mut shard = self.shard(header.id);
+            match shard.get(header.owner_key) {
+                Some(entry) if entry.id == header.id => shard.try_remove(header.owner_key),
+                _ => None,
+            }
+        };
+        drop(removed); // outside the lock: it may free the task cell
     }
 
     /// Wakes one task (to make it see a cancel request).
     pub(crate) fn wake(&self, header: &Header) {
-        let waker = self.shard(header.id).get(header.owner_key).cloned();
+        let waker = match self.shard(header.id).get(header.owner_key) {
+            Some(entry) if entry.id == header.id => Some(entry.waker.clone()),
+            _ => None,
+        };
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -92,14 +109,8 @@ impl OwnedTasks {
         let mut all = Vec::new();
         for shard in self.shards.iter() {
             let taken = std::mem::take(&mut *shard.lock().unwrap_or_else(|p| p.into_inner()));
-            all.extend(taken.into_iter().map(|(_, waker)| waker));
+            all.extend(taken.into_iter().map(|(_, entry)| entry.waker));
         }
         all
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.shards
-            .iter()
-            .all(|shard| shard.lock().unwrap_or_else(|p| p.into_inner()).is_empty())
     }
 }

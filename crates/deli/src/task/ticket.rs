@@ -12,6 +12,7 @@ use async_task::{FallibleTask, Task};
 
 use super::block_on::block_on;
 use super::error::JobError;
+use super::harness::TaskOutput;
 use super::header::{Header, TaskId};
 use super::state::State;
 use crate::coop;
@@ -34,7 +35,7 @@ use crate::coop;
 /// assert_eq!(ticket.wait(), Ok(42));
 /// ```
 pub struct Ticket<T> {
-    task: Option<FallibleTask<Result<T, JobError>, Header>>,
+    task: Option<FallibleTask<TaskOutput<Result<T, JobError>>, Header>>,
     /// The task's header. `FallibleTask` does not expose its metadata, so
     /// the pointer is taken while the task was still a `Task`.
     header: Option<NonNull<Header>>,
@@ -44,7 +45,7 @@ pub struct Ticket<T> {
 }
 
 impl<T> Ticket<T> {
-    pub(crate) fn from_task(task: Task<Result<T, JobError>, Header>) -> Ticket<T> {
+    pub(crate) fn from_task(task: Task<TaskOutput<Result<T, JobError>>, Header>) -> Ticket<T> {
         let header = NonNull::from(task.metadata());
         let id = task.metadata().id;
         Ticket {
@@ -198,12 +199,9 @@ impl<T> Future for Ticket<T> {
                 .take()
                 .unwrap_or(JobError::AlreadyTaken)));
         };
-        if coop::poll_proceed(cx).is_pending() {
-            return Poll::Pending;
-        }
-        let outcome = match Pin::new(task).poll(cx) {
+        let outcome = match coop::budgeted(cx, |cx| Pin::new(task).poll(cx)) {
             Poll::Pending => return Poll::Pending,
-            Poll::Ready(Some(result)) => result,
+            Poll::Ready(Some(output)) => output.into_inner().unwrap_or(Err(JobError::AlreadyTaken)),
             // The task cell closed without output: its future was dropped
             // unpolled-to-completion, by a cancel or by shutdown.
             Poll::Ready(None) => {

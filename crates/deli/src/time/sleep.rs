@@ -121,7 +121,7 @@ impl Future for Sleep {
         if Instant::now() >= this.deadline {
             // An elapsed sleep is always ready: spend budget, so a loop of
             // them still lets the worker's other tasks run.
-            if crate::coop::poll_proceed(cx).is_pending() {
+            if crate::coop::budgeted(cx, |_| Poll::Ready(())).is_pending() {
                 return Poll::Pending;
             }
             this.state = State::Elapsed;

@@ -25,7 +25,7 @@ use async_task::ScheduleInfo;
 use super::blocking::BlockingPool;
 use super::driver::Driver;
 use super::idle::Idle;
-use super::inject::Inject;
+use super::inject::{drain_until_quiet, Inject};
 use super::park::Parker;
 use super::queue::Steal;
 use crate::task::{Header, OwnedTasks, Runnable, Scheduler};
@@ -87,29 +87,19 @@ impl Shared {
         self.owned.close();
         self.shutdown.store(true, Ordering::Release);
         self.unpark_all();
+        let this_thread = std::thread::current().id();
         for worker in workers {
+            // Dropping the runtime inside one of its own tasks: that worker
+            // is us, mid-poll. It stops, and drops its queue, when the poll
+            // returns; joining it would wait for ourselves.
+            if worker.thread().id() == this_thread {
+                continue;
+            }
             // A worker thread that panicked outside a task has nothing left
             // to hand back; its queue was drained by its exit guard.
             let _ = worker.join();
         }
-        // Parked tasks are in no queue: wake each so it lands in the
-        // injector, then drop what is there. Dropping a future can wake
-        // others, so repeat until both are empty.
-        loop {
-            let wakers = self.owned.take_all();
-            let woke = !wakers.is_empty();
-            for waker in wakers {
-                waker.wake();
-            }
-            let mut dropped = false;
-            while let Some(task) = self.inject.pop() {
-                drop(task);
-                dropped = true;
-            }
-            if !woke && !dropped && self.owned.is_empty() {
-                break;
-            }
-        }
+        drain_until_quiet(&self.owned, &self.inject);
         self.driver.shutdown();
     }
 }
@@ -124,8 +114,11 @@ impl Scheduler for Shared {
     }
 
     fn schedule_remote(&self, task: Runnable) {
-        self.inject.push(task);
-        self.notify_parked();
+        match self.inject.push(task) {
+            Ok(()) => self.notify_parked(),
+            // Shut down: dropping the task resolves its ticket to Shutdown.
+            Err(task) => drop(task),
+        }
     }
 }
 

@@ -305,10 +305,13 @@ pub(crate) fn schedule_local(task: Runnable, yielded: bool) -> Result<(), Runnab
         // the worker is dropped, so it is valid here.
         let worker = unsafe { &*worker };
         let task_runtime = Arc::as_ptr(&task.metadata().scheduler) as *const ();
-        if task_runtime != Arc::as_ptr(&worker.shared) as *const () {
+        let shared = &worker.shared;
+        // Once shut down, wakes go to the injector, where shutdown drops
+        // them; queued here (say, by a task that drops the runtime inside
+        // itself) they would be run again instead.
+        if task_runtime != Arc::as_ptr(shared) as *const () || shared.is_shutdown() {
             return Err(task);
         }
-        let shared = &worker.shared;
         let displaced = if yielded {
             Some(task)
         } else {

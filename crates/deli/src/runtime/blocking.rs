@@ -17,7 +17,8 @@ use std::thread;
 use std::time::Duration;
 
 use crate::task::{
-    schedule_through_header, spawn_unscheduled, Header, Runnable, Scheduler, TaskOptions, Ticket,
+    schedule_through_header, spawn_unscheduled, Header, Runnable, Scheduler, TaskKind, TaskOptions,
+    Ticket,
 };
 
 /// Settings of a blocking pool.
@@ -99,7 +100,7 @@ impl BlockingPool {
     {
         let created = spawn_unscheduled(
             BlockingJob(Some(job)),
-            options,
+            options.kind(TaskKind::Closure),
             self.shared.clone(),
             None,
             schedule_through_header,
@@ -250,8 +251,6 @@ impl Scheduler for BlockingShared {
         };
         drop(cancelled);
     }
-
-    fn release(&self, _header: &Header) {}
 
     fn schedule_remote(&self, job: Runnable) {
         self.push(job);

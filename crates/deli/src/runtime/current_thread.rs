@@ -26,7 +26,7 @@ use super::driver::Driver;
 use super::inject::{drain_until_quiet, Inject};
 use super::park::Parker;
 use crate::coop;
-use crate::task::{Header, OwnedTasks, Runnable, Scheduler};
+use crate::task::{OwnedTasks, Runnable, Scheduler};
 
 /// Tasks run between two looks at the driver and the injector.
 const EVENT_INTERVAL: u32 = 61;
@@ -268,12 +268,8 @@ impl Wake for MainWaker {
 }
 
 impl Scheduler for Shared {
-    fn wake_for_cancel(&self, header: &Header) {
-        self.owned.wake(header);
-    }
-
-    fn release(&self, header: &Header) {
-        self.owned.remove(header);
+    fn registry(&self) -> Option<&OwnedTasks> {
+        Some(&self.owned)
     }
 
     fn schedule_remote(&self, task: Runnable) {

@@ -97,6 +97,9 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        // Two arms rather than one over a function pointer: each flavour's
+        // schedule function is a zero-sized item, which the task cell
+        // stores for free and calls without an extra reference count.
         match &self.kind {
             Kind::MultiThread(shared) => {
                 let scheduler: Arc<dyn Scheduler> = shared.clone();

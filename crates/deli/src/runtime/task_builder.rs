@@ -4,7 +4,7 @@ use std::future::Future;
 use std::panic::Location;
 
 use super::{context, Handle};
-use crate::task::{JobError, Runnable, TaskOptions, Ticket};
+use crate::task::{JobError, Runnable, TaskKind, TaskOptions, Ticket};
 
 /// Options for one task: a name (shown in traces and blocking reports),
 /// and the choice to create it without starting it.
@@ -39,6 +39,7 @@ impl TaskBuilder {
         TaskOptions {
             name: self.name,
             spawned_at: Location::caller(),
+            kind: TaskKind::Async,
         }
     }
 

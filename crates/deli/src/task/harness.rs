@@ -13,8 +13,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::current;
 use super::error::JobError;
-use super::header::Header;
+use super::header::{Header, TaskKind};
 use crate::coop;
 
 pub(crate) struct Harness<'h, F> {
@@ -84,7 +85,9 @@ impl<F: Future> Future for Harness<'_, F> {
         let future = unsafe { Pin::new_unchecked(future) };
 
         header.state.to_running();
-        let polled = coop::with_budget(|| catch_unwind(AssertUnwindSafe(|| future.poll(cx))));
+        let polled = current::polling(header, || {
+            coop::with_budget(|| catch_unwind(AssertUnwindSafe(|| future.poll(cx))))
+        });
         match polled {
             Ok(Poll::Pending) => {
                 header.state.running_to_waiting();
@@ -93,7 +96,13 @@ impl<F: Future> Future for Harness<'_, F> {
             Ok(Poll::Ready(output)) => {
                 let dropped = this.drop_future();
                 header.state.to_terminated();
-                Poll::Ready(TaskOutput(Some(dropped.map(|()| output))))
+                let result =
+                    if header.kind == TaskKind::Closure && header.state.is_cancel_requested() {
+                        Err(JobError::Cancelled)
+                    } else {
+                        dropped.map(|()| output)
+                    };
+                Poll::Ready(TaskOutput(Some(result)))
             }
             Err(payload) => {
                 let _ = this.drop_future();

@@ -7,6 +7,7 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::owned::OwnedTasks;
 use super::state::{State, StateCell};
 
 /// A task's identity, unique within the process for its whole run.
@@ -44,16 +45,44 @@ impl fmt::Display for TaskId {
     }
 }
 
+/// What kind of work a task cell carries: it decides what a cancel means
+/// once the work is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TaskKind {
+    /// An async task: cancelled at its next poll; a poll that completes
+    /// despite the request keeps its value.
+    Async,
+    /// A closure run to completion in one poll (a blocking call, a pool
+    /// job): it cannot be stopped from outside, only asked (it can read
+    /// [`is_cancel_requested`](super::is_cancel_requested)); a cancel
+    /// requested while it runs makes its result `Cancelled` whatever it
+    /// returns, so the ticket resolves when the closure has really stopped.
+    Closure,
+}
+
 /// What a task needs from the scheduler that owns it, beyond being queued
 /// (queueing goes through the schedule function given at spawn).
 pub(crate) trait Scheduler: Send + Sync + 'static {
-    /// The task was asked to cancel: make sure it gets polled soon, so it
-    /// can drop its future. A task sitting in a queue needs nothing.
-    fn wake_for_cancel(&self, header: &Header);
+    /// The registry of live tasks, for schedulers that keep one.
+    fn registry(&self) -> Option<&OwnedTasks> {
+        None
+    }
+
+    /// The task was asked to cancel: make sure it gets polled (or dropped)
+    /// soon. A registered task is woken through the registry.
+    fn wake_for_cancel(&self, header: &Header) {
+        if let Some(registry) = self.registry() {
+            registry.wake(header);
+        }
+    }
 
     /// The task's future is gone (finished, cancelled or dropped): forget
     /// whatever the scheduler kept to find the task.
-    fn release(&self, header: &Header);
+    fn release(&self, header: &Header) {
+        if let Some(registry) = self.registry() {
+            registry.remove(header);
+        }
+    }
 
     /// Queues a task woken from a thread that does not belong to this
     /// scheduler. The caller holds its own reference to the scheduler: the
@@ -68,6 +97,7 @@ pub(crate) struct Header {
     pub(crate) state: StateCell,
     pub(crate) name: Option<Box<str>>,
     pub(crate) spawned_at: &'static Location<'static>,
+    pub(crate) kind: TaskKind,
     pub(crate) scheduler: Arc<dyn Scheduler>,
     /// Where the owning scheduler keeps this task (a registry slot), or
     /// `usize::MAX` when it keeps nothing.

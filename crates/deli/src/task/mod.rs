@@ -13,6 +13,7 @@
 //! own.
 
 mod block_on;
+mod current;
 mod error;
 mod harness;
 mod header;
@@ -22,6 +23,7 @@ mod state;
 mod ticket;
 mod yield_now;
 
+pub use current::is_cancel_requested;
 pub use error::JobError;
 pub use header::TaskId;
 pub use state::State;
@@ -29,7 +31,7 @@ pub use ticket::Ticket;
 pub use yield_now::{yield_now, YieldNow};
 
 pub(crate) use block_on::block_on;
-pub(crate) use header::{Header, Scheduler};
+pub(crate) use header::{Header, Scheduler, TaskKind};
 pub(crate) use owned::OwnedTasks;
 pub(crate) use spawn::{schedule_through_header, spawn_unscheduled, TaskOptions};
 

@@ -8,7 +8,7 @@ use async_task::{Builder, ScheduleInfo, WithInfo};
 
 use super::error::JobError;
 use super::harness::Harness;
-use super::header::{Header, Scheduler, TaskId};
+use super::header::{Header, Scheduler, TaskId, TaskKind};
 use super::owned::OwnedTasks;
 use super::ticket::Ticket;
 use super::Runnable;
@@ -18,6 +18,7 @@ use super::Runnable;
 pub(crate) struct TaskOptions {
     pub(crate) name: Option<Box<str>>,
     pub(crate) spawned_at: &'static Location<'static>,
+    pub(crate) kind: TaskKind,
 }
 
 impl TaskOptions {
@@ -26,7 +27,14 @@ impl TaskOptions {
         TaskOptions {
             name: None,
             spawned_at: Location::caller(),
+            kind: TaskKind::Async,
         }
+    }
+
+    /// The same options for another kind of work.
+    pub(crate) fn kind(mut self, kind: TaskKind) -> TaskOptions {
+        self.kind = kind;
+        self
     }
 }
 
@@ -57,6 +65,7 @@ where
             state: super::state::StateCell::new(),
             name: options.name,
             spawned_at: options.spawned_at,
+            kind: options.kind,
             scheduler,
             owner_key,
         };

@@ -28,7 +28,7 @@ use super::idle::Idle;
 use super::inject::{drain_until_quiet, Inject};
 use super::park::Parker;
 use super::queue::Steal;
-use crate::task::{Header, OwnedTasks, Runnable, Scheduler};
+use crate::task::{OwnedTasks, Runnable, Scheduler};
 
 use lifo::LifoSlot;
 
@@ -105,12 +105,8 @@ impl Shared {
 }
 
 impl Scheduler for Shared {
-    fn wake_for_cancel(&self, header: &Header) {
-        self.owned.wake(header);
-    }
-
-    fn release(&self, header: &Header) {
-        self.owned.remove(header);
+    fn registry(&self) -> Option<&OwnedTasks> {
+        Some(&self.owned)
     }
 
     fn schedule_remote(&self, task: Runnable) {

@@ -1,0 +1,64 @@
+//! Which task this thread is polling right now, so that code running inside
+//! a task can ask about it (has a cancel been requested?) without a handle.
+
+use std::cell::Cell;
+use std::ptr;
+
+use super::header::Header;
+
+thread_local! {
+    static POLLING: Cell<*const Header> = const { Cell::new(ptr::null()) };
+}
+
+/// Runs one poll of the task behind `header`, marked as this thread's
+/// current task (restoring the previous mark after: polls nest when a task
+/// blocks on another executor).
+pub(crate) fn polling<R>(header: &Header, poll: impl FnOnce() -> R) -> R {
+    struct Restore(*const Header);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0;
+            let _ = POLLING.try_with(|current| current.set(previous));
+        }
+    }
+    let previous = POLLING
+        .try_with(|current| current.replace(header))
+        .unwrap_or(ptr::null());
+    let _restore = Restore(previous);
+    poll()
+}
+
+/// Whether the task (or job) this code runs in has been asked to cancel.
+///
+/// Long-running work — a closure on a pool, a blocking call, an async task
+/// between awaits — can call this now and then and stop early. Outside any
+/// task it is `false`.
+///
+/// # Examples
+///
+/// ```
+/// deli::run(async {
+///     let ticket = deli::spawn_blocking(|| {
+///         let mut steps = 0u64;
+///         while !deli::task::is_cancel_requested() && steps < 10_000_000 {
+///             steps += 1;
+///         }
+///         steps
+///     });
+///     ticket.cancel();
+///     // A cancelled closure's ticket says so, whatever it returned.
+///     assert_eq!(ticket.await, Err(deli::JobError::Cancelled));
+/// });
+/// assert!(!deli::task::is_cancel_requested());
+/// ```
+pub fn is_cancel_requested() -> bool {
+    POLLING
+        .try_with(|current| {
+            let header = current.get();
+            // SAFETY: the pointer is set by `polling` for the duration of a
+            // poll of that task, whose header lives in the task cell that the
+            // poll keeps alive, and is restored before `polling` returns.
+            !header.is_null() && unsafe { (*header).state.is_cancel_requested() }
+        })
+        .unwrap_or(false)
+}

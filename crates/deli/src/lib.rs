@@ -35,6 +35,8 @@ mod coop;
 mod loom;
 
 pub mod io;
+pub mod net;
+pub mod pool;
 pub mod runtime;
 pub mod task;
 pub mod time;

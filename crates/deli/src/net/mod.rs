@@ -1,0 +1,1 @@
+//! Sockets on the deli reactor (being written).

@@ -1,0 +1,1 @@
+//! The thread pool for CPU-bound work (being written).

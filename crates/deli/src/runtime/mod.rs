@@ -1,11 +1,11 @@
 //! The runtime: the schedulers that poll tasks, and the handles to them.
 //!
 //! This module owns [`Runtime`], its [`Builder`] and [`Handle`]; the two
-//! schedulers ([`multi_thread`] — work stealing, one worker per core — and
-//! [`current_thread`]); the pieces they are made of (local run
-//! [`queue`]s, the [`inject`]ion queue, [`idle`] accounting, [`park`]ing,
-//! the [`driver`] a parked worker polls); and the elastic [`blocking`] pool
-//! behind [`spawn_blocking`]. It may use `task`, `io` and `time`.
+//! schedulers (`multi_thread` — work stealing, one worker per core — and
+//! `current_thread`); the pieces they are made of (the local run `queue`s,
+//! the `inject`ion queue, `idle` accounting, `park`ing, the `driver` a
+//! parked worker polls); and the elastic `blocking` pool behind
+//! [`spawn_blocking`]. It may use `task`, `io` and `time`.
 
 pub(crate) mod blocking;
 mod builder;

@@ -2,14 +2,14 @@
 //! carries its result back.
 //!
 //! This module owns the task cell (a single allocation, made by
-//! [`async_task`], that holds the [`Header`], the future and, once it is
+//! [`async_task`], that holds the `Header`, the future and, once it is
 //! done, the output), the lifecycle state machine ([`State`]), the wrapper
 //! that polls a user future (panics caught, cancellation honoured, states
 //! recorded), the registry of live tasks that shutdown and cancellation use,
 //! the cooperative budget, and [`Ticket`].
 //!
 //! It sits at the bottom of the crate: it calls nothing above it. Schedulers
-//! plug in through the [`Scheduler`] trait and a schedule function of their
+//! plug in through the `Scheduler` trait and a schedule function of their
 //! own.
 
 mod block_on;

@@ -11,10 +11,8 @@
 //! A stuck worker cannot hide work: its queue is stolen like any other, and
 //! its fast-path slot is taken by a thief that has seen the slot occupied,
 //! and the worker's poll count unchanged, for at least [`STUCK_POLL`]: the
-//! worker is inside one long poll. (Taking the slot from a worker that is
-//! merely busy would only move hot tasks between cores: the first version
-//! did, and `deli-bench scheduler` showed ping_pong-mt 1.2× tokio's time.)
-//! For that, the idle worker holding the driver keeps watch while any
+//! worker is inside one long poll. A worker that is merely busy keeps its
+//! slot, so an ordinary hand-off stays on one core, hot in cache. For that, the idle worker holding the driver keeps watch while any
 //! worker is busy: it sleeps at most [`SLOT_WATCH`], and [`STUCK_POLL`]
 //! after seeing an occupied slot. When every worker is idle it sleeps until
 //! notified.

@@ -12,7 +12,7 @@ pub(crate) mod sync {
     pub(crate) use std::sync::{Arc, Mutex};
     pub(crate) mod atomic {
         pub(crate) use std::sync::atomic::{
-            AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+            AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
         };
     }
 }

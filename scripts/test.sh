@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo test --workspace --all-targets
-cargo test --workspace --doc
+# --all-features: the `tokio-io` interop tests (tokio-util, hyper) run too.
+cargo test --workspace --all-targets --all-features
+cargo test --workspace --doc --all-features
 
 # Loom models (run queue, task state machine) in their own target dir, so
 # the `--cfg loom` build does not invalidate the normal one.

@@ -20,13 +20,15 @@
 //! ```text
 //! cargo run --release -p deli-bench -- scheduler
 //! cargo run --release -p deli-bench -- timers
+//! cargo run --release -p deli-bench -- tcp
 //! cargo run --release -p deli-bench -- all --rounds 31 --warmup 5
 //! cargo run --release -p deli-bench -- scheduler --filter ping_pong --verbose
 //! ```
 //!
 //! Suites: `scheduler` (spawn_many, spawn_many_remote, yield_many, ping_pong,
-//! chained_spawn — the shapes of tokio's scheduler benchmark) and `timers`
-//! (sleep_100k). `BENCH` lines go to stdout, everything else to stderr. A run
+//! chained_spawn — the shapes of tokio's scheduler benchmark), `timers`
+//! (sleep_100k) and `tcp` (an echo server on each runtime, loaded by one
+//! client that is neither: echo_1k, echo_64k). `BENCH` lines go to stdout, everything else to stderr. A run
 //! that takes longer than `--hang-after` seconds is reported as `HANG …` on
 //! stderr and the process exits with status 3.
 //!
@@ -55,7 +57,7 @@ struct Cli {
 
     /// Timed rounds per comparison (each runs deli once, then tokio once).
     /// Default: 41 for `scheduler` (its runs take milliseconds, so more
-    /// samples are cheap and steady the median), 15 for `timers`.
+    /// samples are cheap and steady the median), 15 for `timers` and `tcp`.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     rounds: Option<u64>,
 
@@ -87,6 +89,8 @@ enum Suite {
     Scheduler,
     /// 100,000 concurrent sleeps.
     Timers,
+    /// Echo servers on deli's and tokio's sockets under the same client.
+    Tcp,
     /// Every suite, in the order above.
     All,
 }
@@ -99,7 +103,7 @@ struct SuiteEntry {
 }
 
 /// Every suite, in the order `all` runs them.
-const SUITES: [SuiteEntry; 2] = [
+const SUITES: [SuiteEntry; 3] = [
     SuiteEntry {
         suite: Suite::Scheduler,
         run: suites::scheduler::run,
@@ -108,6 +112,11 @@ const SUITES: [SuiteEntry; 2] = [
     SuiteEntry {
         suite: Suite::Timers,
         run: suites::timers::run,
+        default_rounds: 15,
+    },
+    SuiteEntry {
+        suite: Suite::Tcp,
+        run: suites::tcp::run,
         default_rounds: 15,
     },
 ];

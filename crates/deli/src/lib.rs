@@ -7,7 +7,8 @@
 //!
 //! This crate's asynchronous half: [`Runtime`] (work-stealing or
 //! current-thread), [`spawn`], [`Ticket`], timers ([`sleep`], [`timeout`],
-//! [`interval`]), the I/O reactor ([`io::Async`]) and [`spawn_blocking`].
+//! [`interval`]), the I/O reactor ([`io::Async`]), sockets on it
+//! ([`net`]: TCP, UDP, Unix) and [`spawn_blocking`].
 //!
 //! ```
 //! use std::time::Duration;
@@ -29,7 +30,8 @@
 //! ```
 //!
 //! Layering (arrows point down): `runtime` uses `task`, `io` and `time`;
-//! those three use nothing above them.
+//! those three use nothing above them. `net` uses `io`, `time` and the
+//! runtime's `spawn_blocking`.
 
 mod coop;
 mod loom;

@@ -5,6 +5,7 @@
 //! case bodies against [`BenchRuntime`].
 
 pub mod scheduler;
+pub mod tcp;
 pub mod timers;
 
 use std::future::Future;

@@ -21,14 +21,18 @@
 //! cargo run --release -p deli-bench -- scheduler
 //! cargo run --release -p deli-bench -- timers
 //! cargo run --release -p deli-bench -- tcp
+//! cargo run --release -p deli-bench -- pool
 //! cargo run --release -p deli-bench -- all --rounds 31 --warmup 5
 //! cargo run --release -p deli-bench -- scheduler --filter ping_pong --verbose
 //! ```
 //!
 //! Suites: `scheduler` (spawn_many, spawn_many_remote, yield_many, ping_pong,
 //! chained_spawn — the shapes of tokio's scheduler benchmark), `timers`
-//! (sleep_100k) and `tcp` (an echo server on each runtime, loaded by one
-//! client that is neither: echo_1k, echo_64k). `BENCH` lines go to stdout, everything else to stderr. A run
+//! (sleep_100k), `tcp` (an echo server on each runtime, loaded by one
+//! client that is neither: echo_1k, echo_64k) and `pool` (the thread pool
+//! against rayon and a thread per job; there the peer's name replaces
+//! `tokio` in the line). `BENCH` lines go to stdout, everything else to
+//! stderr. A run
 //! that takes longer than `--hang-after` seconds is reported as `HANG …` on
 //! stderr and the process exits with status 3.
 //!
@@ -91,6 +95,8 @@ enum Suite {
     Timers,
     /// Echo servers on deli's and tokio's sockets under the same client.
     Tcp,
+    /// The thread pool against rayon and a thread per job.
+    Pool,
     /// Every suite, in the order above.
     All,
 }
@@ -103,7 +109,7 @@ struct SuiteEntry {
 }
 
 /// Every suite, in the order `all` runs them.
-const SUITES: [SuiteEntry; 3] = [
+const SUITES: [SuiteEntry; 4] = [
     SuiteEntry {
         suite: Suite::Scheduler,
         run: suites::scheduler::run,
@@ -118,6 +124,11 @@ const SUITES: [SuiteEntry; 3] = [
         suite: Suite::Tcp,
         run: suites::tcp::run,
         default_rounds: 15,
+    },
+    SuiteEntry {
+        suite: Suite::Pool,
+        run: suites::pool::run,
+        default_rounds: 11,
     },
 ];
 

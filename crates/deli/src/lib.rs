@@ -43,6 +43,7 @@ pub mod runtime;
 pub mod task;
 pub mod time;
 
+pub use pool::{as_completed, wait, wait_timeout, Return, ThreadPool, ThreadPoolBuilder};
 pub use runtime::{
     run, spawn, spawn_blocking, Builder, Flavor, Handle, Runtime, Start, TaskBuilder,
 };

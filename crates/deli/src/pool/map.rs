@@ -1,0 +1,290 @@
+//! `ThreadPool::map`: an ordered, lazy, bounded parallel map.
+//!
+//! The iterator takes inputs only when it has room, groups them in chunks,
+//! submits each chunk as one job and hands results back in input order.
+//! Chunk sizes adapt: the first chunks are tiny (1, 2, 4, … items) and
+//! every finished chunk reports how long its items took, from which the
+//! next sizes aim at [`TARGET_CHUNK_NANOS`] of work. So a million cheap
+//! items cost a few hundred jobs, while slow items still go one per job.
+//! Calls this folder and `task`.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::ThreadPool;
+use crate::task::{is_cancel_requested, JobError, Ticket};
+
+/// How long one chunk should compute: long enough that a job's overhead
+/// (a few microseconds) is lost in it, short enough to balance the threads
+/// at the end and to keep the first results coming.
+const TARGET_CHUNK_NANOS: f64 = 250_000.0;
+/// No chunk holds more inputs than this, however cheap they are, which
+/// bounds memory together with [`Map::max_in_flight`].
+const MAX_CHUNK: usize = 8_192;
+/// Chunks are sized by doubling up to this until one has been measured.
+const MAX_UNMEASURED_CHUNK: usize = 64;
+/// How often a chunk looks at its cancel flag.
+const CANCEL_CHECK_EVERY: usize = 64;
+
+/// What a chunk job returns.
+struct ChunkOutput<T> {
+    results: Vec<Result<T, JobError>>,
+    nanos: u128,
+}
+
+/// A chunk in flight: how many inputs it took, and its ticket.
+struct InFlight<T> {
+    len: usize,
+    ticket: Ticket<ChunkOutput<T>>,
+}
+
+/// The iterator [`ThreadPool::map`] returns: one `Result` per input, in
+/// input order.
+///
+/// # Examples
+///
+/// ```
+/// let pool = deli::ThreadPool::new(2);
+/// let lengths = pool
+///     .map(vec!["a", "bb", "ccc"], str::len)
+///     .chunk_size(1)
+///     .max_in_flight(2);
+/// assert_eq!(lengths.collect::<Vec<_>>(), [Ok(1), Ok(2), Ok(3)]);
+/// ```
+pub struct Map<'p, I, F, T> {
+    pool: &'p ThreadPool,
+    inputs: Option<I>,
+    f: Arc<F>,
+    in_flight: VecDeque<InFlight<T>>,
+    max_in_flight: usize,
+    /// Results of the oldest finished chunk, being handed out.
+    ready: std::vec::IntoIter<Result<T, JobError>>,
+    /// A chunk that failed as a whole: its error, repeated for each input.
+    failed: Option<(usize, JobError)>,
+    sizer: ChunkSizer,
+}
+
+impl<'p, I, F, T> Map<'p, I, F, T>
+where
+    I: Iterator,
+    I::Item: Send + 'static,
+    F: Fn(I::Item) -> T + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    pub(super) fn new(pool: &'p ThreadPool, inputs: I, f: F) -> Self {
+        Map {
+            pool,
+            inputs: Some(inputs),
+            f: Arc::new(f),
+            in_flight: VecDeque::new(),
+            max_in_flight: 2 * pool.threads() + 2,
+            ready: Vec::new().into_iter(),
+            failed: None,
+            sizer: ChunkSizer::default(),
+        }
+    }
+
+    /// Puts exactly `items` inputs (at least 1) in each job instead of
+    /// sizing chunks from measurements.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = deli::ThreadPool::new(2);
+    /// let total: u64 = pool.map(0..1_000u64, |n| n).chunk_size(100).map(Result::unwrap).sum();
+    /// assert_eq!(total, 499_500);
+    /// ```
+    pub fn chunk_size(mut self, items: usize) -> Self {
+        self.sizer.fixed = Some(items.max(1));
+        self
+    }
+
+    /// At most `chunks` jobs (at least 1) in flight at once; the default is
+    /// two per pool thread plus two.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = deli::ThreadPool::new(2);
+    /// let doubled: Vec<_> = pool.map(0..4, |n| n * 2).max_in_flight(1).collect();
+    /// assert_eq!(doubled, [Ok(0), Ok(2), Ok(4), Ok(6)]);
+    /// ```
+    pub fn max_in_flight(mut self, chunks: usize) -> Self {
+        self.max_in_flight = chunks.max(1);
+        self
+    }
+
+    /// Submits chunks until the window is full or the inputs run out.
+    fn fill(&mut self) {
+        while self.in_flight.len() < self.max_in_flight {
+            let Some(inputs) = self.inputs.as_mut() else {
+                return;
+            };
+            let size = self.sizer.next_size();
+            let chunk: Vec<I::Item> = inputs.by_ref().take(size).collect();
+            if chunk.len() < size {
+                self.inputs = None;
+            }
+            if chunk.is_empty() {
+                return;
+            }
+            let len = chunk.len();
+            let f = self.f.clone();
+            let ticket = self.pool.submit(move || run_chunk(chunk, &*f));
+            self.in_flight.push_back(InFlight { len, ticket });
+        }
+    }
+}
+
+fn run_chunk<X, T>(chunk: Vec<X>, f: &impl Fn(X) -> T) -> ChunkOutput<T> {
+    let start = Instant::now();
+    let mut results = Vec::with_capacity(chunk.len());
+    for (position, item) in chunk.into_iter().enumerate() {
+        if position % CANCEL_CHECK_EVERY == CANCEL_CHECK_EVERY - 1 && is_cancel_requested() {
+            // The whole chunk resolves Cancelled; stop computing.
+            break;
+        }
+        results.push(catch_unwind(AssertUnwindSafe(|| f(item))).map_err(JobError::from_panic));
+    }
+    ChunkOutput {
+        results,
+        nanos: start.elapsed().as_nanos(),
+    }
+}
+
+impl<I, F, T> Iterator for Map<'_, I, F, T>
+where
+    I: Iterator,
+    I::Item: Send + 'static,
+    F: Fn(I::Item) -> T + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    type Item = Result<T, JobError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(result) = self.ready.next() {
+                return Some(result);
+            }
+            if let Some((left, error)) = self.failed.as_mut() {
+                if *left > 0 {
+                    *left -= 1;
+                    return Some(Err(error.clone()));
+                }
+                self.failed = None;
+            }
+            self.fill();
+            let chunk = self.in_flight.pop_front()?;
+            match chunk.ticket.wait() {
+                Ok(output) if output.results.len() == chunk.len => {
+                    self.sizer.observe(chunk.len, output.nanos);
+                    self.ready = output.results.into_iter();
+                }
+                Ok(_) => self.failed = Some((chunk.len, JobError::Cancelled)),
+                Err(error) => self.failed = Some((chunk.len, error)),
+            }
+            // Keep the threads busy while the caller consumes this chunk.
+            self.fill();
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let known = self.ready.len()
+            + self.failed.as_ref().map_or(0, |(left, _)| *left)
+            + self.in_flight.iter().map(|chunk| chunk.len).sum::<usize>();
+        match &self.inputs {
+            None => (known, Some(known)),
+            Some(inputs) => {
+                let (low, high) = inputs.size_hint();
+                (
+                    known.saturating_add(low),
+                    high.and_then(|high| high.checked_add(known)),
+                )
+            }
+        }
+    }
+}
+
+impl<I, F, T> Drop for Map<'_, I, F, T> {
+    fn drop(&mut self) {
+        for chunk in &self.in_flight {
+            chunk.ticket.cancel();
+        }
+    }
+}
+
+impl<I, F, T> fmt::Debug for Map<'_, I, F, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Map")
+            .field("in_flight", &self.in_flight.len())
+            .field("max_in_flight", &self.max_in_flight)
+            .field("inputs_left", &self.inputs.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Picks chunk sizes from the measured cost per item.
+#[derive(Debug, Default)]
+struct ChunkSizer {
+    fixed: Option<usize>,
+    /// Nanoseconds per item, averaged over the chunks seen so far.
+    nanos_per_item: Option<f64>,
+    unmeasured_next: usize,
+}
+
+impl ChunkSizer {
+    fn next_size(&mut self) -> usize {
+        if let Some(fixed) = self.fixed {
+            return fixed;
+        }
+        match self.nanos_per_item {
+            Some(nanos) if nanos > 0.0 => {
+                ((TARGET_CHUNK_NANOS / nanos) as usize).clamp(1, MAX_CHUNK)
+            }
+            Some(_) => MAX_CHUNK,
+            None => {
+                let size = self.unmeasured_next.max(1);
+                self.unmeasured_next = (size * 2).min(MAX_UNMEASURED_CHUNK);
+                size
+            }
+        }
+    }
+
+    fn observe(&mut self, items: usize, nanos: u128) {
+        if items == 0 {
+            return;
+        }
+        let sample = nanos as f64 / items as f64;
+        self.nanos_per_item = Some(match self.nanos_per_item {
+            None => sample,
+            // Mostly the past: one odd chunk (a preempted thread) should
+            // not swing the size.
+            Some(average) => 0.75 * average + 0.25 * sample,
+        });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_start_small_then_follow_the_measured_cost() {
+        let mut sizer = ChunkSizer::default();
+        assert_eq!(
+            (0..8).map(|_| sizer.next_size()).collect::<Vec<_>>(),
+            [1, 2, 4, 8, 16, 32, 64, 64]
+        );
+        sizer.observe(10, 1_000); // 100 ns per item
+        assert_eq!(sizer.next_size(), 2_500);
+        let mut slow = ChunkSizer::default();
+        slow.observe(1, 5_000_000);
+        assert_eq!(slow.next_size(), 1);
+        let mut free = ChunkSizer::default();
+        free.observe(100, 0);
+        assert_eq!(free.next_size(), MAX_CHUNK);
+    }
+}

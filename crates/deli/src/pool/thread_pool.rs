@@ -1,0 +1,285 @@
+//! `ThreadPool`: the handle users hold — submit, join, map, shutdown.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::thread::JoinHandle;
+
+use super::builder::ThreadPoolBuilder;
+use super::join::{join_here, join_on_worker, run_on_pool};
+use super::map::Map;
+use super::shared::Shared;
+use super::worker::WorkerThread;
+use crate::task::{schedule_through_header, spawn_unscheduled, TaskKind, TaskOptions, Ticket};
+
+/// Work-stealing threads for CPU-bound work, separate from the async
+/// workers so that a long computation never delays I/O.
+///
+/// Every job comes back as a [`Ticket`], the same handle as an async task's:
+/// `.await` it from async code or [`wait`](Ticket::wait) for it from a plain
+/// thread. Dropping the pool is [`shutdown(true, false)`](ThreadPool::shutdown):
+/// queued jobs still run, and the drop waits for them.
+///
+/// # Examples
+///
+/// ```
+/// let pool = deli::ThreadPool::new(2);
+/// let ticket = pool.submit(|| (1..=10u64).product::<u64>());
+/// assert_eq!(ticket.wait(), Ok(3_628_800));
+///
+/// // The same ticket from async code:
+/// let squared = deli::run(async { pool.submit(|| 12 * 12).await });
+/// assert_eq!(squared, Ok(144));
+/// ```
+#[derive(Debug)]
+pub struct ThreadPool {
+    shared: Arc<Shared>,
+    threads: usize,
+    handles: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl ThreadPool {
+    /// A pool of `threads` threads (0 counts as 1) named `deli-pool-<n>`.
+    ///
+    /// # Panics
+    ///
+    /// When the operating system refuses to start a thread, as
+    /// [`std::thread::spawn`] does; [`ThreadPool::builder`] returns that
+    /// error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = deli::ThreadPool::new(4);
+    /// assert_eq!(pool.threads(), 4);
+    /// ```
+    pub fn new(threads: usize) -> ThreadPool {
+        match ThreadPoolBuilder::new().threads(threads).build() {
+            Ok(pool) => pool,
+            Err(error) => panic!("deli: cannot start the pool's threads: {error}"),
+        }
+    }
+
+    /// A builder for the thread count, names and stack size.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = deli::ThreadPool::builder().threads(2).thread_name("crunch").build()?;
+    /// assert_eq!(pool.threads(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn builder() -> ThreadPoolBuilder {
+        ThreadPoolBuilder::new()
+    }
+
+    pub(super) fn from_shared(shared: Arc<Shared>, threads: usize) -> ThreadPool {
+        ThreadPool {
+            shared,
+            threads,
+            handles: Mutex::new(Vec::with_capacity(threads)),
+        }
+    }
+
+    pub(super) fn adopt(&self, handle: JoinHandle<()>) {
+        self.handles
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(handle);
+    }
+
+    /// How many threads the pool runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(deli::ThreadPool::new(3).threads(), 3);
+    /// ```
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Queues `job` and returns its ticket.
+    ///
+    /// The ticket resolves to the closure's value, to
+    /// [`JobError::Panicked`](crate::JobError::Panicked) (the thread lives
+    /// on), to [`JobError::Cancelled`](crate::JobError::Cancelled) after
+    /// [`Ticket::cancel`] (a queued job never runs; a running one can watch
+    /// [`is_cancelled`](super::is_cancelled)), or to
+    /// [`JobError::Shutdown`](crate::JobError::Shutdown) when the pool no
+    /// longer takes work.
+    ///
+    /// A job that blocks on another job's ticket holds its thread while it
+    /// waits; prefer [`join`](ThreadPool::join) for work that splits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = deli::ThreadPool::new(2);
+    /// let tickets: Vec<_> = (1..=4u64).map(|n| pool.submit(move || n * n)).collect();
+    /// let squares: Vec<u64> = tickets.into_iter().map(|t| t.wait().unwrap()).collect();
+    /// assert_eq!(squares, [1, 4, 9, 16]);
+    /// ```
+    #[track_caller]
+    pub fn submit<F, T>(&self, job: F) -> Ticket<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let created = spawn_unscheduled(
+            ClosureJob(Some(job)),
+            TaskOptions::here().kind(TaskKind::Closure),
+            self.shared.clone(),
+            None,
+            schedule_through_header,
+        );
+        match created {
+            Ok((runnable, ticket)) => {
+                runnable.schedule();
+                ticket
+            }
+            Err(error) => Ticket::failed(error),
+        }
+    }
+
+    /// Runs `a` and `b`, in parallel when a thread is free, and returns
+    /// both results: divide and conquer, rayon style.
+    ///
+    /// The closures may borrow from the caller's stack. On one of this
+    /// pool's threads, `b` is offered to idle threads while `a` runs here;
+    /// a thread waiting for its other half runs other work meanwhile, so
+    /// joins nest as deep as the stack allows. From any other thread the
+    /// whole join runs on the pool and the caller blocks; after
+    /// [`shutdown`](ThreadPool::shutdown) it runs on the caller. If either
+    /// half panics, the panic reaches the caller once both have finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn fib(pool: &deli::ThreadPool, n: u64) -> u64 {
+    ///     if n < 12 {
+    ///         return (1..=n).fold((0, 1), |(a, b), _| (b, a + b)).0;
+    ///     }
+    ///     let (a, b) = pool.join(|| fib(pool, n - 1), || fib(pool, n - 2));
+    ///     a + b
+    /// }
+    /// let pool = deli::ThreadPool::new(2);
+    /// assert_eq!(fib(&pool, 25), 75_025);
+    ///
+    /// let data = vec![1, 2, 3, 4];
+    /// let (left, right) = data.split_at(2);
+    /// let (l, r) = pool.join(|| left.iter().sum::<i32>(), || right.iter().sum::<i32>());
+    /// assert_eq!(l + r, 10);
+    /// ```
+    pub fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
+    where
+        A: FnOnce() -> RA + Send,
+        B: FnOnce() -> RB + Send,
+        RA: Send,
+        RB: Send,
+    {
+        if let Some(worker) = WorkerThread::current() {
+            if Arc::ptr_eq(&worker.shared, &self.shared) {
+                return join_on_worker(worker, a, b);
+            }
+        }
+        run_on_pool(&self.shared, move |worker| match worker {
+            Some(worker) => join_on_worker(worker, a, b),
+            None => join_here(a, b),
+        })
+    }
+
+    /// Applies `f` to every input on the pool; the results come out in
+    /// input order, one `Result` per input (a panic is an error in its
+    /// place).
+    ///
+    /// Lazy: inputs are taken only as the pool has room, a bounded number
+    /// of them in flight. Cheap items are grouped into chunks (sized from
+    /// how long earlier chunks took, aiming at well under a millisecond
+    /// each) so that a million of them cost little more than the work.
+    /// Dropping the iterator early cancels what is in flight.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = deli::ThreadPool::new(2);
+    /// let squares: Vec<u64> = pool.map(1..=5u64, |n| n * n).map(Result::unwrap).collect();
+    /// assert_eq!(squares, [1, 4, 9, 16, 25]);
+    ///
+    /// let results: Vec<_> = pool.map(0..3, |n| if n == 1 { panic!("bad item") } else { n }).collect();
+    /// assert_eq!(results[0], Ok(0));
+    /// assert!(results[1].is_err());
+    /// assert_eq!(results[2], Ok(2));
+    /// ```
+    pub fn map<I, F, T>(&self, inputs: I, f: F) -> Map<'_, I::IntoIter, F, T>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        Map::new(self, inputs.into_iter(), f)
+    }
+
+    /// Stops taking jobs: later submits resolve to
+    /// [`JobError::Shutdown`](crate::JobError::Shutdown).
+    ///
+    /// With `cancel_pending`, jobs still queued are dropped unrun and their
+    /// tickets resolve to [`JobError::Cancelled`](crate::JobError::Cancelled);
+    /// otherwise the threads run them first. Running jobs always finish.
+    /// With `wait`, returns once every thread has exited (from one of the
+    /// pool's own threads it cannot wait, and does not). Calling it again
+    /// is harmless.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = deli::ThreadPool::new(1);
+    /// let queued = pool.submit(|| 1);
+    /// pool.shutdown(true, false);
+    /// assert_eq!(queued.wait(), Ok(1));
+    /// assert_eq!(pool.submit(|| 2).wait(), Err(deli::JobError::Shutdown));
+    /// ```
+    pub fn shutdown(&self, wait: bool, cancel_pending: bool) {
+        let cancelled = self.shared.close(cancel_pending);
+        drop(cancelled);
+        if !wait || WorkerThread::current().is_some_and(|w| Arc::ptr_eq(&w.shared, &self.shared)) {
+            return;
+        }
+        let handles = std::mem::take(
+            &mut *self
+                .handles
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        for handle in handles {
+            // A pool thread catches every job's panic; an error here would
+            // mean the thread itself failed, which leaves nothing to do.
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for ThreadPool {
+    fn drop(&mut self) {
+        self.shutdown(true, false);
+    }
+}
+
+/// A closure seen as a future that completes in its first poll.
+struct ClosureJob<F>(Option<F>);
+
+impl<F> Unpin for ClosureJob<F> {}
+
+impl<F: FnOnce() -> T, T> Future for ClosureJob<F> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
+        match self.0.take() {
+            Some(job) => Poll::Ready(job()),
+            // The harness never polls a finished future.
+            None => Poll::Pending,
+        }
+    }
+}

@@ -160,10 +160,13 @@ fn wait_for_the_first_error_stops_there() {
         let fine = pool.submit(|| 1);
         let (done, pending) = deli::wait(vec![slow, failing, fine], Return::FirstError);
         assert!(done.contains(&(1, Err(JobError::Panicked("bad".to_owned())))));
-        assert_eq!(pending.len(), 1);
-        assert_eq!(pending[0].0, 0);
+        // The gated job is still pending; the fine one may or may not have
+        // finished by the time the error was seen.
+        assert_eq!(done.len() + pending.len(), 3);
+        assert!(pending.iter().any(|(index, _)| *index == 0));
+        let gated_position = pending.iter().position(|(index, _)| *index == 0).unwrap();
         drop(release);
-        let (done, _) = deli::wait(pending.into_iter().map(|(_, t)| t), Return::FirstError);
-        assert_eq!(done, [(0, Ok(7))]);
+        let (done, _) = deli::wait(pending.into_iter().map(|(_, t)| t), Return::AllCompleted);
+        assert!(done.contains(&(gated_position, Ok(7))));
     });
 }

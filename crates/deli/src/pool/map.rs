@@ -20,19 +20,68 @@ use crate::task::{is_cancel_requested, JobError, Ticket};
 /// How long one chunk should compute: long enough that a job's overhead
 /// (a few microseconds) is lost in it, short enough to balance the threads
 /// at the end and to keep the first results coming.
-const TARGET_CHUNK_NANOS: f64 = 250_000.0;
+const TARGET_CHUNK_NANOS: f64 = 500_000.0;
 /// No chunk holds more inputs than this, however cheap they are, which
 /// bounds memory together with [`Map::max_in_flight`].
-const MAX_CHUNK: usize = 8_192;
+const MAX_CHUNK: usize = 16_384;
 /// Chunks are sized by doubling up to this until one has been measured.
 const MAX_UNMEASURED_CHUNK: usize = 64;
 /// How often a chunk looks at its cancel flag.
 const CANCEL_CHECK_EVERY: usize = 64;
 
-/// What a chunk job returns.
+/// What a chunk job returns: the values of the items that succeeded, in
+/// order, and the few that panicked beside them (kept apart so the common
+/// case moves plain values, not `Result`s, between threads).
 struct ChunkOutput<T> {
-    results: Vec<Result<T, JobError>>,
+    values: Vec<T>,
+    /// (position in the chunk, error), in position order.
+    errors: Vec<(usize, JobError)>,
     nanos: u128,
+}
+
+impl<T> ChunkOutput<T> {
+    fn len(&self) -> usize {
+        self.values.len() + self.errors.len()
+    }
+}
+
+/// Hands out a finished chunk's results in input order.
+struct ChunkResults<T> {
+    values: std::vec::IntoIter<T>,
+    errors: std::iter::Peekable<std::vec::IntoIter<(usize, JobError)>>,
+    position: usize,
+}
+
+impl<T> ChunkResults<T> {
+    fn empty() -> ChunkResults<T> {
+        ChunkResults {
+            values: Vec::new().into_iter(),
+            errors: Vec::new().into_iter().peekable(),
+            position: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.values.len() + self.errors.len()
+    }
+}
+
+impl<T> Iterator for ChunkResults<T> {
+    type Item = Result<T, JobError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.errors.len() == 0 {
+            // The common case: nothing in this chunk panicked.
+            return self.values.next().map(Ok);
+        }
+        let position = self.position;
+        self.position += 1;
+        if self.errors.peek().is_some_and(|(at, _)| *at == position) {
+            return self.errors.next().map(|(_, error)| Err(error));
+        }
+        self.values.next().map(Ok)
+    }
 }
 
 /// A chunk in flight: how many inputs it took, and its ticket.
@@ -61,7 +110,7 @@ pub struct Map<'p, I, F, T> {
     in_flight: VecDeque<InFlight<T>>,
     max_in_flight: usize,
     /// Results of the oldest finished chunk, being handed out.
-    ready: std::vec::IntoIter<Result<T, JobError>>,
+    ready: ChunkResults<T>,
     /// A chunk that failed as a whole: its error, repeated for each input.
     failed: Option<(usize, JobError)>,
     sizer: ChunkSizer,
@@ -81,7 +130,7 @@ where
             f: Arc::new(f),
             in_flight: VecDeque::new(),
             max_in_flight: 2 * pool.threads() + 2,
-            ready: Vec::new().into_iter(),
+            ready: ChunkResults::empty(),
             failed: None,
             sizer: ChunkSizer::default(),
         }
@@ -137,34 +186,11 @@ where
             self.in_flight.push_back(InFlight { len, ticket });
         }
     }
-}
 
-fn run_chunk<X, T>(chunk: Vec<X>, f: &impl Fn(X) -> T) -> ChunkOutput<T> {
-    let start = Instant::now();
-    let mut results = Vec::with_capacity(chunk.len());
-    for (position, item) in chunk.into_iter().enumerate() {
-        if position % CANCEL_CHECK_EVERY == CANCEL_CHECK_EVERY - 1 && is_cancel_requested() {
-            // The whole chunk resolves Cancelled; stop computing.
-            break;
-        }
-        results.push(catch_unwind(AssertUnwindSafe(|| f(item))).map_err(JobError::from_panic));
-    }
-    ChunkOutput {
-        results,
-        nanos: start.elapsed().as_nanos(),
-    }
-}
-
-impl<I, F, T> Iterator for Map<'_, I, F, T>
-where
-    I: Iterator,
-    I::Item: Send + 'static,
-    F: Fn(I::Item) -> T + Send + Sync + 'static,
-    T: Send + 'static,
-{
-    type Item = Result<T, JobError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The current chunk is used up: hand out a failed chunk's errors, or
+    /// wait for the next chunk in order.
+    #[cold]
+    fn next_chunk(&mut self) -> Option<Result<T, JobError>> {
         loop {
             if let Some(result) = self.ready.next() {
                 return Some(result);
@@ -179,15 +205,71 @@ where
             self.fill();
             let chunk = self.in_flight.pop_front()?;
             match chunk.ticket.wait() {
-                Ok(output) if output.results.len() == chunk.len => {
+                Ok(output) if output.len() == chunk.len => {
                     self.sizer.observe(chunk.len, output.nanos);
-                    self.ready = output.results.into_iter();
+                    self.ready = ChunkResults {
+                        values: output.values.into_iter(),
+                        errors: output.errors.into_iter().peekable(),
+                        position: 0,
+                    };
                 }
                 Ok(_) => self.failed = Some((chunk.len, JobError::Cancelled)),
                 Err(error) => self.failed = Some((chunk.len, error)),
             }
             // Keep the threads busy while the caller consumes this chunk.
             self.fill();
+        }
+    }
+}
+
+fn run_chunk<X, T>(chunk: Vec<X>, f: &impl Fn(X) -> T) -> ChunkOutput<T> {
+    let start = Instant::now();
+    let mut values = Vec::with_capacity(chunk.len());
+    let mut errors = Vec::new();
+    let mut items = chunk.into_iter().enumerate();
+    // One `catch_unwind` per run of items rather than per item: a panic
+    // ends the run, its item (already taken from the iterator) becomes an
+    // error in its place, and the next run starts after it.
+    loop {
+        let run = catch_unwind(AssertUnwindSafe(|| {
+            for (position, item) in items.by_ref() {
+                if position % CANCEL_CHECK_EVERY == CANCEL_CHECK_EVERY - 1 && is_cancel_requested()
+                {
+                    // The whole chunk resolves Cancelled; stop computing.
+                    return;
+                }
+                values.push(f(item));
+            }
+        }));
+        match run {
+            Ok(()) => break,
+            Err(payload) => {
+                let position = values.len() + errors.len();
+                errors.push((position, JobError::from_panic(payload)));
+            }
+        }
+    }
+    ChunkOutput {
+        values,
+        errors,
+        nanos: start.elapsed().as_nanos(),
+    }
+}
+
+impl<I, F, T> Iterator for Map<'_, I, F, T>
+where
+    I: Iterator,
+    I::Item: Send + 'static,
+    F: Fn(I::Item) -> T + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    type Item = Result<T, JobError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.ready.next() {
+            Some(result) => Some(result),
+            None => self.next_chunk(),
         }
     }
 
@@ -279,7 +361,7 @@ mod tests {
             [1, 2, 4, 8, 16, 32, 64, 64]
         );
         sizer.observe(10, 1_000); // 100 ns per item
-        assert_eq!(sizer.next_size(), 2_500);
+        assert_eq!(sizer.next_size(), 5_000);
         let mut slow = ChunkSizer::default();
         slow.observe(1, 5_000_000);
         assert_eq!(slow.next_size(), 1);

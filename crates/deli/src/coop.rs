@@ -24,6 +24,10 @@ thread_local! {
 /// Runs one poll of a task with a fresh budget, restoring the previous one
 /// after (polls nest when a task blocks on another executor).
 pub(crate) fn with_budget<R>(poll: impl FnOnce() -> R) -> R {
+    with_remaining(BUDGET, poll)
+}
+
+fn with_remaining<R>(budget: u8, poll: impl FnOnce() -> R) -> R {
     struct Restore(u8);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -31,9 +35,17 @@ pub(crate) fn with_budget<R>(poll: impl FnOnce() -> R) -> R {
             let _ = REMAINING.try_with(|remaining| remaining.set(previous));
         }
     }
-    let previous = REMAINING.try_with(|remaining| remaining.replace(BUDGET));
+    let previous = REMAINING.try_with(|remaining| remaining.replace(budget));
     let _restore = Restore(previous.unwrap_or(UNLIMITED));
     poll()
+}
+
+/// Runs `poll` with no budget limit, restoring the budget after. For
+/// executors of their own (a thread blocking on a future, which must never
+/// be told to yield to nobody) and for combinators that poll many leaves
+/// on behalf of one result and spend budget themselves instead.
+pub(crate) fn unlimited<R>(poll: impl FnOnce() -> R) -> R {
+    with_remaining(UNLIMITED, poll)
 }
 
 /// Polls `inner` under the budget: with budget left, polls it and spends

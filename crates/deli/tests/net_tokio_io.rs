@@ -100,6 +100,9 @@ fn hyper_http1_client_and_server_on_deli() {
                         .header(hyper::header::HOST, addr.to_string())
                         .body(Empty::<Bytes>::new())
                         .unwrap();
+                    // HTTP/1 sends one request at a time: wait until the
+                    // connection has finished with the previous one.
+                    sender.ready().await.unwrap();
                     let response = sender.send_request(request).await.unwrap();
                     assert_eq!(response.status(), hyper::StatusCode::OK, "{name}");
                     let body = response.into_body().collect().await.unwrap().to_bytes();

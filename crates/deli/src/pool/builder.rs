@@ -11,6 +11,10 @@ use super::shared::Shared;
 use super::worker::WorkerThread;
 use super::ThreadPool;
 
+/// The most threads a pool may have: far more than any machine has cores,
+/// and a bound that keeps a typo from exhausting memory.
+const MAX_THREADS: usize = 4096;
+
 /// Settings for a [`ThreadPool`]; [`build`](ThreadPoolBuilder::build)
 /// starts it.
 ///
@@ -112,10 +116,28 @@ impl ThreadPoolBuilder {
     /// assert_eq!(pool.submit(|| 6 * 7).wait(), Ok(42));
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for more than 4096 threads or a name prefix with a
+    /// NUL byte (the OS cannot name a thread so); any error the OS gives
+    /// when starting a thread.
     pub fn build(self) -> io::Result<ThreadPool> {
         let threads = self
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get));
+        if threads > MAX_THREADS {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("a thread pool takes at most {MAX_THREADS} threads"),
+            ));
+        }
+        if self.thread_name.contains('\0') {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a thread name cannot contain a NUL byte",
+            ));
+        }
         let locals: Vec<Worker<JobRef>> = (0..threads).map(|_| Worker::new_lifo()).collect();
         let shared = Arc::new(Shared::new(locals.iter().map(Worker::stealer).collect()));
         let pool = ThreadPool::from_shared(shared.clone(), threads);

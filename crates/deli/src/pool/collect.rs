@@ -192,6 +192,18 @@ impl<T> AsCompleted<T> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<(usize, Result<T, JobError>)>> {
+        // One unit of budget per result handed out; the tickets polled to
+        // find it are polled without a limit, or a spent budget would have
+        // each of them re-queue itself and this loop spin.
+        crate::coop::budgeted(cx, |cx| {
+            crate::coop::unlimited(|| self.poll_next_unbudgeted(cx))
+        })
+    }
+
+    fn poll_next_unbudgeted(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<(usize, Result<T, JobError>)>> {
         loop {
             if self.remaining == 0 {
                 return Poll::Ready(None);

@@ -13,7 +13,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use super::latch::{CoreLatch, ThreadLatch};
 use super::sleep::Sleep;
-use crate::task::Runnable;
+use crate::task::{CurrentTask, Runnable};
 
 /// Work in the pool's shared queue.
 pub(super) enum Work {
@@ -123,6 +123,9 @@ impl Latch for ThreadLatch {
 /// A job on its owner's stack: the closure, then its result, then the latch.
 pub(super) struct StackJob<L, F, R> {
     pub(super) latch: L,
+    /// The task the job is done for, so a thief running it answers
+    /// `is_cancelled` for that task rather than for its own.
+    owner_task: CurrentTask,
     func: UnsafeCell<Option<F>>,
     result: UnsafeCell<JobResult<R>>,
 }
@@ -131,6 +134,7 @@ impl<L: Latch, F: FnOnce() -> R, R> StackJob<L, F, R> {
     pub(super) fn new(func: F, latch: L) -> Self {
         StackJob {
             latch,
+            owner_task: CurrentTask::capture(),
             func: UnsafeCell::new(Some(func)),
             result: UnsafeCell::new(JobResult::NotRun),
         }
@@ -162,8 +166,11 @@ impl<L: Latch, F: FnOnce() -> R, R> StackJob<L, F, R> {
         // owner reads the result only after the latch is set).
         unsafe {
             let func = (*(*this).func.get()).take();
+            let owner_task = (*this).owner_task;
             let result = match func {
-                Some(func) => match catch_unwind(AssertUnwindSafe(func)) {
+                // The owner waits (inside its task's poll) until the latch
+                // below is set, so its task is alive while this runs.
+                Some(func) => match catch_unwind(AssertUnwindSafe(|| owner_task.enter(func))) {
                     Ok(value) => JobResult::Done(value),
                     Err(payload) => JobResult::Panicked(payload),
                 },

@@ -24,13 +24,20 @@ where
     RB: Send,
 {
     let job_b = StackJob::new(b, SpinLatch::new(worker.index, &worker.shared.sleep));
-    // SAFETY: `job_b` stays in this frame, and the frame is not left (not
-    // even by a panic: `a` runs under `catch_unwind`) until the reference is
-    // popped back below or the job's latch is set.
+    // SAFETY: `job_b` stays in this frame, and the frame is not left until
+    // the reference is popped back below or the job's latch is set: `a` and
+    // the work run while waiting cannot unwind (caught), and `AbortOnUnwind`
+    // stops the process before any unwind could leave early.
     let job_b_ref = unsafe { job_b.as_job_ref() };
     // SAFETY: as above; this second reference is only compared, never run.
     let job_b_id = unsafe { job_b.as_job_ref() };
     worker.push(job_b_ref);
+    // From here until `job_b` is finished or taken back, another thread may
+    // hold it: an unwind out of this frame would leave that thread writing
+    // into freed stack. Nothing below should unwind (`a`, and all the work
+    // run while waiting, run under `catch_unwind`); should something still,
+    // abort rather than let the frame go.
+    let guard = AbortOnUnwind;
 
     let result_a = std::panic::catch_unwind(std::panic::AssertUnwindSafe(a));
 
@@ -50,9 +57,21 @@ where
         }
     };
     // Both halves are done; only now may a panic leave this frame.
+    std::mem::forget(guard);
     match (result_a, result_b) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(payload), _) | (Ok(_), Err(payload)) => resume_unwind(payload),
+    }
+}
+
+/// Aborts the process if dropped by an unwind (see `join_on_worker`).
+struct AbortOnUnwind;
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            std::process::abort();
+        }
     }
 }
 

@@ -94,8 +94,12 @@ impl Shared {
     /// Whether a thread may find something to run (read by a thread about
     /// to sleep, after its fence).
     pub(super) fn has_work(&self) -> bool {
-        self.queued.load(Ordering::Relaxed) > 0
-            || self.stealers.iter().any(|stealer| !stealer.is_empty())
+        self.queued.load(Ordering::Relaxed) > 0 || self.has_join_work()
+    }
+
+    /// Whether some thread's deque holds a `join` half to steal.
+    pub(super) fn has_join_work(&self) -> bool {
+        self.stealers.iter().any(|stealer| !stealer.is_empty())
     }
 
     pub(super) fn is_closed(&self) -> bool {

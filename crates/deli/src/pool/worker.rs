@@ -152,7 +152,13 @@ impl WorkerThread {
             // The harness catches the closure's panic and records it in the
             // ticket; a panicking job never takes its thread down.
             Work::Task(task) => {
-                task.run();
+                // The harness already turns a panic into the job's error;
+                // this only keeps anything it missed from killing the thread.
+                if let Err(payload) =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task.run()))
+                {
+                    std::mem::forget(payload);
+                }
             }
             // SAFETY: every job reference in the queues points to a stack
             // job whose owner waits for its latch, and a reference is taken
@@ -163,11 +169,17 @@ impl WorkerThread {
 
     /// Runs other work until `latch` is set, sleeping when there is none.
     pub(super) fn wait_until(&self, latch: &SpinLatch) {
+        let shared = &self.shared;
         let mut idle_rounds = 0;
+        let mut slept = false;
         while !latch.core.probe() {
-            if let Some(work) = self.find_work() {
+            // Only `join` halves: a submitted job run on top of this frame
+            // could wait for the very job this frame belongs to, which can
+            // only resume once that job returns — a deadlock. Submitted jobs
+            // wait for a thread that is free.
+            if let Some(job) = self.local.pop().or_else(|| self.steal()) {
                 idle_rounds = 0;
-                self.execute(work);
+                self.execute(Work::Stack(job));
                 continue;
             }
             if idle_rounds < SPIN_ROUNDS {
@@ -176,11 +188,18 @@ impl WorkerThread {
                 continue;
             }
             idle_rounds = 0;
-            let shared = &self.shared;
-            shared
-                .sleep
-                .sleep(self.index, || shared.has_work(), || latch.core.get_sleepy());
+            slept = true;
+            shared.sleep.sleep(
+                self.index,
+                || shared.has_join_work(),
+                || latch.core.get_sleepy(),
+            );
             latch.core.wake_up();
+        }
+        // A wake-up meant for new work may have landed on us just as our
+        // latch was set; we go back to our job, so pass it on.
+        if slept && shared.has_work() {
+            shared.sleep.notify_one();
         }
     }
 }

@@ -138,6 +138,12 @@ impl Builder {
                 "a current-thread runtime has exactly one worker",
             ));
         }
+        if self.thread_name.contains('\0') {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a thread name cannot contain a NUL byte",
+            ));
+        }
         if self.blocking.max_threads == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,

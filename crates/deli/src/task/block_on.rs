@@ -40,7 +40,10 @@ pub(crate) fn block_on<F: Future + ?Sized>(
     let waker = Waker::from(waker_state.clone());
     let mut cx = Context::from_waker(&waker);
     loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+        // This thread is its own executor: a budget spent by the task it
+        // may be blocking inside must not make it yield to nobody (it would
+        // spin, woken by its own yield, forever).
+        if let Poll::Ready(output) = crate::coop::unlimited(|| future.as_mut().poll(&mut cx)) {
             return Some(output);
         }
         while !waker_state.notified.swap(false, Ordering::Acquire) {

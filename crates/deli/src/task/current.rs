@@ -14,18 +14,7 @@ thread_local! {
 /// current task (restoring the previous mark after: polls nest when a task
 /// blocks on another executor).
 pub(crate) fn polling<R>(header: &Header, poll: impl FnOnce() -> R) -> R {
-    struct Restore(*const Header);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let previous = self.0;
-            let _ = POLLING.try_with(|current| current.set(previous));
-        }
-    }
-    let previous = POLLING
-        .try_with(|current| current.replace(header))
-        .unwrap_or(ptr::null());
-    let _restore = Restore(previous);
-    poll()
+    with_polling(header, poll)
 }
 
 /// Whether the task (or job) this code runs in has been asked to cancel.
@@ -61,4 +50,45 @@ pub fn is_cancel_requested() -> bool {
             !header.is_null() && unsafe { (*header).state.is_cancel_requested() }
         })
         .unwrap_or(false)
+}
+
+/// The task this thread is polling, captured so that work done on its
+/// behalf on another thread (a stolen `join` half) answers
+/// [`is_cancel_requested`] for it, not for whatever that thread runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CurrentTask(*const Header);
+
+// SAFETY: the pointer is only dereferenced under `enter`'s contract (the
+// task is alive), and `Header` is `Sync`.
+unsafe impl Send for CurrentTask {}
+
+impl CurrentTask {
+    pub(crate) fn capture() -> CurrentTask {
+        CurrentTask(POLLING.try_with(Cell::get).unwrap_or(ptr::null()))
+    }
+
+    /// Runs `work` as if inside the captured task's poll.
+    ///
+    /// # Safety
+    ///
+    /// The captured task's poll must still be running (so its header is
+    /// alive) for as long as `work` runs: its thread waits for `work`.
+    pub(crate) unsafe fn enter<R>(self, work: impl FnOnce() -> R) -> R {
+        with_polling(self.0, work)
+    }
+}
+
+fn with_polling<R>(header: *const Header, work: impl FnOnce() -> R) -> R {
+    struct Restore(*const Header);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0;
+            let _ = POLLING.try_with(|current| current.set(previous));
+        }
+    }
+    let previous = POLLING
+        .try_with(|current| current.replace(header))
+        .unwrap_or(ptr::null());
+    let _restore = Restore(previous);
+    work()
 }

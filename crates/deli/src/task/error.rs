@@ -59,6 +59,14 @@ impl JobError {
         } else {
             "a panic with a non-string payload".to_owned()
         };
+        // The payload's own destructor may panic (`panic_any` of a value
+        // whose `Drop` panics); that must not unwind into a worker. A payload
+        // from that second panic is leaked rather than dropped.
+        if let Err(nested) =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)))
+        {
+            std::mem::forget(nested);
+        }
         JobError::Panicked(message)
     }
 }

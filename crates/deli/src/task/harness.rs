@@ -57,7 +57,10 @@ impl<T> TaskOutput<T> {
 impl<T> Drop for TaskOutput<T> {
     fn drop(&mut self) {
         if let Some(output) = self.0.take() {
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(output))) {
+                // Its message has nowhere to go; dropping it could panic too.
+                std::mem::forget(payload);
+            }
         }
     }
 }

@@ -24,6 +24,7 @@ mod ticket;
 mod yield_now;
 
 pub use current::is_cancel_requested;
+pub(crate) use current::CurrentTask;
 pub use error::JobError;
 pub use header::TaskId;
 pub use state::State;

@@ -170,6 +170,10 @@ pub(crate) struct Steal<T> {
     inner: Arc<Inner<T>>,
 }
 
+/// Aligned (and so sized) to two cache lines: each worker writes its own
+/// queue's indices constantly, and two queues sharing a line would make
+/// every push on one worker a cache miss on the other.
+#[repr(align(128))]
 struct Inner<T> {
     /// `steal` (high 32 bits) and `real` (low 32 bits); see the module docs.
     head: AtomicU64,

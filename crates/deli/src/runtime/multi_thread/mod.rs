@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use async_task::ScheduleInfo;
+use crossbeam_utils::CachePadded;
 
 use super::blocking::BlockingPool;
 use super::driver::Driver;
@@ -46,7 +47,9 @@ pub(crate) struct Remote {
 /// Everything the workers of one runtime share.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) remotes: Box<[Remote]>,
+    /// One per worker, each on cache lines of its own: a worker writes its
+    /// poll count on every poll, which must not slow down its neighbour.
+    pub(crate) remotes: Box<[CachePadded<Remote>]>,
     pub(crate) inject: Inject<Runnable>,
     pub(crate) idle: Idle,
     pub(crate) owned: OwnedTasks,
@@ -142,12 +145,12 @@ pub(crate) fn start(
     for _ in 0..workers {
         let (local, steal) = super::queue::local();
         locals.push(local);
-        remotes.push(Remote {
+        remotes.push(CachePadded::new(Remote {
             steal,
             lifo: LifoSlot::new(),
             parker: Parker::new(),
             polls: AtomicU64::new(0),
-        });
+        }));
     }
     let shared = Arc::new(Shared {
         remotes: remotes.into_boxed_slice(),

@@ -22,6 +22,7 @@
 //! cargo run --release -p deli-bench -- timers
 //! cargo run --release -p deli-bench -- tcp
 //! cargo run --release -p deli-bench -- pool
+//! cargo run --release -p deli-bench -- process
 //! cargo run --release -p deli-bench -- all --rounds 31 --warmup 5
 //! cargo run --release -p deli-bench -- scheduler --filter ping_pong --verbose
 //! ```
@@ -31,7 +32,9 @@
 //! (sleep_100k), `tcp` (an echo server on each runtime, loaded by one
 //! client that is neither: echo_1k, echo_64k) and `pool` (the thread pool
 //! against rayon and a thread per job; there the peer's name replaces
-//! `tokio` in the line). `BENCH` lines go to stdout, everything else to
+//! `tokio` in the line) and `process` (the process pool against Python's
+//! `ProcessPoolExecutor`, run by `py/process_bench.py` when `python3` is
+//! there; `python` replaces `tokio`). `BENCH` lines go to stdout, everything else to
 //! stderr. A run
 //! that takes longer than `--hang-after` seconds is reported as `HANG …` on
 //! stderr and the process exits with status 3.
@@ -97,6 +100,8 @@ enum Suite {
     Tcp,
     /// The thread pool against rayon and a thread per job.
     Pool,
+    /// The process pool against Python's ProcessPoolExecutor.
+    Process,
     /// Every suite, in the order above.
     All,
 }
@@ -109,7 +114,7 @@ struct SuiteEntry {
 }
 
 /// Every suite, in the order `all` runs them.
-const SUITES: [SuiteEntry; 4] = [
+const SUITES: [SuiteEntry; 5] = [
     SuiteEntry {
         suite: Suite::Scheduler,
         run: suites::scheduler::run,
@@ -132,9 +137,17 @@ const SUITES: [SuiteEntry; 4] = [
         // load: more rounds steady its median.
         default_rounds: 21,
     },
+    SuiteEntry {
+        suite: Suite::Process,
+        run: suites::process::run,
+        // Python's side of `cpu` takes seconds a round.
+        default_rounds: 5,
+    },
 ];
 
 fn main() -> ExitCode {
+    // The process suite's workers are this executable, re-executed.
+    deli::process::init();
     let cli = Cli::parse();
     let chosen = SUITES
         .iter()

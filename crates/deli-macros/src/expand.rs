@@ -112,8 +112,12 @@ fn generate(kind: Kind, config: &Config, func: ItemFn) -> TokenStream {
     for attr in &attrs {
         attr.to_tokens(&mut tokens);
     }
+    // A re-executed worker child must become a worker before `main` does
+    // anything else (see `deli::process`).
+    let process_init = (kind == Kind::Main).then(|| quote!(#krate::process::init();));
     tokens.extend(quote! {
         #vis #sig {
+            #process_init
             let #body = #future;
             let #runtime = match #krate::Runtime::builder()
                 .flavor(#krate::Flavor::#flavor)

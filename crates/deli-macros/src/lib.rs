@@ -1,5 +1,6 @@
 //! Attribute macros that run an `async fn` on a deli runtime:
-//! [`macro@main`] for a program's entry point and [`macro@test`] for tests.
+//! [`macro@main`] for a program's entry point and [`macro@test`] for tests;
+//! and [`macro@job`], which registers a function for deli's process pool.
 //!
 //! Use them through the `deli` crate, which re-exports them as
 //! `#[deli::main]` and `#[deli::test]`. The generated code names only items of
@@ -32,6 +33,7 @@
 //!
 //! ```ignore
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     ::deli::process::init(); // a process-pool worker child stops here
 //!     let body = async move { /* body */ }; // output: Result<(), Box<dyn Error>>
 //!     let runtime = match ::deli::Runtime::builder()
 //!         .flavor(::deli::Flavor::MultiThread)
@@ -46,7 +48,7 @@
 //! }
 //! ```
 //!
-//! `#[deli::test]` writes the same, starts the function with
+//! `#[deli::test]` writes the same (without the `init` call), starts the function with
 //! `#[::core::prelude::v1::test]` and uses a current-thread runtime unless
 //! told otherwise.
 //!
@@ -91,6 +93,7 @@
 mod args;
 mod expand;
 mod function;
+mod job;
 
 use args::Kind;
 use proc_macro::TokenStream;
@@ -202,4 +205,30 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(Kind::Test, args.into(), item.into()).into()
+}
+
+/// Registers a function as a process-pool job; see `deli::process`.
+///
+/// The function stays callable as before under a hidden name, and its
+/// name becomes a constant `deli::process::Job<A, R>` to submit by: `A` is
+/// its one parameter's type, or the tuple of its parameters' types; `R` is
+/// its return type, or `T` when it returns `Result<T, E>` (an `Err` comes
+/// back as `JobError::Remote` with the error's text). Parameter and value
+/// types must be serde types. Generic, `async` and method functions are
+/// refused at compile time. Because the name is now a constant, a `let`
+/// with the same name in the same module would be read as a pattern on it:
+/// give such bindings other names.
+///
+/// ```
+/// #[deli::job]
+/// fn add(a: u64, b: u64) -> u64 {
+///     a + b
+/// }
+///
+/// let handle: deli::process::Job<(u64, u64), u64> = add;
+/// assert!(handle.name().ends_with("::add"));
+/// ```
+#[proc_macro_attribute]
+pub fn job(args: TokenStream, item: TokenStream) -> TokenStream {
+    job::expand(args.into(), item.into()).into()
 }

@@ -39,11 +39,13 @@ mod loom;
 pub mod io;
 pub mod net;
 pub mod pool;
+pub mod process;
 pub mod runtime;
 pub mod task;
 pub mod time;
 
 pub use pool::{as_completed, wait, wait_timeout, Return, ThreadPool, ThreadPoolBuilder};
+pub use process::{Job, ProcessPool};
 pub use runtime::{
     run, spawn, spawn_blocking, Builder, Flavor, Handle, Runtime, Start, TaskBuilder,
 };
@@ -56,10 +58,12 @@ pub use time::{interval, sleep, sleep_until, timeout, Elapsed};
 /// `main` keeps its return type, so `?` works as in any `main`. The macro is
 /// shorthand for building the runtime by hand; doing that yourself is the way
 /// to handle a failure to build it instead of panicking. By hand,
-/// `#[deli::main(workers = 2)]` on an `async fn main` amounts to:
+/// `#[deli::main(workers = 2)]` on an `async fn main` amounts to (the
+/// first line makes a re-executed process-pool child serve jobs instead):
 ///
 /// ```
 /// fn main() -> std::io::Result<()> {
+///     deli::process::init();
 ///     let runtime = deli::Runtime::builder()
 ///         .flavor(deli::Flavor::MultiThread)
 ///         .workers(2)
@@ -97,3 +101,18 @@ pub use deli_macros::main;
 ///
 #[doc(inline)]
 pub use deli_macros::test;
+
+/// Registers a function as a job for [`ProcessPool`]: its name becomes a
+/// [`Job`] constant to submit by. See [`process`].
+///
+/// ```
+/// #[deli::job]
+/// fn add(a: u64, b: u64) -> u64 {
+///     a + b
+/// }
+///
+/// let handle: deli::Job<(u64, u64), u64> = add;
+/// assert!(handle.name().ends_with("::add"));
+/// ```
+#[doc(inline)]
+pub use deli_macros::job;

@@ -5,6 +5,7 @@
 //! case bodies against [`BenchRuntime`].
 
 pub mod pool;
+pub mod process;
 pub mod scheduler;
 pub mod tcp;
 pub mod timers;

@@ -54,6 +54,13 @@ impl<T> TaskOutput<T> {
     }
 }
 
+impl<T> TaskOutput<Result<Result<T, JobError>, JobError>> {
+    /// One level of `Result` less: the inner error becomes the task's.
+    pub(crate) fn flatten(mut self) -> TaskOutput<Result<T, JobError>> {
+        TaskOutput(self.0.take().map(|result| result.and_then(|inner| inner)))
+    }
+}
+
 impl<T> Drop for TaskOutput<T> {
     fn drop(&mut self) {
         if let Some(output) = self.0.take() {

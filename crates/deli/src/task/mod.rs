@@ -34,7 +34,9 @@ pub use yield_now::{yield_now, YieldNow};
 pub(crate) use block_on::block_on;
 pub(crate) use header::{Header, Scheduler, TaskKind};
 pub(crate) use owned::OwnedTasks;
-pub(crate) use spawn::{schedule_through_header, spawn_unscheduled, TaskOptions};
+pub(crate) use spawn::{
+    schedule_through_header, spawn_unscheduled, spawn_unscheduled_fallible, TaskOptions,
+};
 
 /// A task ready to be polled, as the schedulers move it between queues.
 pub(crate) type Runnable = async_task::Runnable<Header>;

@@ -2,12 +2,14 @@
 
 use std::future::Future;
 use std::panic::Location;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use async_task::{Builder, ScheduleInfo, WithInfo};
 
 use super::error::JobError;
-use super::harness::Harness;
+use super::harness::{Harness, TaskOutput};
 use super::header::{Header, Scheduler, TaskId, TaskKind};
 use super::owned::OwnedTasks;
 use super::ticket::Ticket;
@@ -58,6 +60,69 @@ where
     F::Output: Send + 'static,
     S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
 {
+    spawn_cell(
+        move |header: &Header| Harness::new(header, future),
+        options,
+        scheduler,
+        registry,
+        schedule,
+    )
+}
+
+/// [`spawn_unscheduled`] for a future that can fail on its own terms: its
+/// `Err` becomes the ticket's error instead of being nested in the value
+/// (a process job whose worker died, for one).
+pub(crate) fn spawn_unscheduled_fallible<F, T, S>(
+    future: F,
+    options: TaskOptions,
+    scheduler: Arc<dyn Scheduler>,
+    registry: Option<&OwnedTasks>,
+    schedule: S,
+) -> Result<(Runnable, Ticket<T>), JobError>
+where
+    F: Future<Output = Result<T, JobError>> + Send + 'static,
+    T: Send + 'static,
+    S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
+{
+    spawn_cell(
+        move |header: &Header| Flatten(Harness::new(header, future)),
+        options,
+        scheduler,
+        registry,
+        schedule,
+    )
+}
+
+/// Unnests a fallible future's result inside its harness's output.
+struct Flatten<H>(H);
+
+impl<H, T> Future for Flatten<H>
+where
+    H: Future<Output = TaskOutput<Result<Result<T, JobError>, JobError>>>,
+{
+    type Output = TaskOutput<Result<T, JobError>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: structural pinning of the only field; `Flatten` never
+        // moves it and has no `Drop` or `Unpin` impl of its own.
+        let inner = unsafe { self.map_unchecked_mut(|flatten| &mut flatten.0) };
+        inner.poll(cx).map(TaskOutput::flatten)
+    }
+}
+
+fn spawn_cell<'a, M, H, T, S>(
+    make: M,
+    options: TaskOptions,
+    scheduler: Arc<dyn Scheduler>,
+    registry: Option<&OwnedTasks>,
+    schedule: S,
+) -> Result<(Runnable, Ticket<T>), JobError>
+where
+    M: FnOnce(&'a Header) -> H + Send + 'static,
+    H: Future<Output = TaskOutput<Result<T, JobError>>> + 'a,
+    T: Send + 'static,
+    S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
+{
     let id = TaskId::next();
     let create = move |owner_key: usize| {
         let header = Header {
@@ -74,16 +139,16 @@ where
             schedule(runnable, info);
         });
         // SAFETY: `spawn_unchecked` only relaxes the `Send`/`'static` bounds
-        // of `spawn`. The future is `Send + 'static` except that the harness
+        // of `spawn`. The future (a harness around the caller's
+        // `Send + 'static` future) is `Send + 'static` except that it
         // borrows the header, which is the task's own metadata and lives in
         // the same allocation for as long as the future does — exactly the
         // borrow this API exists for. The schedule function is
         // `Send + Sync + 'static`.
         let (runnable, task) = unsafe {
-            Builder::new().metadata(header).spawn_unchecked(
-                move |header: &Header| Harness::new(header, future),
-                schedule,
-            )
+            Builder::new()
+                .metadata(header)
+                .spawn_unchecked(make, schedule)
         };
         (runnable, Ticket::from_task(task))
     };

@@ -1,0 +1,86 @@
+//! Worker processes: isolation and true parallelism for jobs that may
+//! crash, leak or hang — deli's answer to `multiprocessing`.
+//!
+//! Jobs are functions marked `#[deli::job]`, registered at link time under
+//! the stable name `module_path!()::function`. Workers are the same
+//! executable, re-executed with a marker in the environment (never a fork
+//! of the multi-threaded parent): [`init`] at the top of `main` turns such
+//! a child into a worker. Arguments and values travel as postcard-encoded
+//! serde values in length-prefixed, size-checked frames over two pipes.
+//! Each job's [`Ticket`](crate::Ticket) works with
+//! [`as_completed`](crate::as_completed) and [`wait`](crate::wait) like any
+//! other.
+//!
+//! Layout: `registry` (jobs, [`Job`]), `frame` and `protocol` (the wire),
+//! `child` (the worker loop), `spawn` (starting a child), `slot` (results
+//! and the ticket's future), `shared` and `driver` (supervision), `pool`
+//! ([`ProcessPool`]). Uses `task` and nothing else of deli.
+//!
+//! ```
+//! #[deli::job]
+//! fn fib(n: u32) -> u64 {
+//!     if n < 2 { n as u64 } else { fib_local(n - 1) + fib_local(n - 2) }
+//! }
+//!
+//! fn fib_local(n: u32) -> u64 {
+//!     if n < 2 { n as u64 } else { fib_local(n - 1) + fib_local(n - 2) }
+//! }
+//!
+//! fn main() {
+//!     deli::process::init();
+//!     let pool = deli::process::ProcessPool::new(2).unwrap();
+//!     let values: Vec<u64> = pool.map(fib, 10..15).into_iter().map(|t| t.wait().unwrap()).collect();
+//!     assert_eq!(values, [55, 89, 144, 233, 377]);
+//! }
+//! ```
+
+mod child;
+mod driver;
+mod frame;
+mod pool;
+mod protocol;
+mod registry;
+mod shared;
+mod slot;
+mod spawn;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use pool::{ProcessError, ProcessPool, ProcessPoolBuilder};
+pub use registry::Job;
+
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
+
+fn is_initialized() -> bool {
+    INITIALIZED.load(Ordering::Acquire)
+}
+
+/// Call first thing in `main`: in a worker child this serves jobs and never
+/// returns; in the parent it returns at once and allows building a
+/// [`ProcessPool`]. `#[deli::main]` calls it for you.
+///
+/// # Examples
+///
+/// ```
+/// // First thing in `main`:
+/// deli::process::init();
+/// // ... the program, which may now build process pools.
+/// ```
+pub fn init() {
+    INITIALIZED.store(true, Ordering::Release);
+    if std::env::var_os(spawn::WORKER_MARKER).is_some() {
+        let frame_limit = std::env::var(spawn::FRAME_LIMIT_VAR)
+            .ok()
+            .and_then(|limit| limit.parse().ok())
+            .unwrap_or(usize::MAX);
+        child::serve(frame_limit);
+    }
+}
+
+/// What `#[deli::job]` expands to refers to these; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use super::registry::{run_job, JobEntry, JOBS};
+    pub use linkme;
+    pub use linkme::distributed_slice;
+}

@@ -1,0 +1,409 @@
+//! [`ProcessPool`], its builder, and submitting jobs to it.
+
+use std::ffi::OsString;
+use std::io;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::driver::Driver;
+use super::protocol::request_head;
+use super::registry::Job;
+use super::shared::{Config, QueuedJob, Shared};
+use super::slot::{JobFuture, ResultSlot};
+use super::spawn::{current_executable, ChildSpec};
+use crate::task::{
+    schedule_through_header, spawn_unscheduled_fallible, JobError, Scheduler, TaskKind,
+    TaskOptions, Ticket,
+};
+
+/// The largest frame either side accepts unless told otherwise.
+const DEFAULT_FRAME_LIMIT: usize = 256 * 1024 * 1024;
+
+/// Why a [`ProcessPool`] could not be built.
+///
+/// # Examples
+///
+/// ```
+/// deli::process::init();
+/// match deli::process::ProcessPool::new(0) {
+///     Err(deli::process::ProcessError::Invalid(reason)) => println!("{reason}"),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProcessError {
+    /// `main` did not call [`deli::process::init()`](super::init) first, so
+    /// a re-executed child would run `main` again instead of serving jobs.
+    #[error(
+        "deli::process::init() must be called at the top of main (or use #[deli::main]) \
+         before building a ProcessPool"
+    )]
+    NotInitialized,
+    /// Zero workers, a zero frame limit, or an initializer whose arguments
+    /// cannot be encoded.
+    #[error("invalid process pool settings: {0}")]
+    Invalid(String),
+    /// The executable or a driver thread could not be found or started.
+    #[error("could not start the process pool: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Settings for a [`ProcessPool`]; start from [`ProcessPool::builder`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[deli::job]
+/// fn square(n: u64) -> u64 {
+///     n * n
+/// }
+///
+/// fn main() {
+///     deli::process::init();
+///     let pool = deli::process::ProcessPool::builder()
+///         .workers(2)
+///         .timeout(Duration::from_secs(30))
+///         .max_jobs_per_child(1_000)
+///         .memory_limit(1 << 30)
+///         .env("MY_SETTING", "1")
+///         .build()
+///         .unwrap();
+///     assert_eq!(pool.submit(square, 12).wait(), Ok(144));
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ProcessPoolBuilder {
+    workers: usize,
+    timeout: Option<Duration>,
+    max_jobs_per_child: Option<u64>,
+    initializer: Option<Result<Vec<u8>, String>>,
+    memory_limit: Option<u64>,
+    env: Vec<(OsString, OsString)>,
+    frame_limit: usize,
+}
+
+impl ProcessPoolBuilder {
+    /// How many worker processes run at once (default: one per core).
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers;
+        self
+    }
+
+    /// Each job may run this long; past it, its child is killed and its
+    /// ticket says [`JobError::TimedOut`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Replace each child after it has run this many jobs.
+    pub fn max_jobs_per_child(mut self, jobs: u64) -> Self {
+        self.max_jobs_per_child = Some(jobs.max(1));
+        self
+    }
+
+    /// A job every child runs once, before any other. If it fails, that
+    /// child is discarded and one waiting job fails with
+    /// [`JobError::WorkerDied`] saying why.
+    pub fn initializer<A: Serialize, R>(mut self, job: Job<A, R>, arguments: A) -> Self {
+        self.initializer = Some(encode_request(job.name(), &arguments).map_err(|e| e.to_string()));
+        self
+    }
+
+    /// The address-space limit of each child, in bytes (`RLIMIT_AS`): a job
+    /// that allocates past it kills its child (`WorkerDied`), not the pool.
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
+    /// Sets an environment variable in every child.
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// The largest request or reply frame, in bytes (default 256 MiB). A
+    /// child sending a bigger one is killed and its job fails.
+    pub fn max_frame_bytes(mut self, bytes: usize) -> Self {
+        self.frame_limit = bytes;
+        self
+    }
+
+    /// Starts the pool: one driver thread and one child per worker.
+    pub fn build(self) -> Result<ProcessPool, ProcessError> {
+        if !super::is_initialized() {
+            return Err(ProcessError::NotInitialized);
+        }
+        if self.workers == 0 {
+            return Err(ProcessError::Invalid(
+                "a pool needs at least one worker".into(),
+            ));
+        }
+        if self.frame_limit < 64 || self.frame_limit > u32::MAX as usize {
+            return Err(ProcessError::Invalid(format!(
+                "frame limit {} is not between 64 bytes and 4 GiB",
+                self.frame_limit
+            )));
+        }
+        let initializer = self
+            .initializer
+            .transpose()
+            .map_err(ProcessError::Invalid)?;
+        let config = Config {
+            child: ChildSpec {
+                executable: current_executable()?,
+                env: self.env,
+                memory_limit: self.memory_limit,
+                frame_limit: self.frame_limit,
+            },
+            timeout: self.timeout,
+            max_jobs_per_child: self.max_jobs_per_child,
+            initializer,
+        };
+        let shared = Arc::new(Shared::new(self.workers, config));
+        let mut pool = ProcessPool {
+            shared,
+            drivers: Vec::with_capacity(self.workers),
+        };
+        for index in 0..self.workers {
+            let driver = Driver::new(pool.shared.clone(), index);
+            let thread = std::thread::Builder::new()
+                .name(format!("deli-process-{index}"))
+                .spawn(move || driver.run())?;
+            pool.drivers.push(thread);
+        }
+        Ok(pool)
+    }
+}
+
+fn encode_request<A: Serialize>(name: &str, arguments: &A) -> Result<Vec<u8>, JobError> {
+    let head = request_head(name)?;
+    postcard::to_extend(arguments, head).map_err(|error| {
+        JobError::Remote(format!("the job's arguments could not be encoded: {error}"))
+    })
+}
+
+/// A pool of worker processes running `#[deli::job]` functions: true
+/// parallelism, and isolation from jobs that crash, abort, leak or hang.
+///
+/// Every job gets a [`Ticket`], like any other deli work. A child that
+/// dies fails only the job it held ([`JobError::WorkerDied`]) and is
+/// replaced; a job past its timeout or cancelled while it runs has its
+/// child killed and replaced. Dropping the pool fails what is still queued
+/// or running with [`JobError::Shutdown`] and kills and reaps every child;
+/// [`shutdown`](ProcessPool::shutdown) lets the queue finish first.
+///
+/// # Examples
+///
+/// ```
+/// #[deli::job]
+/// fn add(a: u64, b: u64) -> u64 {
+///     a + b
+/// }
+///
+/// #[deli::job]
+/// fn parse(text: String) -> Result<u64, std::num::ParseIntError> {
+///     text.parse()
+/// }
+///
+/// fn main() {
+///     deli::process::init();
+///     let pool = deli::process::ProcessPool::new(2).unwrap();
+///     assert_eq!(pool.submit(add, (2, 3)).wait(), Ok(5));
+///     assert!(matches!(pool.submit(parse, "x".into()).wait(), Err(deli::JobError::Remote(_))));
+///     let sums: Vec<_> = pool.map(add, (0..4).map(|n| (n, n))).into_iter().map(|t| t.wait()).collect();
+///     assert_eq!(sums, [Ok(0), Ok(2), Ok(4), Ok(6)]);
+///     pool.shutdown();
+/// }
+/// ```
+#[derive(Debug)]
+pub struct ProcessPool {
+    shared: Arc<Shared>,
+    drivers: Vec<JoinHandle<()>>,
+}
+
+impl ProcessPool {
+    /// A pool of `workers` processes with default settings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // Without `deli::process::init()` at the top of main, building fails
+    /// // instead of re-running main in every child.
+    /// # if std::env::var_os("DELI_PROCESS_WORKER").is_none() {
+    /// assert!(matches!(
+    ///     deli::process::ProcessPool::new(2),
+    ///     Err(deli::process::ProcessError::NotInitialized)
+    /// ));
+    /// # }
+    /// ```
+    pub fn new(workers: usize) -> Result<ProcessPool, ProcessError> {
+        ProcessPool::builder().workers(workers).build()
+    }
+
+    /// A builder with every setting at its default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = deli::process::ProcessPool::builder().workers(4);
+    /// # drop(builder);
+    /// ```
+    pub fn builder() -> ProcessPoolBuilder {
+        ProcessPoolBuilder {
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            timeout: None,
+            max_jobs_per_child: None,
+            initializer: None,
+            memory_limit: None,
+            env: Vec::new(),
+            frame_limit: DEFAULT_FRAME_LIMIT,
+        }
+    }
+
+    /// How many worker processes the pool runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// deli::process::init(); // first thing in main
+    /// assert_eq!(deli::process::ProcessPool::new(1).unwrap().workers(), 1);
+    /// ```
+    pub fn workers(&self) -> usize {
+        self.drivers.len()
+    }
+
+    /// Queues `job(arguments)` for a worker and returns its ticket. The
+    /// arguments are encoded now; an argument that cannot be encoded gives
+    /// a ticket that already holds [`JobError::Remote`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[deli::job]
+    /// fn shout(text: String) -> String {
+    ///     text.to_uppercase()
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     let pool = deli::process::ProcessPool::new(1).unwrap();
+    ///     assert_eq!(pool.submit(shout, "hi".to_owned()).wait(), Ok("HI".to_owned()));
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn submit<A, R>(&self, job: Job<A, R>, arguments: A) -> Ticket<R>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
+        let request = match encode_request(job.name(), &arguments) {
+            Ok(request) if request.len() <= self.shared.config.child.frame_limit => request,
+            Ok(request) => {
+                return Ticket::failed(JobError::Remote(format!(
+                    "the job's arguments take {} bytes, over the frame limit",
+                    request.len()
+                )))
+            }
+            Err(error) => return Ticket::failed(error),
+        };
+        let slot = Arc::new(ResultSlot::default());
+        let scheduler: Arc<dyn Scheduler> = self.shared.clone();
+        let created = spawn_unscheduled_fallible(
+            JobFuture::<R>::new(slot.clone()),
+            TaskOptions::here().kind(TaskKind::Closure),
+            scheduler,
+            Some(&self.shared.registry),
+            schedule_through_header,
+        );
+        let (runnable, ticket) = match created {
+            Ok(created) => created,
+            Err(error) => return Ticket::failed(error),
+        };
+        let id = runnable.metadata().id;
+        // The first poll only registers the task's waker with the slot.
+        runnable.schedule();
+        self.shared.push(QueuedJob { id, request, slot });
+        ticket
+    }
+
+    /// Submits `job` once per input; the tickets are in input order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[deli::job]
+    /// fn double(n: i32) -> i32 {
+    ///     n * 2
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     let pool = deli::process::ProcessPool::new(2).unwrap();
+    ///     let tickets = pool.map(double, [1, 2, 3]);
+    ///     let mut total = 0;
+    ///     for (_index, result) in deli::as_completed(tickets) {
+    ///         total += result.unwrap();
+    ///     }
+    ///     assert_eq!(total, 12);
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn map<A, R, I>(&self, job: Job<A, R>, inputs: I) -> Vec<Ticket<R>>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+        I: IntoIterator<Item = A>,
+    {
+        inputs
+            .into_iter()
+            .map(|arguments| self.submit(job, arguments))
+            .collect()
+    }
+
+    /// Stops taking jobs, lets every queued and running job finish, then
+    /// ends the children and waits for them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[deli::job]
+    /// fn one() -> u8 {
+    ///     1
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     let pool = deli::process::ProcessPool::new(1).unwrap();
+    ///     let ticket = pool.submit(one, ());
+    ///     pool.shutdown();
+    ///     assert_eq!(ticket.wait(), Ok(1));
+    /// }
+    /// ```
+    pub fn shutdown(mut self) {
+        self.shared.drain();
+        self.join_drivers();
+    }
+
+    fn join_drivers(&mut self) {
+        for driver in self.drivers.drain(..) {
+            // A driver that panicked has nothing left to clean up here.
+            let _ = driver.join();
+        }
+    }
+}
+
+impl Drop for ProcessPool {
+    fn drop(&mut self) {
+        self.shared.close();
+        self.join_drivers();
+    }
+}

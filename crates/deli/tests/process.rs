@@ -1,0 +1,532 @@
+//! The process pool under faults: crashes, signals, memory and time limits,
+//! cancel, big values, and no child left behind.
+//!
+//! This file has its own `main` (`harness = false`): a worker child
+//! re-executes this test binary, and `deli::process::init()` must turn it
+//! into a worker before any test runs. Every wait is bounded.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use deli::process::{ProcessError, ProcessPool};
+use deli::JobError;
+
+#[deli::job]
+fn add(a: u64, b: u64) -> u64 {
+    a + b
+}
+
+#[deli::job]
+fn worker_pid() -> u32 {
+    std::process::id()
+}
+
+#[deli::job]
+fn parse(text: String) -> Result<u64, std::num::ParseIntError> {
+    text.parse()
+}
+
+#[deli::job]
+fn panics(message: String) -> u8 {
+    panic!("{message}")
+}
+
+#[deli::job]
+fn aborts() {
+    std::process::abort()
+}
+
+#[deli::job]
+fn exits(code: i32) {
+    std::process::exit(code)
+}
+
+#[deli::job]
+fn sleeps(millis: u64) -> u64 {
+    std::thread::sleep(Duration::from_millis(millis));
+    millis
+}
+
+#[deli::job]
+fn allocates(bytes: usize) -> usize {
+    let block = vec![1u8; bytes];
+    std::hint::black_box(&block);
+    block.len()
+}
+
+#[deli::job]
+fn big(bytes: usize) -> Vec<u8> {
+    vec![7; bytes]
+}
+
+#[deli::job]
+fn crashes_sometimes(n: u64) -> u64 {
+    if crash_at(n) {
+        if n % 2 == 0 {
+            std::process::abort();
+        }
+        std::process::exit(9);
+    }
+    n * 2
+}
+
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Order {
+    item: String,
+    quantity: u32,
+    tags: Vec<String>,
+}
+
+#[deli::job]
+fn restock(order: Order, extra: u32) -> Order {
+    Order {
+        quantity: order.quantity + extra,
+        ..order
+    }
+}
+
+#[deli::job]
+fn env_var(key: String) -> Option<String> {
+    std::env::var(key).ok()
+}
+
+static MARK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+#[deli::job]
+fn set_mark(value: u64) {
+    MARK.store(value, std::sync::atomic::Ordering::SeqCst);
+}
+
+#[deli::job]
+fn mark() -> u64 {
+    MARK.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A fixed pseudo-random tenth of the inputs.
+fn crash_at(n: u64) -> bool {
+    let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 29;
+    x.wrapping_mul(0xBF58_476D_1CE4_E5B9) % 10 == 0
+}
+
+/// A generous bound for one result on a busy machine.
+const BOUND: Duration = Duration::from_secs(20);
+
+fn wait<T>(ticket: deli::Ticket<T>) -> Result<T, JobError> {
+    let deadline = Instant::now() + BOUND;
+    while !ticket.is_done() {
+        assert!(Instant::now() < deadline, "a ticket hung");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    ticket.wait()
+}
+
+fn new_pool(workers: usize) -> ProcessPool {
+    ProcessPool::new(workers).expect("a process pool")
+}
+
+/// Children of this process, zombies included.
+fn children() -> Vec<u32> {
+    let me = std::process::id();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The command name may hold spaces: fields resume after its ')'.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
+            continue;
+        };
+        let ppid = rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(me) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+fn values_errors_and_map() {
+    let pool = new_pool(2);
+    assert_eq!(wait(pool.submit(add, (2, 3))), Ok(5));
+    match wait(pool.submit(parse, "nope".to_owned())) {
+        Err(JobError::Remote(text)) => assert!(text.contains("invalid digit"), "{text}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(wait(pool.submit(parse, "41".to_owned())), Ok(41));
+    let order = Order {
+        item: "tea".to_owned(),
+        quantity: 2,
+        tags: vec!["green".to_owned()],
+    };
+    let restocked = wait(pool.submit(restock, (order, 3))).unwrap();
+    assert_eq!(restocked.quantity, 5);
+    assert_eq!(restocked.tags, ["green"]);
+    let tickets = pool.map(add, (0..100u64).map(|n| (n, 1)));
+    let mut total = 0;
+    for (_index, result) in deli::as_completed(tickets) {
+        total += result.unwrap();
+    }
+    assert_eq!(total, (1..=100).sum::<u64>());
+}
+
+fn a_panic_keeps_the_child_serving() {
+    let pool = new_pool(1);
+    let before = wait(pool.submit(worker_pid, ())).unwrap();
+    assert_eq!(
+        wait(pool.submit(panics, "boom".to_owned())),
+        Err(JobError::Panicked("boom".to_owned()))
+    );
+    assert_eq!(wait(pool.submit(worker_pid, ())), Ok(before));
+}
+
+fn abort_and_exit_fail_only_their_job() {
+    let pool = new_pool(1);
+    let first = wait(pool.submit(worker_pid, ())).unwrap();
+    match wait(pool.submit(aborts, ())) {
+        Err(JobError::WorkerDied(text)) => assert!(text.contains("SIGABRT"), "{text}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    match wait(pool.submit(exits, 3)) {
+        Err(JobError::WorkerDied(text)) => assert!(text.contains("status 3"), "{text}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    let replacement = wait(pool.submit(worker_pid, ())).unwrap();
+    assert_ne!(first, replacement);
+    assert_eq!(wait(pool.submit(add, (1, 1))), Ok(2));
+}
+
+fn an_external_sigkill_fails_the_running_job() {
+    let pool = new_pool(1);
+    let child = wait(pool.submit(worker_pid, ())).unwrap();
+    let ticket = pool.submit(sleeps, 30_000);
+    std::thread::sleep(Duration::from_millis(200));
+    // SAFETY: kill has no memory-safety preconditions; `child` is our
+    // worker, alive until its driver reaps it after this signal.
+    unsafe { libc::kill(child as libc::pid_t, libc::SIGKILL) };
+    match wait(ticket) {
+        Err(JobError::WorkerDied(text)) => assert!(text.contains("SIGKILL"), "{text}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(wait(pool.submit(add, (2, 2))), Ok(4));
+}
+
+fn an_allocation_past_the_memory_limit_kills_only_its_child() {
+    let pool = ProcessPool::builder()
+        .workers(1)
+        .memory_limit(1 << 30)
+        .build()
+        .unwrap();
+    assert_eq!(wait(pool.submit(allocates, 1 << 20)), Ok(1 << 20));
+    match wait(pool.submit(allocates, 4 << 30)) {
+        Err(JobError::WorkerDied(_)) => {}
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(wait(pool.submit(allocates, 1 << 20)), Ok(1 << 20));
+}
+
+fn a_job_past_its_timeout_is_killed() {
+    let pool = ProcessPool::builder()
+        .workers(1)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    assert_eq!(wait(pool.submit(sleeps, 60_000)), Err(JobError::TimedOut));
+    assert!(start.elapsed() < BOUND);
+    assert_eq!(wait(pool.submit(sleeps, 1)), Ok(1));
+}
+
+fn cancel_kills_a_running_job() {
+    let pool = new_pool(1);
+    let child = wait(pool.submit(worker_pid, ())).unwrap();
+    let ticket = pool.submit(sleeps, 60_000);
+    let queued = pool.submit(add, (5, 5));
+    std::thread::sleep(Duration::from_millis(200));
+    ticket.cancel();
+    assert_eq!(wait(ticket), Err(JobError::Cancelled));
+    // The job behind it still runs, in a replacement child.
+    assert_eq!(wait(queued), Ok(10));
+    assert_ne!(wait(pool.submit(worker_pid, ())), Ok(child));
+}
+
+fn cancel_of_a_queued_job_skips_it() {
+    let pool = new_pool(1);
+    let running = pool.submit(sleeps, 300);
+    let queued = pool.submit(sleeps, 60_000);
+    queued.cancel();
+    assert_eq!(wait(queued), Err(JobError::Cancelled));
+    assert_eq!(wait(running), Ok(300));
+}
+
+fn a_thousand_jobs_with_random_crashes_all_resolve() {
+    let pool = new_pool(2);
+    let tickets = pool.map(crashes_sometimes, 0..1_000u64);
+    let (mut values, mut died) = (0, 0);
+    for (index, ticket) in tickets.into_iter().enumerate() {
+        match wait(ticket) {
+            Ok(value) => {
+                assert_eq!(value, index as u64 * 2);
+                values += 1;
+            }
+            Err(JobError::WorkerDied(_)) => died += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    let expected = (0..1_000u64).filter(|&n| crash_at(n)).count();
+    assert!(expected > 50 && expected < 150, "{expected}");
+    assert_eq!(died, expected);
+    assert_eq!(values + died, 1_000);
+}
+
+fn a_16_mib_value_arrives_whole() {
+    let pool = new_pool(1);
+    let value = wait(pool.submit(big, 16 << 20)).unwrap();
+    assert_eq!(value.len(), 16 << 20);
+    assert!(value.iter().all(|&byte| byte == 7));
+}
+
+fn an_oversized_frame_fails_the_worker_not_the_parent() {
+    let pool = ProcessPool::builder()
+        .workers(1)
+        .max_frame_bytes(1024)
+        .build()
+        .unwrap();
+    match wait(pool.submit(big, 4096)) {
+        Err(JobError::WorkerDied(text)) => assert!(text.contains("over the limit"), "{text}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(wait(pool.submit(big, 10)).map(|v| v.len()), Ok(10));
+    // Arguments over the limit never leave the parent.
+    match wait(pool.submit(env_var, "x".repeat(4096))) {
+        Err(JobError::Remote(text)) => assert!(text.contains("over the frame limit"), "{text}"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+fn max_jobs_per_child_replaces_children() {
+    let pool = ProcessPool::builder()
+        .workers(1)
+        .max_jobs_per_child(2)
+        .build()
+        .unwrap();
+    let pids: Vec<u32> = (0..4)
+        .map(|_| wait(pool.submit(worker_pid, ())).unwrap())
+        .collect();
+    assert_eq!(pids[0], pids[1]);
+    assert_eq!(pids[2], pids[3]);
+    assert_ne!(pids[0], pids[2]);
+}
+
+fn initializer_and_env_reach_every_child() {
+    let pool = ProcessPool::builder()
+        .workers(2)
+        .initializer(set_mark, 77)
+        .env("DELI_TEST_SETTING", "on")
+        .max_jobs_per_child(3)
+        .build()
+        .unwrap();
+    for ticket in pool.map(mark, std::iter::repeat_n((), 10)) {
+        assert_eq!(wait(ticket), Ok(77));
+    }
+    assert_eq!(
+        wait(pool.submit(env_var, "DELI_TEST_SETTING".to_owned())),
+        Ok(Some("on".to_owned()))
+    );
+}
+
+fn shutdown_finishes_the_queue_and_drop_fails_it() {
+    let pool = new_pool(1);
+    let tickets = pool.map(sleeps, [50, 50, 50]);
+    pool.shutdown();
+    for ticket in tickets {
+        assert_eq!(wait(ticket), Ok(50));
+    }
+
+    let doomed = new_pool(1);
+    let running = doomed.submit(sleeps, 60_000);
+    let queued = doomed.submit(sleeps, 60_000);
+    std::thread::sleep(Duration::from_millis(100));
+    let start = Instant::now();
+    drop(doomed);
+    assert!(start.elapsed() < BOUND);
+    assert_eq!(wait(running), Err(JobError::Shutdown));
+    assert_eq!(wait(queued), Err(JobError::Shutdown));
+}
+
+fn no_child_and_no_zombie_remains_after_drop() {
+    let pool = new_pool(2);
+    let tickets = pool.map(crashes_sometimes, 0..50u64);
+    for ticket in tickets {
+        let _ = wait(ticket);
+    }
+    assert!(!children().is_empty());
+    drop(pool);
+    assert_eq!(children(), Vec::<u32>::new());
+}
+
+fn children_die_with_their_parent() {
+    let exe = std::env::current_exe().unwrap();
+    let mut parent = std::process::Command::new(exe)
+        .env("DELI_TEST_ROLE", "parent")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let stdout = parent.stdout.take().unwrap();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+    let pids: Vec<u32> = line
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 2, "{line}");
+    parent.kill().unwrap();
+    parent.wait().unwrap();
+    let deadline = Instant::now() + BOUND;
+    while pids
+        .iter()
+        .any(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+    {
+        assert!(Instant::now() < deadline, "children outlived their parent");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The `parent` role of `children_die_with_their_parent`: prints its
+/// workers' pids and waits to be killed.
+fn act_as_parent() -> ! {
+    let pool = new_pool(2);
+    let mut pids: Vec<u32> = Vec::new();
+    let deadline = Instant::now() + BOUND;
+    while pids.len() < 2 && Instant::now() < deadline {
+        pids = children();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    println!(
+        "{}",
+        pids.iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    std::thread::sleep(BOUND);
+    drop(pool);
+    std::process::exit(1)
+}
+
+fn building_twice_and_bad_settings() {
+    assert!(matches!(ProcessPool::new(0), Err(ProcessError::Invalid(_))));
+    let a = new_pool(1);
+    let b = new_pool(1);
+    assert_eq!(wait(a.submit(add, (1, 2))), Ok(3));
+    assert_eq!(wait(b.submit(add, (3, 4))), Ok(7));
+}
+
+type Test = (&'static str, fn());
+
+const TESTS: &[Test] = &[
+    ("values_errors_and_map", values_errors_and_map),
+    (
+        "a_panic_keeps_the_child_serving",
+        a_panic_keeps_the_child_serving,
+    ),
+    (
+        "abort_and_exit_fail_only_their_job",
+        abort_and_exit_fail_only_their_job,
+    ),
+    (
+        "an_external_sigkill_fails_the_running_job",
+        an_external_sigkill_fails_the_running_job,
+    ),
+    (
+        "an_allocation_past_the_memory_limit_kills_only_its_child",
+        an_allocation_past_the_memory_limit_kills_only_its_child,
+    ),
+    (
+        "a_job_past_its_timeout_is_killed",
+        a_job_past_its_timeout_is_killed,
+    ),
+    ("cancel_kills_a_running_job", cancel_kills_a_running_job),
+    (
+        "cancel_of_a_queued_job_skips_it",
+        cancel_of_a_queued_job_skips_it,
+    ),
+    (
+        "a_thousand_jobs_with_random_crashes_all_resolve",
+        a_thousand_jobs_with_random_crashes_all_resolve,
+    ),
+    ("a_16_mib_value_arrives_whole", a_16_mib_value_arrives_whole),
+    (
+        "an_oversized_frame_fails_the_worker_not_the_parent",
+        an_oversized_frame_fails_the_worker_not_the_parent,
+    ),
+    (
+        "max_jobs_per_child_replaces_children",
+        max_jobs_per_child_replaces_children,
+    ),
+    (
+        "initializer_and_env_reach_every_child",
+        initializer_and_env_reach_every_child,
+    ),
+    (
+        "shutdown_finishes_the_queue_and_drop_fails_it",
+        shutdown_finishes_the_queue_and_drop_fails_it,
+    ),
+    (
+        "children_die_with_their_parent",
+        children_die_with_their_parent,
+    ),
+    (
+        "building_twice_and_bad_settings",
+        building_twice_and_bad_settings,
+    ),
+    // Last: it checks that every earlier pool left nothing behind too.
+    (
+        "no_child_and_no_zombie_remains_after_drop",
+        no_child_and_no_zombie_remains_after_drop,
+    ),
+];
+
+fn main() {
+    deli::process::init();
+    if std::env::var_os("DELI_TEST_ROLE").is_some() {
+        act_as_parent();
+    }
+    // Like libtest: the first argument that is not a flag filters by name.
+    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let mut passed = 0;
+    let mut failed = Vec::new();
+    for (name, test) in TESTS {
+        if filter
+            .as_ref()
+            .is_some_and(|filter| !name.contains(filter.as_str()))
+        {
+            continue;
+        }
+        let start = Instant::now();
+        let outcome = catch_unwind(AssertUnwindSafe(test));
+        let verdict = if outcome.is_ok() { "ok" } else { "FAILED" };
+        println!(
+            "test {name} ... {verdict} ({} ms)",
+            start.elapsed().as_millis()
+        );
+        match outcome {
+            Ok(()) => passed += 1,
+            Err(_) => failed.push(*name),
+        }
+    }
+    println!("\ntest result: {passed} passed, {} failed", failed.len());
+    if !failed.is_empty() {
+        println!("failed: {}", failed.join(", "));
+        std::process::exit(101);
+    }
+}

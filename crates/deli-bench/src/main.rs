@@ -23,6 +23,7 @@
 //! cargo run --release -p deli-bench -- tcp
 //! cargo run --release -p deli-bench -- pool
 //! cargo run --release -p deli-bench -- process
+//! cargo run --release -p deli-bench -- monitor
 //! cargo run --release -p deli-bench -- all --rounds 31 --warmup 5
 //! cargo run --release -p deli-bench -- scheduler --filter ping_pong --verbose
 //! ```
@@ -32,9 +33,12 @@
 //! (sleep_100k), `tcp` (an echo server on each runtime, loaded by one
 //! client that is neither: echo_1k, echo_64k) and `pool` (the thread pool
 //! against rayon and a thread per job; there the peer's name replaces
-//! `tokio` in the line) and `process` (the process pool against Python's
+//! `tokio` in the line), `process` (the process pool against Python's
 //! `ProcessPoolExecutor`, run by `py/process_bench.py` when `python3` is
-//! there; `python` replaces `tokio`). `BENCH` lines go to stdout, everything else to
+//! there; `python` replaces `tokio`) and `monitor` (deli with its monitor on
+//! against off on the scheduler cases — `off` replaces `tokio` in the line
+//! — and a `LATENCY` line: a 1 ms ticker's p99 delay while a task blocks a
+//! worker, deli against tokio). `BENCH` lines go to stdout, everything else to
 //! stderr. A run
 //! that takes longer than `--hang-after` seconds is reported as `HANG …` on
 //! stderr and the process exits with status 3.
@@ -102,6 +106,9 @@ enum Suite {
     Pool,
     /// The process pool against Python's ProcessPoolExecutor.
     Process,
+    /// The monitor's cost (on against off) and a ticker's delay while a
+    /// task blocks a worker.
+    Monitor,
     /// Every suite, in the order above.
     All,
 }
@@ -114,7 +121,7 @@ struct SuiteEntry {
 }
 
 /// Every suite, in the order `all` runs them.
-const SUITES: [SuiteEntry; 5] = [
+const SUITES: [SuiteEntry; 6] = [
     SuiteEntry {
         suite: Suite::Scheduler,
         run: suites::scheduler::run,
@@ -142,6 +149,12 @@ const SUITES: [SuiteEntry; 5] = [
         run: suites::process::run,
         // Python's side of `cpu` takes seconds a round.
         default_rounds: 5,
+    },
+    SuiteEntry {
+        suite: Suite::Monitor,
+        run: suites::monitor::run,
+        // Ratios near 1 are the point: as many rounds as `scheduler`.
+        default_rounds: 41,
     },
 ];
 

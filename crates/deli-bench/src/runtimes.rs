@@ -1,7 +1,7 @@
 //! The runtimes under comparison behind one small trait, so every case body
 //! is written once and only the runtime differs.
 //!
-//! Owns: [`BenchRuntime`], the [`Deli`] and [`Tokio`] adapters and the
+//! Owns: [`BenchRuntime`], the [`Deli`], [`DeliNoMonitor`] and [`Tokio`] adapters and the
 //! [`Flavor`] they are built in. Calls: `deli` and `tokio` (this is the only
 //! module that names either).
 
@@ -87,6 +87,41 @@ impl BenchRuntime for Deli {
 
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
         deli::sleep(duration)
+    }
+}
+
+/// deli's runtime with its monitor turned off (the `monitor` suite's
+/// baseline); otherwise the same as [`Deli`].
+#[derive(Debug)]
+pub struct DeliNoMonitor(deli::Runtime);
+
+impl BenchRuntime for DeliNoMonitor {
+    fn build(flavor: Flavor) -> io::Result<Self> {
+        let builder = deli::Runtime::builder().monitor(None);
+        let builder = match flavor {
+            Flavor::MultiThread => builder.workers(WORKERS),
+            Flavor::CurrentThread => builder.current_thread(),
+        };
+        builder.build().map(DeliNoMonitor)
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.0.block_on(future)
+    }
+
+    fn spawn_detached<F>(future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        Deli::spawn_detached(future);
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        Deli::yield_now()
+    }
+
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+        Deli::sleep(duration)
     }
 }
 

@@ -47,7 +47,7 @@ pub mod time;
 pub use pool::{as_completed, wait, wait_timeout, Return, ThreadPool, ThreadPoolBuilder};
 pub use process::{Job, ProcessPool};
 pub use runtime::{
-    run, spawn, spawn_blocking, Builder, Flavor, Handle, Runtime, Start, TaskBuilder,
+    run, spawn, spawn_blocking, BlockedTask, Builder, Flavor, Handle, Runtime, Start, TaskBuilder,
 };
 pub use task::{yield_now, JobError, State, TaskId, Ticket};
 pub use time::{interval, sleep, sleep_until, timeout, Elapsed};

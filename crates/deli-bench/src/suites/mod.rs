@@ -4,6 +4,7 @@
 //! [`crate::runtimes`] to build the runtimes; each suite module only writes
 //! case bodies against [`BenchRuntime`].
 
+pub mod monitor;
 pub mod pool;
 pub mod process;
 pub mod scheduler;
@@ -56,7 +57,7 @@ pub fn run_case<C: Case>(
     Ok(())
 }
 
-fn time_one_run<R: BenchRuntime, C: Case>(runtime: &R, case: &C) -> Duration {
+pub(crate) fn time_one_run<R: BenchRuntime, C: Case>(runtime: &R, case: &C) -> Duration {
     let body = case.body::<R>();
     let start = Instant::now();
     runtime.block_on(body);

@@ -43,7 +43,7 @@ async fn expect_completion(all_done: oneshot::Receiver<()>, case: &str) {
 }
 
 /// A task spawns 10,000 tasks onto its own worker; each counts down.
-struct SpawnMany;
+pub struct SpawnMany;
 
 impl Case for SpawnMany {
     fn name(&self) -> &'static str {
@@ -64,7 +64,7 @@ impl Case for SpawnMany {
 
 /// The same 10,000 spawns straight from `block_on`: on the multi-thread
 /// runtimes that thread is not a worker, so every spawn is a remote one.
-struct SpawnManyRemote;
+pub struct SpawnManyRemote;
 
 impl Case for SpawnManyRemote {
     fn name(&self) -> &'static str {
@@ -82,7 +82,7 @@ impl Case for SpawnManyRemote {
 }
 
 /// 200 tasks each yield 1,000 times, then count down.
-struct YieldMany;
+pub struct YieldMany;
 
 impl Case for YieldMany {
     fn name(&self) -> &'static str {
@@ -106,7 +106,7 @@ impl Case for YieldMany {
 
 /// A task spawns 1,000 pingers at once; each spawns a partner and they pass
 /// one message each way through oneshots, then the pinger counts down.
-struct PingPong;
+pub struct PingPong;
 
 impl Case for PingPong {
     fn name(&self) -> &'static str {
@@ -142,7 +142,7 @@ async fn ping_then_count_down<R: BenchRuntime>(countdown: std::sync::Arc<Countdo
 }
 
 /// Each task spawns the next, 1,000 deep; the last one signals.
-struct ChainedSpawn;
+pub struct ChainedSpawn;
 
 impl Case for ChainedSpawn {
     fn name(&self) -> &'static str {

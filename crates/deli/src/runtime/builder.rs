@@ -1,11 +1,20 @@
 //! `Builder`: the knobs of a runtime, and building it.
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::blocked::{BlockedTask, OnBlocked};
 use super::blocking::{BlockingConfig, BlockingPool};
 use super::handle::{Handle, Kind};
+use super::multi_thread::monitor::MonitorConfig;
 use super::{current_thread, multi_thread, Runtime};
+
+/// The monitor's default threshold: a poll longer than this is a blocked
+/// worker. Far above any healthy poll, well below what a user notices.
+const DEFAULT_MONITOR_THRESHOLD: Duration = Duration::from_millis(20);
+/// How long a spare worker thread waits, idle, before it exits.
+const DEFAULT_SPARE_KEEP_ALIVE: Duration = Duration::from_secs(10);
 
 /// The most workers a runtime may have (the idle accounting packs counts
 /// in 16 bits; far more than any machine has cores).
@@ -49,6 +58,10 @@ pub struct Builder {
     workers: Option<usize>,
     thread_name: String,
     blocking: BlockingConfig,
+    monitor: Option<Duration>,
+    max_spare_workers: Option<usize>,
+    spare_keep_alive: Duration,
+    on_blocked: Option<OnBlocked>,
 }
 
 impl Default for Builder {
@@ -66,6 +79,10 @@ impl Builder {
             workers: None,
             thread_name: "deli-worker".to_owned(),
             blocking: BlockingConfig::default(),
+            monitor: Some(DEFAULT_MONITOR_THRESHOLD),
+            max_spare_workers: None,
+            spare_keep_alive: DEFAULT_SPARE_KEEP_ALIVE,
+            on_blocked: None,
         }
     }
 
@@ -113,11 +130,101 @@ impl Builder {
         self
     }
 
+    /// The monitor of a multi-thread runtime: a thread that notices a task
+    /// blocking its worker — one poll running longer than `threshold`
+    /// (default 20 ms) — hands that worker's queued tasks to the others,
+    /// lets a spare worker thread run in its place so the number of
+    /// workers running tasks stays as configured (never above it), keeps
+    /// timers and I/O served, and reports the task (see
+    /// [`on_blocked`](Builder::on_blocked)). When the long poll returns,
+    /// its thread becomes a spare.
+    ///
+    /// `None` turns the monitor off. A runtime with the monitor on runs one
+    /// extra thread (the monitor, `<thread_name>-monitor`), which wakes
+    /// every `threshold / 2`; workers pay a relaxed store per poll (which
+    /// they make anyway) and spare threads exist only while a task blocks
+    /// (and for [`spare_keep_alive`](Builder::spare_keep_alive) after).
+    /// Ignored by the current-thread flavour. A zero threshold is refused
+    /// by [`build`](Builder::build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let runtime = deli::Runtime::builder()
+    ///     .workers(2)
+    ///     .monitor(Some(Duration::from_millis(50)))
+    ///     .build()?;
+    /// let quiet = deli::Runtime::builder().monitor(None).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn monitor(mut self, threshold: Option<Duration>) -> Builder {
+        self.monitor = threshold;
+        self
+    }
+
+    /// The most spare worker threads the monitor may run in place of
+    /// blocked workers at once (default: as many as there are workers, as
+    /// long as workers and spares stay within 4096).
+    /// Zero means the monitor only hands a blocked worker's queue over and
+    /// reports it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().workers(4).max_spare_workers(2).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn max_spare_workers(mut self, spares: usize) -> Builder {
+        self.max_spare_workers = Some(spares);
+        self
+    }
+
+    /// How long an idle spare worker thread (including a worker whose long
+    /// poll has returned) waits to be needed before it exits (default 10 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let runtime = deli::Runtime::builder()
+    ///     .spare_keep_alive(Duration::from_secs(1))
+    ///     .build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spare_keep_alive(mut self, keep_alive: Duration) -> Builder {
+        self.spare_keep_alive = keep_alive;
+        self
+    }
+
+    /// Calls `callback`, on the monitor thread, for every blocking episode
+    /// the monitor sees: when it notices and when it ends (see
+    /// [`BlockedTask`]). The same reports go out as `tracing` events
+    /// (target `deli::monitor`) whether or not a callback is set. Keep the
+    /// callback short: the monitor waits for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder()
+    ///     .on_blocked(|report| eprintln!("{report}"))
+    ///     .build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_blocked(
+        mut self,
+        callback: impl Fn(&BlockedTask) + Send + Sync + 'static,
+    ) -> Builder {
+        self.on_blocked = Some(OnBlocked(Arc::new(callback)));
+        self
+    }
+
     /// Builds the runtime and starts its threads.
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for zero workers or zero blocking threads; any error
+    /// `InvalidInput` for zero workers, zero blocking threads, a zero
+    /// monitor threshold or more than 4096 workers and spares; any error
     /// the OS gives when creating the event queue or the threads.
     pub fn build(self) -> io::Result<Runtime> {
         if self.workers == Some(0) {
@@ -150,6 +257,12 @@ impl Builder {
                 "the blocking pool needs at least one thread",
             ));
         }
+        if self.monitor == Some(Duration::ZERO) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the monitor's threshold must be above zero",
+            ));
+        }
         let mut blocking = self.blocking;
         blocking.thread_name = format!("{}-blocking", self.thread_name);
         let blocking = BlockingPool::new(blocking);
@@ -163,10 +276,25 @@ impl Builder {
             }
             Flavor::MultiThread => {
                 let workers = self.workers.unwrap_or_else(default_workers);
+                let monitor = self.monitor.map(|threshold| MonitorConfig {
+                    threshold,
+                    // By default as many spares as workers, within the
+                    // slot limit (which explicit counts must respect).
+                    max_spares: self
+                        .max_spare_workers
+                        .unwrap_or_else(|| workers.min(MAX_WORKERS.saturating_sub(workers))),
+                    keep_alive: self.spare_keep_alive,
+                    on_blocked: self.on_blocked.clone(),
+                });
+                let spares = monitor.as_ref().map_or(0, |monitor| monitor.max_spares);
+                if workers.saturating_add(spares) > MAX_WORKERS {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("a runtime takes at most {MAX_WORKERS} workers and spares"),
+                    ));
+                }
                 let (shared, threads) =
-                    multi_thread::start(workers, &self.thread_name, blocking, |shared| {
-                        Handle::new(Kind::MultiThread(shared))
-                    })?;
+                    multi_thread::start(workers, &self.thread_name, blocking, monitor)?;
                 Ok(Runtime::from_parts(
                     Handle::new(Kind::MultiThread(shared)),
                     threads,

@@ -169,7 +169,7 @@ impl Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let flavor = match &self.kind {
-            Kind::MultiThread(shared) => format!("multi-thread ({} workers)", shared.remotes.len()),
+            Kind::MultiThread(shared) => format!("multi-thread ({} workers)", shared.workers),
             Kind::CurrentThread(_) => "current-thread".to_owned(),
         };
         f.debug_struct("Handle").field("flavor", &flavor).finish()

@@ -4,9 +4,11 @@
 //! schedulers (`multi_thread` — work stealing, one worker per core — and
 //! `current_thread`); the pieces they are made of (the local run `queue`s,
 //! the `inject`ion queue, `idle` accounting, `park`ing, the `driver` a
-//! parked worker polls); and the elastic `blocking` pool behind
+//! parked worker polls, the monitor that compensates blocked workers and
+//! its [`BlockedTask`] reports); and the elastic `blocking` pool behind
 //! [`spawn_blocking`]. It may use `task`, `io` and `time`.
 
+mod blocked;
 pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
@@ -26,6 +28,7 @@ use std::io;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub use blocked::BlockedTask;
 pub use builder::{Builder, Flavor};
 pub use handle::Handle;
 pub use task_builder::{Start, TaskBuilder};

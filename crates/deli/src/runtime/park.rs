@@ -91,6 +91,15 @@ impl Parker {
         }
     }
 
+    /// Whether the worker is asleep right now (the monitor's test for "idle,
+    /// not stuck").
+    pub(crate) fn is_parked(&self) -> bool {
+        matches!(
+            self.state.load(Ordering::Acquire),
+            PARKED_CONDVAR | PARKED_DRIVER
+        )
+    }
+
     /// Wakes the worker if it is parked, or makes its next park return at
     /// once.
     pub(crate) fn unpark(&self, driver: &Driver) {

@@ -33,7 +33,7 @@ pub use yield_now::{yield_now, YieldNow};
 
 pub(crate) use block_on::block_on;
 pub(crate) use header::{Header, Scheduler, TaskKind};
-pub(crate) use owned::OwnedTasks;
+pub(crate) use owned::{OwnedTasks, TaskIdentity};
 pub(crate) use spawn::{
     schedule_through_header, spawn_unscheduled, spawn_unscheduled_fallible, TaskOptions,
 };

@@ -7,6 +7,8 @@
 //! then either polls it (cancel: the harness sees the request) or, once
 //! closed, drops it.
 
+use std::panic::Location;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
@@ -15,12 +17,31 @@ use slab::Slab;
 
 use super::header::{Header, TaskId};
 
-/// One live task: its waker, and its id so that a slot reused by a later
-/// task is never mistaken for it.
+/// One live task: its waker, its id so that a slot reused by a later
+/// task is never mistaken for it, and its header (for [`OwnedTasks::describe`]).
 #[derive(Debug)]
 struct Entry {
     id: TaskId,
     waker: Waker,
+    header: HeaderPtr,
+}
+
+/// The header of a registered task. The entry's waker holds a reference to
+/// the task cell, so the header stays allocated while the entry exists.
+#[derive(Debug)]
+struct HeaderPtr(NonNull<Header>);
+
+// SAFETY: `Header` is `Sync`; the pointer is only read under the shard lock
+// while the entry (and so the waker keeping the cell alive) exists.
+unsafe impl Send for HeaderPtr {}
+
+/// Who a task is, copied out of its header: what the runtime's blocking
+/// reports name.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskIdentity {
+    pub(crate) id: TaskId,
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) spawned_at: &'static Location<'static>,
 }
 
 /// The live tasks of one scheduler.
@@ -51,7 +72,11 @@ impl OwnedTasks {
     /// to store in the header and returns the new task's waker along with
     /// whatever the caller needs. Returns `None`, without calling `make`,
     /// once the registry is closed.
-    pub(crate) fn bind<R>(&self, id: TaskId, make: impl FnOnce(usize) -> (Waker, R)) -> Option<R> {
+    pub(crate) fn bind<R>(
+        &self,
+        id: TaskId,
+        make: impl FnOnce(usize) -> (Waker, NonNull<Header>, R),
+    ) -> Option<R> {
         let mut shard = self.shard(id);
         // Checked under the shard lock: `close` takes every shard lock after
         // setting the flag, so no task can slip in after it drained a shard.
@@ -59,8 +84,12 @@ impl OwnedTasks {
             return None;
         }
         let entry = shard.vacant_entry();
-        let (waker, made) = make(entry.key());
-        entry.insert(Entry { id, waker });
+        let (waker, header, made) = make(entry.key());
+        entry.insert(Entry {
+            id,
+            waker,
+            header: HeaderPtr(header),
+        });
         Some(made)
     }
 
@@ -85,6 +114,27 @@ impl OwnedTasks {
         if let Some(waker) = waker {
             waker.wake();
         }
+    }
+
+    /// Who the live task is whose id, masked by `id_mask`, is `masked_id`
+    /// (the monitor knows a blocked task only by such a truncated id).
+    /// Slow: scans one shard, under its lock.
+    pub(crate) fn describe(&self, masked_id: u64, id_mask: u64) -> Option<TaskIdentity> {
+        let index = masked_id as usize & (self.shards.len() - 1);
+        let shard = self.shards[index]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (_, entry) = shard
+            .iter()
+            .find(|(_, entry)| entry.id.as_u64() & id_mask == masked_id)?;
+        // SAFETY: the entry's waker keeps the task cell, and so its header,
+        // alive while the entry exists, and we hold the shard lock.
+        let header = unsafe { entry.header.0.as_ref() };
+        Some(TaskIdentity {
+            id: header.id,
+            name: header.name.clone(),
+            spawned_at: header.spawned_at,
+        })
     }
 
     /// Refuses new tasks from now on.

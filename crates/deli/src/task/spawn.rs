@@ -157,7 +157,8 @@ where
         Some(registry) => registry
             .bind(id, |key| {
                 let (runnable, ticket) = create(key);
-                (runnable.waker(), (runnable, ticket))
+                let header = std::ptr::NonNull::from(runnable.metadata());
+                (runnable.waker(), header, (runnable, ticket))
             })
             .ok_or(JobError::Shutdown),
     }

@@ -9,15 +9,20 @@
 //! too: a worker stuck in one long poll never hides the task it just woke
 //! (see [`worker`] for when a thief takes it).
 //!
+//! A task that blocks its worker is noticed by the [`monitor`], which runs
+//! a spare worker thread in its place ([`spares`]).
+//!
 //! This file holds what the workers share ([`Shared`]) and how a woken task
 //! finds its queue ([`schedule`]); [`worker`] holds the run loop.
 
 pub(crate) mod lifo;
+pub(crate) mod monitor;
+pub(crate) mod spares;
 pub(crate) mod worker;
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use async_task::ScheduleInfo;
@@ -29,9 +34,23 @@ use super::idle::Idle;
 use super::inject::{drain_until_quiet, Inject};
 use super::park::Parker;
 use super::queue::Steal;
-use crate::task::{OwnedTasks, Runnable, Scheduler};
+use crate::task::{OwnedTasks, Runnable, Scheduler, TaskId};
 
 use lifo::LifoSlot;
+use monitor::{Monitor, MonitorConfig};
+use spares::Spares;
+
+/// The low bits of a poll word count polls; the high ones hold the polled
+/// task's id (its low 44 bits), so the monitor can name a stuck task.
+pub(crate) const POLL_SEQ_BITS: u32 = 20;
+/// The bits of a task id a poll word keeps.
+pub(crate) const POLL_ID_MASK: u64 = u64::MAX >> POLL_SEQ_BITS;
+
+/// The word a worker stores before its `seq`-th poll, of task `id`. Two
+/// polls give different words unless 2^20 polls lie between them.
+pub(crate) fn poll_word(id: TaskId, seq: u64) -> u64 {
+    (id.as_u64() << POLL_SEQ_BITS) | (seq & ((1 << POLL_SEQ_BITS) - 1))
+}
 
 /// What other threads can reach of one worker.
 #[derive(Debug)]
@@ -39,17 +58,26 @@ pub(crate) struct Remote {
     pub(crate) steal: Steal<Runnable>,
     pub(crate) lifo: LifoSlot,
     pub(crate) parker: Parker,
-    /// Bumped by the worker at the start of every poll: a thief that sees
-    /// it unchanged over a whole search knows the worker is stuck in one.
+    /// Rewritten by the worker at the start of every poll ([`poll_word`]):
+    /// a thief, or the monitor, that sees it unchanged for a while knows
+    /// the worker is stuck in one poll.
     pub(crate) polls: AtomicU64,
+    /// Set by the monitor when it puts a spare in this worker's place: the
+    /// worker retires to the spares when its long poll returns.
+    pub(crate) retire: AtomicBool,
 }
 
 /// Everything the workers of one runtime share.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    /// One per worker, each on cache lines of its own: a worker writes its
-    /// poll count on every poll, which must not slow down its neighbour.
+    /// One per worker slot (the configured workers, then the spares), each
+    /// on cache lines of its own: a worker writes its poll word on every
+    /// poll, which must not slow down its neighbour.
     pub(crate) remotes: Box<[CachePadded<Remote>]>,
+    /// The configured number of workers: at most this many run tasks.
+    pub(crate) workers: usize,
+    pub(crate) spares: Spares,
+    monitor: Mutex<Option<JoinHandle<()>>>,
     pub(crate) inject: Inject<Runnable>,
     pub(crate) idle: Idle,
     pub(crate) owned: OwnedTasks,
@@ -72,7 +100,10 @@ impl Shared {
     /// searcher wake itself in a loop while its neighbour ran a long poll;
     /// a stuck worker's slot is found by the idle workers' watch instead.
     pub(crate) fn has_work_anywhere(&self) -> bool {
-        !self.inject.is_empty() || self.remotes.iter().any(|remote| !remote.steal.is_empty())
+        !self.inject.is_empty()
+            || self.remotes[..self.spares.in_use()]
+                .iter()
+                .any(|remote| !remote.steal.is_empty())
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
@@ -90,8 +121,16 @@ impl Shared {
         self.owned.close();
         self.shutdown.store(true, Ordering::Release);
         self.unpark_all();
+        let mut threads = workers;
+        threads.extend(self.spares.close());
+        threads.extend(
+            self.monitor
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
         let this_thread = std::thread::current().id();
-        for worker in workers {
+        for worker in threads {
             // Dropping the runtime inside one of its own tasks: that worker
             // is us, mid-poll. It stops, and drops its queue, when the poll
             // returns; joining it would wait for ourselves.
@@ -133,16 +172,22 @@ pub(crate) fn schedule(task: Runnable, info: ScheduleInfo) {
     scheduler.schedule_remote(task);
 }
 
-/// Builds the shared state and starts `workers` worker threads.
+/// Builds the shared state, starts `workers` worker threads and, if
+/// configured, the monitor.
 pub(crate) fn start(
     workers: usize,
     thread_name: &str,
     blocking: BlockingPool,
-    handle_for: impl Fn(Arc<Shared>) -> super::Handle,
+    monitor: Option<MonitorConfig>,
 ) -> io::Result<(Arc<Shared>, Vec<JoinHandle<()>>)> {
-    let mut locals = Vec::with_capacity(workers);
-    let mut remotes = Vec::with_capacity(workers);
-    for _ in 0..workers {
+    let spare_slots = monitor.as_ref().map_or(0, |monitor| monitor.max_spares);
+    let keep_alive = monitor
+        .as_ref()
+        .map_or(std::time::Duration::ZERO, |monitor| monitor.keep_alive);
+    let slots = workers + spare_slots;
+    let mut locals = Vec::with_capacity(slots);
+    let mut remotes = Vec::with_capacity(slots);
+    for _ in 0..slots {
         let (local, steal) = super::queue::local();
         locals.push(local);
         remotes.push(CachePadded::new(Remote {
@@ -150,12 +195,17 @@ pub(crate) fn start(
             lifo: LifoSlot::new(),
             parker: Parker::new(),
             polls: AtomicU64::new(0),
+            retire: AtomicBool::new(false),
         }));
     }
+    let spare_locals = locals.split_off(workers);
     let shared = Arc::new(Shared {
         remotes: remotes.into_boxed_slice(),
+        workers,
+        spares: Spares::new(workers, spare_locals, keep_alive, thread_name),
+        monitor: Mutex::new(None),
         inject: Inject::new(),
-        idle: Idle::new(workers),
+        idle: Idle::new(workers, slots),
         owned: OwnedTasks::new(workers),
         driver: Driver::new()?,
         blocking,
@@ -164,12 +214,25 @@ pub(crate) fn start(
     let mut threads = Vec::with_capacity(workers);
     for (index, local) in locals.into_iter().enumerate() {
         let worker = worker::Worker::new(index, shared.clone(), local);
-        let handle = handle_for(shared.clone());
+        let handle = super::Handle::new(super::handle::Kind::MultiThread(shared.clone()));
         let started = std::thread::Builder::new()
             .name(format!("{thread_name}-{index}"))
             .spawn(move || worker.run(handle));
         match started {
             Ok(thread) => threads.push(thread),
+            Err(error) => {
+                shared.shutdown(threads);
+                return Err(error);
+            }
+        }
+    }
+    if let Some(config) = monitor {
+        let monitor = Monitor::new(shared.clone(), &config);
+        let started = std::thread::Builder::new()
+            .name(format!("{thread_name}-monitor"))
+            .spawn(move || monitor.run());
+        match started {
+            Ok(thread) => *shared.monitor.lock().unwrap_or_else(|p| p.into_inner()) = Some(thread),
             Err(error) => {
                 shared.shutdown(threads);
                 return Err(error);

@@ -16,6 +16,11 @@
 //! worker is busy: it sleeps at most [`SLOT_WATCH`], and [`STUCK_POLL`]
 //! after seeing an occupied slot. When every worker is idle it sleeps until
 //! notified.
+//!
+//! A worker the monitor has marked blocked (see [`super::monitor`]) leaves
+//! the loop as soon as its long poll returns: it hands what it still holds
+//! to the injector and waits among the spares ([`super::spares`]) until it
+//! is needed again or its keep-alive passes.
 
 use std::cell::{Cell, RefCell};
 use std::ptr;
@@ -23,7 +28,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::Shared;
+use super::spares::SpareWake;
+use super::{poll_word, Shared};
 use crate::runtime::context;
 use crate::runtime::queue::{Local, LOCAL_QUEUE_CAPACITY};
 use crate::runtime::Handle;
@@ -59,6 +65,15 @@ pub(crate) struct Worker {
     slot_seen: RefCell<Vec<(u64, Instant)>>,
     /// The last search passed over an occupied slot.
     slot_pending: Cell<bool>,
+    /// Polls made, for the poll word.
+    poll_seq: Cell<u64>,
+}
+
+/// Why a worker's run loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    Shutdown,
+    KeepAlivePassed,
 }
 
 impl Worker {
@@ -75,16 +90,59 @@ impl Worker {
             ),
             slot_seen: RefCell::new(vec![(u64::MAX, Instant::now()); workers]),
             slot_pending: Cell::new(false),
+            poll_seq: Cell::new(0),
         }
     }
 
-    /// The worker thread's body.
+    /// The body of a thread started on an active worker slot.
     pub(crate) fn run(self, handle: Handle) {
+        self.run_thread(handle, false);
+    }
+
+    /// The body of a thread started on a spare slot: it waits to be
+    /// activated first.
+    pub(crate) fn run_as_spare(self, handle: Handle) {
+        self.run_thread(handle, true);
+    }
+
+    fn run_thread(self, handle: Handle, spare: bool) {
         let _context = context::enter(&handle);
         drop(handle);
         CURRENT_WORKER.with(|current| current.set(&self));
-        let _exit = ExitGuard(&self);
-        while !self.shared.is_shutdown() {
+        let exit = {
+            let _exit = ExitGuard(&self);
+            self.run_slot(spare)
+        };
+        if exit == Exit::KeepAlivePassed {
+            let index = self.index;
+            let shared = self.shared.clone();
+            shared.spares.vacate(index, self.local.into_inner());
+        }
+    }
+
+    fn run_slot(&self, mut spare: bool) -> Exit {
+        loop {
+            if spare {
+                match self.shared.spares.wait_as_spare(self.index) {
+                    SpareWake::Activated => {}
+                    SpareWake::KeepAlivePassed => return Exit::KeepAlivePassed,
+                    SpareWake::Shutdown => return Exit::Shutdown,
+                }
+            }
+            self.run_loop();
+            if self.shared.is_shutdown() {
+                return Exit::Shutdown;
+            }
+            self.retire();
+            spare = true;
+        }
+    }
+
+    /// Runs tasks until shutdown or until the monitor has put a spare in
+    /// this worker's place.
+    fn run_loop(&self) {
+        let remote = self.remote();
+        while !self.shared.is_shutdown() && !remote.retire.load(Ordering::Relaxed) {
             let tick = self.tick.get().wrapping_add(1);
             self.tick.set(tick);
             if tick % EVENT_INTERVAL == 0 {
@@ -97,6 +155,29 @@ impl Worker {
             } else {
                 self.park();
             }
+        }
+    }
+
+    /// Leaves the running set after a blocked poll: what this worker still
+    /// holds goes to the injector, for the workers that replaced it.
+    fn retire(&self) {
+        let shared = &self.shared;
+        let mut handed_over = false;
+        let lifo = self.remote().lifo.take();
+        for task in lifo
+            .into_iter()
+            .chain(std::iter::from_fn(|| self.local.borrow_mut().pop()))
+        {
+            handed_over = true;
+            // Shut down: dropping the task resolves its ticket to Shutdown.
+            if let Err(task) = shared.inject.push(task) {
+                drop(task);
+            }
+        }
+        self.slot_pending.set(false);
+        let was_searching = self.is_searching.replace(false);
+        if shared.idle.retire_blocked(self.index, was_searching) || handed_over {
+            shared.notify_parked();
         }
     }
 
@@ -124,8 +205,7 @@ impl Worker {
             return Some(task);
         }
         // Refill from the injector: a fair share, in one lock.
-        let workers = self.shared.remotes.len();
-        let share = self.shared.inject.len() / workers + 1;
+        let share = self.shared.inject.len() / self.shared.workers + 1;
         let mut batch = self
             .shared
             .inject
@@ -146,7 +226,7 @@ impl Worker {
             self.is_searching.set(true);
         }
         let remotes = &self.shared.remotes;
-        let workers = remotes.len();
+        let workers = self.shared.spares.in_use();
         let start = self.next_random() as usize % workers;
         {
             let mut local = self.local.borrow_mut();
@@ -171,7 +251,8 @@ impl Worker {
     fn steal_from_stuck_slot(&self) -> Option<Runnable> {
         let mut seen = self.slot_seen.borrow_mut();
         let mut pending = false;
-        for (victim, remote) in self.shared.remotes.iter().enumerate() {
+        let in_use = self.shared.spares.in_use();
+        for (victim, remote) in self.shared.remotes[..in_use].iter().enumerate() {
             if victim == self.index || !remote.lifo.is_occupied() {
                 continue;
             }
@@ -200,13 +281,17 @@ impl Worker {
         let remote = self.remote();
         let mut lifo_polls = 0;
         loop {
-            let polls = remote.polls.load(Ordering::Relaxed);
-            remote.polls.store(polls.wrapping_add(1), Ordering::Release);
+            let seq = self.poll_seq.get().wrapping_add(1);
+            self.poll_seq.set(seq);
+            remote
+                .polls
+                .store(poll_word(task.metadata().id, seq), Ordering::Release);
             task.run();
             let Some(next) = remote.lifo.take() else {
                 return;
             };
-            if lifo_polls >= MAX_LIFO_POLLS {
+            // Replaced by a spare during that poll: no more polls here.
+            if lifo_polls >= MAX_LIFO_POLLS || remote.retire.load(Ordering::Relaxed) {
                 self.local.borrow_mut().push_back(next, &self.shared.inject);
                 self.shared.notify_parked();
                 return;
@@ -220,11 +305,16 @@ impl Worker {
         let shared = &self.shared;
         let was_searching = self.is_searching.replace(false);
         let slot_pending = self.slot_pending.replace(false);
-        if shared
+        let Some(was_last_searcher) = shared
             .idle
             .transition_worker_to_parked(self.index, was_searching)
-            && shared.has_work_anywhere()
-        {
+        else {
+            // Marked blocked (by a monitor that caught us between polls):
+            // the run loop sees `retire` and retires us instead.
+            self.is_searching.set(was_searching);
+            return;
+        };
+        if was_last_searcher && shared.has_work_anywhere() {
             shared.notify_parked();
         }
         let watch = if slot_pending {

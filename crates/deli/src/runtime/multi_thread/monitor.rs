@@ -1,0 +1,242 @@
+//! The monitor: a thread per multi-thread runtime that notices a task
+//! blocking its worker and keeps the runtime going around it.
+//!
+//! Every `threshold / 2` it samples each active worker's poll word (bumped,
+//! with the task's id, by one relaxed-cost store per poll: see
+//! [`poll_word`](super::poll_word)). A worker whose word has not moved for
+//! at least `threshold` while it was awake at every sample is inside one
+//! long poll: blocked. The monitor then
+//!
+//! - hands the worker's queue and fast-path slot to the injector (and keeps
+//!   doing so while the episode lasts: the stuck task may wake others),
+//! - activates a spare in its place ([`Spares::replace`](super::spares::Spares::replace)),
+//!   so the count of workers running tasks stays as configured,
+//! - turns the driver itself while any worker is blocked, so timers and
+//!   I/O keep being served even if no one else can,
+//! - reports the task (id, name, spawn location, duration) to the
+//!   `on_blocked` callback and as `tracing` events, when it notices and
+//!   when the poll returns.
+//!
+//! It may call the rest of `multi_thread`, the driver and the task
+//! registry (to name the task).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::spares::SlotState;
+use super::{Shared, POLL_ID_MASK, POLL_SEQ_BITS};
+use crate::runtime::blocked::{BlockedTask, OnBlocked};
+use crate::runtime::queue::{self, Local};
+use crate::task::{Runnable, TaskIdentity};
+
+/// The monitor's settings, from the builder.
+#[derive(Debug, Clone)]
+pub(crate) struct MonitorConfig {
+    pub(crate) threshold: Duration,
+    pub(crate) max_spares: usize,
+    pub(crate) keep_alive: Duration,
+    pub(crate) on_blocked: Option<OnBlocked>,
+}
+
+/// What the monitor knows of one worker slot.
+#[derive(Debug)]
+struct Watch {
+    /// The poll word last seen, and since when it has not moved (with the
+    /// worker awake).
+    word: u64,
+    since: Instant,
+    episode: Option<Episode>,
+}
+
+#[derive(Debug)]
+struct Episode {
+    task: Option<TaskIdentity>,
+    since: Instant,
+    /// A spare runs in the worker's place.
+    compensated: bool,
+}
+
+pub(crate) struct Monitor {
+    shared: Arc<Shared>,
+    threshold: Duration,
+    on_blocked: Option<OnBlocked>,
+    watches: Vec<Watch>,
+    states: Vec<SlotState>,
+    /// A queue of the monitor's own, to steal a blocked worker's into.
+    scratch: Local<Runnable>,
+}
+
+impl Monitor {
+    pub(crate) fn new(shared: Arc<Shared>, config: &MonitorConfig) -> Monitor {
+        let now = Instant::now();
+        let watches = (0..shared.remotes.len())
+            .map(|_| Watch {
+                word: 0,
+                since: now,
+                episode: None,
+            })
+            .collect();
+        let (scratch, _steal) = queue::local();
+        Monitor {
+            shared,
+            threshold: config.threshold,
+            on_blocked: config.on_blocked.clone(),
+            watches,
+            states: Vec::new(),
+            scratch,
+        }
+    }
+
+    /// The monitor thread's body: sample until shutdown.
+    pub(crate) fn run(mut self) {
+        let period = (self.threshold / 2).max(Duration::from_millis(1));
+        while self.shared.spares.monitor_sleep(period) {
+            self.sample();
+        }
+    }
+
+    fn sample(&mut self) {
+        let shared = self.shared.clone();
+        shared.spares.snapshot(&mut self.states);
+        let now = Instant::now();
+        let mut any_blocked = false;
+        for index in 0..shared.spares.in_use() {
+            let remote = &shared.remotes[index];
+            let word = remote.polls.load(Ordering::Acquire);
+            let state = self.states[index];
+            let parked = remote.parker.is_parked();
+            let watch = &mut self.watches[index];
+            if let Some(episode) = &watch.episode {
+                let still_stuck = word == watch.word
+                    && (state == SlotState::Blocked || (state == SlotState::Active && !parked));
+                if still_stuck {
+                    any_blocked = true;
+                    let compensated = episode.compensated;
+                    self.hand_over(index);
+                    if !compensated && shared.spares.replace(&shared, index).is_some() {
+                        // A spare has come free since the episode began.
+                        if let Some(episode) = &mut self.watches[index].episode {
+                            episode.compensated = true;
+                        }
+                    }
+                    continue;
+                }
+                let report = report(index, episode, now, true);
+                self.watches[index].episode = None;
+                self.emit(&report);
+                let watch = &mut self.watches[index];
+                watch.word = word;
+                watch.since = now;
+                continue;
+            }
+            // Zero: no poll since the worker started (or was activated).
+            if state != SlotState::Active || parked || word != watch.word || word == 0 {
+                watch.word = word;
+                watch.since = now;
+                continue;
+            }
+            if now.duration_since(watch.since) < self.threshold {
+                continue;
+            }
+            // One poll has run past the threshold: a blocked worker.
+            let since = watch.since;
+            let task = shared.owned.describe(word >> POLL_SEQ_BITS, POLL_ID_MASK);
+            self.hand_over(index);
+            let compensated = shared.spares.replace(&shared, index).is_some();
+            let episode = Episode {
+                task,
+                since,
+                compensated,
+            };
+            let report = report(index, &episode, now, false);
+            self.watches[index].episode = Some(episode);
+            self.emit(&report);
+            any_blocked = true;
+        }
+        if any_blocked {
+            // The worker that would have polled the driver may be the one
+            // stuck: poll it here, without blocking.
+            if let Some(mut driver) = shared.driver.try_lock() {
+                driver.park(Some(Duration::ZERO));
+            }
+            shared.notify_parked();
+        }
+    }
+
+    /// Moves the blocked worker's fast-path task and queue to the injector.
+    fn hand_over(&mut self, index: usize) {
+        let shared = &self.shared;
+        let remote = &shared.remotes[index];
+        let mut moved = false;
+        if let Some(task) = remote.lifo.take() {
+            push_or_drop(shared, task);
+            moved = true;
+        }
+        while let Some(task) = remote.steal.steal_into(&mut self.scratch) {
+            push_or_drop(shared, task);
+            while let Some(task) = self.scratch.pop() {
+                push_or_drop(shared, task);
+            }
+            moved = true;
+        }
+        if moved {
+            shared.notify_parked();
+        }
+    }
+
+    fn emit(&self, report: &Option<BlockedTask>) {
+        let Some(report) = report else {
+            return;
+        };
+        let name = report.name().unwrap_or("");
+        let millis = report.duration().as_secs_f64() * 1000.0;
+        if report.is_over() {
+            tracing::warn!(
+                target: "deli::monitor",
+                task_id = report.id().as_u64(),
+                task_name = name,
+                spawned_at = %report.spawned_at(),
+                worker = report.worker(),
+                blocked_ms = millis,
+                "a task blocked its worker; move the blocking call to spawn_blocking or a pool"
+            );
+        } else {
+            tracing::warn!(
+                target: "deli::monitor",
+                task_id = report.id().as_u64(),
+                task_name = name,
+                spawned_at = %report.spawned_at(),
+                worker = report.worker(),
+                blocked_ms = millis,
+                "a task is blocking its worker; a spare worker runs in its place"
+            );
+        }
+        if let Some(callback) = &self.on_blocked {
+            // A panicking callback must not take the monitor down with it.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (callback.0)(report)));
+        }
+    }
+}
+
+/// The report of `episode` on `worker` as of `now`.
+fn report(worker: usize, episode: &Episode, now: Instant, is_over: bool) -> Option<BlockedTask> {
+    // A task that finished before the monitor could name it (a worker
+    // descheduled between polls looks the same) goes unreported.
+    let task = episode.task.as_ref()?;
+    Some(BlockedTask {
+        id: task.id,
+        name: task.name.clone(),
+        spawned_at: task.spawned_at,
+        worker,
+        duration: now.duration_since(episode.since),
+        is_over,
+    })
+}
+
+fn push_or_drop(shared: &Shared, task: Runnable) {
+    // Shut down: dropping the task resolves its ticket to Shutdown.
+    if let Err(task) = shared.inject.push(task) {
+        drop(task);
+    }
+}

@@ -1,9 +1,6 @@
 //! `ThreadPool`: the handle users hold — submit, join, map, shutdown.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 
 use super::builder::ThreadPoolBuilder;
@@ -11,7 +8,7 @@ use super::join::{join_here, join_on_worker, run_on_pool};
 use super::map::Map;
 use super::shared::Shared;
 use super::worker::WorkerThread;
-use crate::task::{schedule_through_header, spawn_unscheduled, TaskKind, TaskOptions, Ticket};
+use crate::task::{spawn_closure, TaskOptions, Ticket};
 
 /// Work-stealing threads for CPU-bound work, separate from the async
 /// workers so that a long computation never delays I/O.
@@ -127,20 +124,7 @@ impl ThreadPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let created = spawn_unscheduled(
-            ClosureJob(Some(job)),
-            TaskOptions::here().kind(TaskKind::Closure),
-            self.shared.clone(),
-            None,
-            schedule_through_header,
-        );
-        match created {
-            Ok((runnable, ticket)) => {
-                runnable.schedule();
-                ticket
-            }
-            Err(error) => Ticket::failed(error),
-        }
+        spawn_closure(job, TaskOptions::here(), self.shared.clone())
     }
 
     /// Runs `a` and `b`, in parallel when a thread is free, and returns
@@ -264,22 +248,5 @@ impl ThreadPool {
 impl Drop for ThreadPool {
     fn drop(&mut self) {
         self.shutdown(true, false);
-    }
-}
-
-/// A closure seen as a future that completes in its first poll.
-struct ClosureJob<F>(Option<F>);
-
-impl<F> Unpin for ClosureJob<F> {}
-
-impl<F: FnOnce() -> T, T> Future for ClosureJob<F> {
-    type Output = T;
-
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
-        match self.0.take() {
-            Some(job) => Poll::Ready(job()),
-            // The harness never polls a finished future.
-            None => Poll::Pending,
-        }
     }
 }

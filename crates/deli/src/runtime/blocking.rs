@@ -8,18 +8,12 @@
 //! capture and cancel-before-start as any task.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::io;
-use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
-use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
-use crate::task::{
-    schedule_through_header, spawn_unscheduled, Header, Runnable, Scheduler, TaskKind, TaskOptions,
-    Ticket,
-};
+use crate::task::{spawn_closure, Header, Runnable, Scheduler, TaskOptions, Ticket};
 
 /// Settings of a blocking pool.
 #[derive(Debug, Clone)]
@@ -98,20 +92,7 @@ impl BlockingPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let created = spawn_unscheduled(
-            BlockingJob(Some(job)),
-            options.kind(TaskKind::Closure),
-            self.shared.clone(),
-            None,
-            schedule_through_header,
-        );
-        match created {
-            Ok((runnable, ticket)) => {
-                runnable.schedule();
-                ticket
-            }
-            Err(error) => Ticket::failed(error),
-        }
+        spawn_closure(job, options, self.shared.clone())
     }
 
     /// Refuses new jobs, drops the queued ones (their tickets resolve to
@@ -254,22 +235,5 @@ impl Scheduler for BlockingShared {
 
     fn schedule_remote(&self, job: Runnable) {
         self.push(job);
-    }
-}
-
-/// A closure seen as a future that completes in its first poll.
-struct BlockingJob<F>(Option<F>);
-
-impl<F> Unpin for BlockingJob<F> {}
-
-impl<F: FnOnce() -> T, T> Future for BlockingJob<F> {
-    type Output = T;
-
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
-        match self.0.take() {
-            Some(job) => Poll::Ready(job()),
-            // The harness never polls a finished future.
-            None => Poll::Pending,
-        }
     }
 }

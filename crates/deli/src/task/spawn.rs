@@ -173,3 +173,49 @@ pub(crate) fn schedule_through_header(task: Runnable, _info: ScheduleInfo) {
     let scheduler = task.metadata().scheduler.clone();
     scheduler.schedule_remote(task);
 }
+
+/// Creates a closure job owned by `scheduler` — a task cell whose future
+/// runs `job` in its first poll, of kind [`TaskKind::Closure`] — and queues
+/// it at once through [`Scheduler::schedule_remote`]. What the blocking
+/// pool and the thread pool both submit.
+pub(crate) fn spawn_closure<F, T>(
+    job: F,
+    options: TaskOptions,
+    scheduler: Arc<dyn Scheduler>,
+) -> Ticket<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let created = spawn_unscheduled(
+        ClosureFuture(Some(job)),
+        options.kind(TaskKind::Closure),
+        scheduler,
+        None,
+        schedule_through_header,
+    );
+    match created {
+        Ok((runnable, ticket)) => {
+            runnable.schedule();
+            ticket
+        }
+        Err(error) => Ticket::failed(error),
+    }
+}
+
+/// A closure seen as a future that completes in its first poll.
+struct ClosureFuture<F>(Option<F>);
+
+impl<F> Unpin for ClosureFuture<F> {}
+
+impl<F: FnOnce() -> T, T> Future for ClosureFuture<F> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
+        match self.0.take() {
+            Some(job) => Poll::Ready(job()),
+            // The harness never polls a finished future.
+            None => Poll::Pending,
+        }
+    }
+}

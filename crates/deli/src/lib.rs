@@ -8,7 +8,10 @@
 //! This crate's asynchronous half: [`Runtime`] (work-stealing or
 //! current-thread), [`spawn`], [`Ticket`], timers ([`sleep`], [`timeout`],
 //! [`interval`]), the I/O reactor ([`io::Async`]), sockets on it
-//! ([`net`]: TCP, UDP, Unix) and [`spawn_blocking`].
+//! ([`net`]: TCP, UDP, Unix) and [`spawn_blocking`]; structured
+//! concurrency ([`scope()`], [`CancelScope`], [`move_on_after`],
+//! [`fail_after`]) over async tasks, [`ThreadPool`] jobs and
+//! [`ProcessPool`] jobs alike.
 //!
 //! ```
 //! use std::time::Duration;
@@ -31,7 +34,8 @@
 //!
 //! Layering (arrows point down): `runtime` uses `task`, `io` and `time`;
 //! those three use nothing above them. `net` uses `io`, `time` and the
-//! runtime's `spawn_blocking`.
+//! runtime's `spawn_blocking`; `scope` sits on top of the runtime and both
+//! pools.
 
 mod coop;
 mod loom;
@@ -41,6 +45,7 @@ pub mod net;
 pub mod pool;
 pub mod process;
 pub mod runtime;
+pub mod scope;
 pub mod task;
 pub mod time;
 
@@ -48,6 +53,9 @@ pub use pool::{as_completed, wait, wait_timeout, Return, ThreadPool, ThreadPoolB
 pub use process::{Job, ProcessPool};
 pub use runtime::{
     run, spawn, spawn_blocking, BlockedTask, Builder, Flavor, Handle, Runtime, Start, TaskBuilder,
+};
+pub use scope::{
+    fail_after, fail_at, move_on_after, move_on_at, scope, CancelScope, Scope, ScopeError,
 };
 pub use task::{yield_now, JobError, State, TaskId, Ticket};
 pub use time::{interval, sleep, sleep_until, timeout, Elapsed};

@@ -268,6 +268,44 @@ fn cancel_of_a_queued_job_skips_it() {
     assert_eq!(wait(running), Ok(300));
 }
 
+fn a_scope_kills_its_process_children_when_one_fails() {
+    let pool = new_pool(2);
+    let runtime = deli::Runtime::builder().workers(2).build().unwrap();
+    let child = wait(pool.submit(worker_pid, ())).unwrap();
+    let start = Instant::now();
+    let pool_ref = &pool;
+    let (error, long) = runtime.block_on(async {
+        let mut long = None;
+        let outcome = deli::scope(|s| {
+            long = Some(s.submit_job(pool_ref, sleeps, 60_000));
+            async move {
+                deli::sleep(Duration::from_millis(200)).await;
+                s.submit_job(pool_ref, panics, "job failed".to_owned());
+            }
+        })
+        .await;
+        (outcome.unwrap_err(), long.unwrap())
+    });
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "the long job was killed, not awaited"
+    );
+    let failure = error.first().unwrap();
+    assert_eq!(failure.kind(), deli::scope::ChildKind::Process);
+    assert!(
+        matches!(
+            failure.error().downcast_ref::<JobError>(),
+            Some(JobError::Remote(text) | JobError::Panicked(text)) if text.contains("job failed")
+        ),
+        "{failure}"
+    );
+    assert_eq!(error.failures().len(), 1);
+    assert_eq!(wait(long), Err(JobError::Cancelled));
+    // The pool replaced what it killed and keeps serving.
+    assert_eq!(wait(pool.submit(add, (1, 2))), Ok(3));
+    let _ = child;
+}
+
 fn a_thousand_jobs_with_random_crashes_all_resolve() {
     let pool = new_pool(2);
     let tickets = pool.map(crashes_sometimes, 0..1_000u64);
@@ -459,6 +497,10 @@ const TESTS: &[Test] = &[
     (
         "cancel_of_a_queued_job_skips_it",
         cancel_of_a_queued_job_skips_it,
+    ),
+    (
+        "a_scope_kills_its_process_children_when_one_fails",
+        a_scope_kills_its_process_children_when_one_fails,
     ),
     (
         "a_thousand_jobs_with_random_crashes_all_resolve",

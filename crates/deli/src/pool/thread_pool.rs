@@ -8,7 +8,9 @@ use super::join::{join_here, join_on_worker, run_on_pool};
 use super::map::Map;
 use super::shared::Shared;
 use super::worker::WorkerThread;
-use crate::task::{spawn_closure, TaskOptions, Ticket};
+use crate::task::{
+    spawn_closure, spawn_closure_fallible, CancelHandle, JobError, TaskOptions, Ticket,
+};
 
 /// Work-stealing threads for CPU-bound work, separate from the async
 /// workers so that a long computation never delays I/O.
@@ -125,6 +127,20 @@ impl ThreadPool {
         T: Send + 'static,
     {
         spawn_closure(job, TaskOptions::here(), self.shared.clone())
+    }
+
+    /// [`submit`](ThreadPool::submit) for a job that can fail on its own
+    /// terms, with a handle that cancels it without its ticket (for scopes).
+    pub(crate) fn submit_fallible<F, T>(
+        &self,
+        job: F,
+        options: TaskOptions,
+    ) -> (Ticket<T>, Option<CancelHandle>)
+    where
+        F: FnOnce() -> Result<T, JobError> + Send + 'static,
+        T: Send + 'static,
+    {
+        spawn_closure_fallible(job, options, self.shared.clone())
     }
 
     /// Runs `a` and `b`, in parallel when a thread is free, and returns

@@ -1,6 +1,7 @@
 //! [`ProcessPool`], its builder, and submitting jobs to it.
 
 use std::ffi::OsString;
+use std::future::Future;
 use std::io;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -16,8 +17,8 @@ use super::shared::{Config, QueuedJob, Shared};
 use super::slot::{JobFuture, ResultSlot};
 use super::spawn::{current_executable, ChildSpec};
 use crate::task::{
-    schedule_through_header, spawn_unscheduled_fallible, JobError, Scheduler, TaskKind,
-    TaskOptions, Ticket,
+    schedule_through_header, spawn_unscheduled_fallible, CancelHandle, JobError, Scheduler,
+    TaskKind, TaskOptions, Ticket,
 };
 
 /// The largest frame either side accepts unless told otherwise.
@@ -305,34 +306,56 @@ impl ProcessPool {
         A: Serialize,
         R: DeserializeOwned + Send + 'static,
     {
+        self.submit_wrapped(job, arguments, TaskOptions::here(), |future| future)
+            .0
+    }
+
+    /// [`submit`](ProcessPool::submit) with the job's future wrapped by
+    /// `wrap` inside its task, and a handle that cancels the job without its
+    /// ticket (for scopes, which watch how their children end).
+    pub(crate) fn submit_wrapped<A, R, W, F>(
+        &self,
+        job: Job<A, R>,
+        arguments: A,
+        options: TaskOptions,
+        wrap: W,
+    ) -> (Ticket<R>, Option<CancelHandle>)
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+        W: FnOnce(JobFuture<R>) -> F,
+        F: Future<Output = Result<R, JobError>> + Send + 'static,
+    {
         let request = match encode_request(job.name(), &arguments) {
             Ok(request) if request.len() <= self.shared.config.child.frame_limit => request,
             Ok(request) => {
-                return Ticket::failed(JobError::Remote(format!(
+                let error = JobError::Remote(format!(
                     "the job's arguments take {} bytes, over the frame limit",
                     request.len()
-                )))
+                ));
+                return (Ticket::failed(error), None);
             }
-            Err(error) => return Ticket::failed(error),
+            Err(error) => return (Ticket::failed(error), None),
         };
         let slot = Arc::new(ResultSlot::default());
         let scheduler: Arc<dyn Scheduler> = self.shared.clone();
         let created = spawn_unscheduled_fallible(
-            JobFuture::<R>::new(slot.clone()),
-            TaskOptions::here().kind(TaskKind::Closure),
+            wrap(JobFuture::<R>::new(slot.clone())),
+            options.kind(TaskKind::Closure),
             scheduler,
             Some(&self.shared.registry),
             schedule_through_header,
         );
         let (runnable, ticket) = match created {
             Ok(created) => created,
-            Err(error) => return Ticket::failed(error),
+            Err(error) => return (Ticket::failed(error), None),
         };
         let id = runnable.metadata().id;
+        let handle = CancelHandle::new(&runnable);
         // The first poll only registers the task's waker with the slot.
         runnable.schedule();
         self.shared.push(QueuedJob { id, request, slot });
-        ticket
+        (ticket, Some(handle))
     }
 
     /// Submits `job` once per input; the tickets are in input order.

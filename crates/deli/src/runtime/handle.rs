@@ -7,7 +7,10 @@ use std::sync::Arc;
 use super::blocking::BlockingPool;
 use super::driver::Driver;
 use super::{context, current_thread, multi_thread};
-use crate::task::{spawn_unscheduled, JobError, Runnable, Scheduler, TaskOptions, Ticket};
+use crate::task::{
+    spawn_unscheduled, spawn_unscheduled_fallible, JobError, Runnable, Scheduler, TaskOptions,
+    Ticket,
+};
 
 /// A handle to a [`Runtime`](super::Runtime): spawn onto it from any
 /// thread, inside or outside the runtime. Clones are cheap.
@@ -114,6 +117,42 @@ impl Handle {
             Kind::CurrentThread(shared) => {
                 let scheduler: Arc<dyn Scheduler> = shared.clone();
                 spawn_unscheduled(
+                    future,
+                    options,
+                    scheduler,
+                    Some(&shared.owned),
+                    current_thread::schedule,
+                )
+            }
+        }
+    }
+
+    /// [`create_with`](Handle::create_with) for a future that can fail on
+    /// its own terms: its `Err` becomes the ticket's error.
+    pub(crate) fn create_fallible_with<F, T>(
+        &self,
+        future: F,
+        options: TaskOptions,
+    ) -> Result<(Runnable, Ticket<T>), JobError>
+    where
+        F: Future<Output = Result<T, JobError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        // Two arms for the reason given in `create_with`.
+        match &self.kind {
+            Kind::MultiThread(shared) => {
+                let scheduler: Arc<dyn Scheduler> = shared.clone();
+                spawn_unscheduled_fallible(
+                    future,
+                    options,
+                    scheduler,
+                    Some(&shared.owned),
+                    multi_thread::schedule,
+                )
+            }
+            Kind::CurrentThread(shared) => {
+                let scheduler: Arc<dyn Scheduler> = shared.clone();
+                spawn_unscheduled_fallible(
                     future,
                     options,
                     scheduler,

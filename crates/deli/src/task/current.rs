@@ -52,6 +52,18 @@ pub fn is_cancel_requested() -> bool {
         .unwrap_or(false)
 }
 
+/// The id of the task (or job) this thread is running, if any.
+pub(crate) fn current_id() -> Option<super::TaskId> {
+    POLLING
+        .try_with(|current| {
+            let header = current.get();
+            // SAFETY: as in `is_cancel_requested`.
+            (!header.is_null()).then(|| unsafe { (*header).id })
+        })
+        .ok()
+        .flatten()
+}
+
 /// The task this thread is polling, captured so that work done on its
 /// behalf on another thread (a stolen `join` half) answers
 /// [`is_cancel_requested`] for it, not for whatever that thread runs.

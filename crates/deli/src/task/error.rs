@@ -43,6 +43,10 @@ pub enum JobError {
     /// The job was submitted where no deli runtime was running.
     #[error("no deli runtime is running on this thread")]
     NoRuntime,
+    /// The work was offered to a [scope](crate::scope()) that had already
+    /// ended; it never started.
+    #[error("the scope has ended and takes no more children")]
+    ScopeClosed,
     /// The ticket's result had already been taken by an earlier wait.
     #[error("the ticket's result was already taken")]
     AlreadyTaken,

@@ -13,6 +13,7 @@
 //! own.
 
 mod block_on;
+mod cancel_handle;
 mod current;
 mod error;
 mod harness;
@@ -24,7 +25,7 @@ mod ticket;
 mod yield_now;
 
 pub use current::is_cancel_requested;
-pub(crate) use current::CurrentTask;
+pub(crate) use current::{current_id, CurrentTask};
 pub use error::JobError;
 pub use header::TaskId;
 pub use state::State;
@@ -32,11 +33,12 @@ pub use ticket::Ticket;
 pub use yield_now::{yield_now, YieldNow};
 
 pub(crate) use block_on::block_on;
+pub(crate) use cancel_handle::CancelHandle;
 pub(crate) use header::{Header, Scheduler, TaskKind};
 pub(crate) use owned::{OwnedTasks, TaskIdentity};
 pub(crate) use spawn::{
-    schedule_through_header, spawn_closure, spawn_unscheduled, spawn_unscheduled_fallible,
-    TaskOptions,
+    schedule_through_header, spawn_closure, spawn_closure_fallible, spawn_unscheduled,
+    spawn_unscheduled_fallible, TaskOptions,
 };
 
 /// A task ready to be polled, as the schedulers move it between queues.

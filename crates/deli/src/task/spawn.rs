@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use async_task::{Builder, ScheduleInfo, WithInfo};
 
+use super::cancel_handle::CancelHandle;
 use super::error::JobError;
 use super::harness::{Harness, TaskOutput};
 use super::header::{Header, Scheduler, TaskId, TaskKind};
@@ -200,6 +201,35 @@ where
             ticket
         }
         Err(error) => Ticket::failed(error),
+    }
+}
+
+/// [`spawn_closure`] for a closure that can fail on its own terms (its
+/// `Err` becomes the ticket's error), also returning a handle that cancels
+/// the job without its ticket.
+pub(crate) fn spawn_closure_fallible<F, T>(
+    job: F,
+    options: TaskOptions,
+    scheduler: Arc<dyn Scheduler>,
+) -> (Ticket<T>, Option<CancelHandle>)
+where
+    F: FnOnce() -> Result<T, JobError> + Send + 'static,
+    T: Send + 'static,
+{
+    let created = spawn_unscheduled_fallible(
+        ClosureFuture(Some(job)),
+        options.kind(TaskKind::Closure),
+        scheduler,
+        None,
+        schedule_through_header,
+    );
+    match created {
+        Ok((runnable, ticket)) => {
+            let handle = CancelHandle::new(&runnable);
+            runnable.schedule();
+            (ticket, Some(handle))
+        }
+        Err(error) => (Ticket::failed(error), None),
     }
 }
 

@@ -76,6 +76,11 @@ impl<T> Ticket<T> {
         }
     }
 
+    /// Why the work could not even start, for a ticket made by `failed`.
+    pub(crate) fn early_error(&self) -> Option<JobError> {
+        self.early_error.clone()
+    }
+
     /// This work's id, unique in the process.
     ///
     /// # Examples

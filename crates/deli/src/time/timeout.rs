@@ -27,7 +27,7 @@ use super::sleep::Sleep;
 pub struct Elapsed(());
 
 impl Elapsed {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Elapsed(())
     }
 }

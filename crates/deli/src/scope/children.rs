@@ -1,0 +1,422 @@
+//! A scope's children: the book of who is still running, how each one is
+//! cancelled, and the wrappers that report how each child ended — whatever
+//! the kind of work (an async task, a pool closure, a process job) and
+//! however it ended (value, error, panic, or dropped unfinished).
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use slab::Slab;
+
+use super::error::{BoxError, ChildFailure, ChildKind};
+use super::node::Node;
+use crate::task::{current_id, CancelHandle, JobError, TaskId};
+
+/// What a scope child returns: a `Result` (its `Err` is a failure that
+/// cancels the scope) or `()`.
+///
+/// # Examples
+///
+/// ```
+/// deli::run(async {
+///     let outcome = deli::scope(|s| async move {
+///         s.spawn(async {});                                  // ()
+///         s.spawn(async { Ok::<_, std::io::Error>(5) });     // Result
+///     })
+///     .await;
+///     assert!(outcome.is_ok());
+/// });
+/// ```
+pub trait ChildOutput: Send + 'static {
+    /// What the child's ticket resolves to when it succeeds.
+    type Value: Send + 'static;
+
+    /// The child's value, or its failure.
+    fn into_child_result(self) -> Result<Self::Value, BoxError>;
+}
+
+impl ChildOutput for () {
+    type Value = ();
+
+    fn into_child_result(self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+impl<T, E> ChildOutput for Result<T, E>
+where
+    T: Send + 'static,
+    E: Into<BoxError> + Send + 'static,
+{
+    type Value = T;
+
+    fn into_child_result(self) -> Result<T, BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// Everything the scope and its children share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) node: Arc<Node>,
+    book: Mutex<Book>,
+}
+
+#[derive(Debug, Default)]
+struct Book {
+    /// The scope returned: no more children.
+    closed: bool,
+    /// Children not yet ended, plus spawns not yet finished.
+    live: usize,
+    /// Set once the children have been told to stop.
+    cancelling: bool,
+    /// A child was stopped by that cancellation before it finished.
+    cut_short: bool,
+    children: Slab<Child>,
+    failures: Vec<ChildFailure>,
+}
+
+#[derive(Debug, Default)]
+struct Child {
+    handle: Option<CancelHandle>,
+    ended: bool,
+}
+
+/// How a child ended.
+pub(crate) enum Outcome {
+    Finished,
+    Failed(BoxError),
+    /// Dropped unfinished, or stopped by a cancel: not a failure.
+    Cancelled,
+}
+
+impl Shared {
+    pub(crate) fn new() -> Arc<Shared> {
+        Arc::new(Shared {
+            node: Node::new(None, false),
+            book: Mutex::new(Book::default()),
+        })
+    }
+
+    fn book(&self) -> MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Books a new child; `None` once the scope has ended. The child counts
+    /// twice until [`Shared::finish_spawn`]: once for itself, once for the
+    /// spawn still in progress, so the scope cannot end in between.
+    pub(crate) fn register(self: &Arc<Self>, kind: ChildKind) -> Option<ChildGuard> {
+        let mut book = self.book();
+        if book.closed {
+            return None;
+        }
+        book.live += 2;
+        let key = book.children.insert(Child::default());
+        Some(ChildGuard {
+            shared: self.clone(),
+            key,
+            kind,
+            ended: false,
+        })
+    }
+
+    /// Records how the spawn of child `key` went: the handle that cancels
+    /// it, or the error that kept it from starting (a failure).
+    pub(crate) fn finish_spawn(
+        &self,
+        key: usize,
+        kind: ChildKind,
+        started: Result<CancelHandle, (TaskId, JobError)>,
+    ) {
+        let mut book = self.book();
+        book.live -= 1;
+        let mut cancel_now = false;
+        let mut cancel_child = None;
+        match started {
+            Ok(handle) => {
+                if book.cancelling {
+                    cancel_child = Some(handle.clone());
+                }
+                match book.children.get_mut(key) {
+                    Some(child) if !child.ended => child.handle = Some(handle),
+                    _ => {
+                        book.children.try_remove(key);
+                    }
+                }
+            }
+            Err((task, error)) => {
+                book.children.try_remove(key);
+                cancel_now = book.record(ChildFailure {
+                    task,
+                    kind,
+                    error: Box::new(error),
+                });
+            }
+        }
+        self.after_change(book, cancel_now);
+        if let Some(handle) = cancel_child {
+            handle.cancel();
+        }
+    }
+
+    fn end(&self, key: usize, kind: ChildKind, outcome: Outcome) {
+        let mut book = self.book();
+        book.live -= 1;
+        match book.children.get_mut(key) {
+            // The spawn has not recorded its handle yet: it removes the entry.
+            Some(child) if child.handle.is_none() => child.ended = true,
+            Some(_) => {
+                book.children.remove(key);
+            }
+            None => {}
+        }
+        let cancel_now = match outcome {
+            Outcome::Failed(error) => book.record(ChildFailure {
+                task: current_id().unwrap_or_else(TaskId::next),
+                kind,
+                error,
+            }),
+            Outcome::Cancelled => {
+                book.cut_short |= book.cancelling;
+                false
+            }
+            Outcome::Finished => false,
+        };
+        self.after_change(book, cancel_now);
+    }
+
+    /// Cancels the children and the scope's own node (the body). Idempotent.
+    pub(crate) fn cancel(&self) {
+        let book = self.book();
+        self.after_change(book, true);
+    }
+
+    /// Acts on a change to the book: on the first cancel, tells every
+    /// child and the scope's own node; when nothing is left, wakes the scope.
+    fn after_change(&self, mut book: MutexGuard<'_, Book>, cancel_now: bool) {
+        let cancel_now = cancel_now && !book.cancelling;
+        let mut to_cancel = Vec::new();
+        if cancel_now {
+            book.cancelling = true;
+            to_cancel.extend(
+                book.children
+                    .iter()
+                    .filter_map(|(_, child)| child.handle.clone()),
+            );
+        }
+        let all_ended = book.live == 0;
+        // Cancelling may end a child right here (a queued pool job is
+        // dropped at once), and its guard takes the book's lock.
+        drop(book);
+        for handle in to_cancel {
+            handle.cancel();
+        }
+        if cancel_now {
+            // Wakes the scope's future (and what its body runs) too.
+            self.node.cancel();
+        } else if all_ended {
+            self.node.wake();
+        }
+    }
+
+    /// Ends the scope if every child has: no child may start after this.
+    /// Returns the failures then, and whether a cancellation cut a child short.
+    pub(crate) fn close_if_idle(&self) -> Option<(Vec<ChildFailure>, bool)> {
+        let mut book = self.book();
+        if book.live > 0 {
+            return None;
+        }
+        book.closed = true;
+        Some((std::mem::take(&mut book.failures), book.cut_short))
+    }
+
+    /// Closes the scope whatever runs, cancelling what does (a scope
+    /// future dropped before it finished).
+    pub(crate) fn abandon(&self) {
+        self.book().closed = true;
+        self.cancel();
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.book().cancelling || self.node.is_cancelled()
+    }
+}
+
+impl Book {
+    /// Keeps a failure; says whether it is the first (which cancels).
+    fn record(&mut self, failure: ChildFailure) -> bool {
+        self.failures.push(failure);
+        self.failures.len() == 1
+    }
+}
+
+/// Reports how one child ended, exactly once: when the child says so, or
+/// as [`Outcome::Cancelled`] when it is dropped unfinished.
+#[derive(Debug)]
+pub(crate) struct ChildGuard {
+    shared: Arc<Shared>,
+    key: usize,
+    kind: ChildKind,
+    ended: bool,
+}
+
+impl ChildGuard {
+    pub(crate) fn key(&self) -> usize {
+        self.key
+    }
+
+    fn end(mut self, outcome: Outcome) {
+        self.ended = true;
+        self.shared.end(self.key, self.kind, outcome);
+    }
+
+    /// Reports a finished child's output and turns it into its ticket's result.
+    fn settle<O: ChildOutput>(
+        self,
+        finished: Result<O, Box<dyn std::any::Any + Send>>,
+    ) -> Result<O::Value, JobError> {
+        match finished.map(ChildOutput::into_child_result) {
+            Ok(Ok(value)) => {
+                self.end(Outcome::Finished);
+                Ok(value)
+            }
+            Ok(Err(error)) => {
+                let text = error.to_string();
+                self.end(Outcome::Failed(error));
+                Err(JobError::Remote(text))
+            }
+            Err(payload) => {
+                let error = JobError::from_panic(payload);
+                self.end(Outcome::Failed(Box::new(error.clone())));
+                Err(error)
+            }
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.shared.end(self.key, self.kind, Outcome::Cancelled);
+        }
+    }
+}
+
+/// An async child inside its task: the user's future plus its guard.
+pub(crate) struct AsyncChild<F> {
+    future: F,
+    guard: Option<ChildGuard>,
+}
+
+impl<F> AsyncChild<F> {
+    pub(crate) fn new(future: F, guard: ChildGuard) -> AsyncChild<F> {
+        AsyncChild {
+            future,
+            guard: Some(guard),
+        }
+    }
+}
+
+impl<F> Future for AsyncChild<F>
+where
+    F: Future,
+    F::Output: ChildOutput,
+{
+    type Output = Result<<F::Output as ChildOutput>::Value, JobError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `future` is structurally pinned (never moved, only polled
+        // through this pin); `guard` is not pinned and only taken by value.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above.
+        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+        let finished = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(output)) => Ok(output),
+            Err(payload) => Err(payload),
+        };
+        match this.guard.take() {
+            Some(guard) => Poll::Ready(guard.settle(finished)),
+            // Polled after it finished: the harness never does that.
+            None => Poll::Ready(Err(JobError::AlreadyTaken)),
+        }
+    }
+}
+
+/// A pool child's closure: skipped when the scope is already cancelled,
+/// otherwise run with its outcome reported.
+pub(crate) fn pool_child<F, O>(
+    job: F,
+    guard: ChildGuard,
+) -> impl FnOnce() -> Result<O::Value, JobError>
+where
+    F: FnOnce() -> O + Send + 'static,
+    O: ChildOutput,
+{
+    let child = PoolChild { job, guard };
+    move || child.run()
+}
+
+/// The closure and its guard, in this order: whichever way the job goes
+/// (run, skipped, dropped from the queue), what the closure owns is
+/// dropped before the guard tells the scope the child has ended.
+struct PoolChild<F> {
+    job: F,
+    guard: ChildGuard,
+}
+
+impl<F, O> PoolChild<F>
+where
+    F: FnOnce() -> O,
+    O: ChildOutput,
+{
+    fn run(self) -> Result<O::Value, JobError> {
+        let PoolChild { job, guard } = self;
+        if guard.shared.is_cancelled() {
+            drop(job);
+            // Dropping the guard reports the child as cancelled.
+            return Err(JobError::Cancelled);
+        }
+        guard.settle(catch_unwind(AssertUnwindSafe(job)))
+    }
+}
+
+/// A process child inside its task: the job's future plus its guard.
+pub(crate) struct ProcessChild<F> {
+    future: F,
+    guard: Option<ChildGuard>,
+}
+
+impl<F> ProcessChild<F> {
+    pub(crate) fn new(future: F, guard: ChildGuard) -> ProcessChild<F> {
+        ProcessChild {
+            future,
+            guard: Some(guard),
+        }
+    }
+}
+
+impl<F, R> Future for ProcessChild<F>
+where
+    F: Future<Output = Result<R, JobError>> + Unpin,
+{
+    type Output = Result<R, JobError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let result = std::task::ready!(Pin::new(&mut self.future).poll(cx));
+        if let Some(guard) = self.guard.take() {
+            match &result {
+                Ok(_) => guard.end(Outcome::Finished),
+                Err(JobError::Cancelled) => guard.end(Outcome::Cancelled),
+                Err(error) => guard.end(Outcome::Failed(Box::new(error.clone()))),
+            }
+        }
+        Poll::Ready(result)
+    }
+}
+
+impl<F> Unpin for ProcessChild<F> where F: Unpin {}

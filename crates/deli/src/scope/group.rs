@@ -1,0 +1,384 @@
+//! The scope proper: [`scope`] runs a body that starts children through a
+//! [`Scope`] handle, and returns only when every child has ended.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::children::{pool_child, AsyncChild, ChildOutput, ProcessChild, Shared};
+use super::error::{ChildKind, ScopeError};
+use crate::process::{Job, ProcessPool};
+use crate::runtime::context;
+use crate::task::{CancelHandle, JobError, TaskOptions, Ticket};
+use crate::ThreadPool;
+
+/// Runs `body` as a scope: children started through its [`Scope`] handle —
+/// async tasks, thread-pool jobs, process jobs — all end before the scope
+/// does.
+///
+/// The first child that fails (returns `Err`, panics, or whose worker
+/// dies) cancels the rest and the body: async children are dropped at
+/// their next await, pool jobs that have not started never run and running
+/// ones see [`pool::is_cancelled`](crate::pool::is_cancelled), process jobs
+/// are killed. The scope then waits for all of them and returns a
+/// [`ScopeError`] with that failure first and any other child failures
+/// after it. It returns the body's value only when the body and every
+/// child ran to their end; when a cancellation cut any of them short, it
+/// returns an error for which [`ScopeError::is_cancelled`] holds. Children may start more children through clones of
+/// the handle while the scope runs; once it has returned, the handle
+/// refuses them ([`JobError::ScopeClosed`]).
+///
+/// A scope is a cancel scope too: a [`CancelScope`](super::CancelScope) or
+/// deadline around it cancels its children and its body, and the scope
+/// still waits for the children before it returns
+/// ([`ScopeError::is_cancelled`]). Dropping the scope's future before it
+/// finishes (for example when the task running it is cancelled) cancels
+/// the children but cannot wait for them.
+///
+/// Async children are `'static`, like spawned tasks (see the design note
+/// on the scoped-task trilemma); borrowing belongs to the blocking forms
+/// such as [`ThreadPool::join`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let pool = deli::ThreadPool::new(2);
+/// let outcome = deli::run(deli::scope(|s| async move {
+///     let fetched = s.spawn(async {
+///         deli::sleep(Duration::from_millis(5)).await;
+///         Ok::<_, std::io::Error>("page")
+///     });
+///     let crunched = s.submit(&pool, || Ok::<_, std::io::Error>(6 * 7));
+///     (fetched.await.unwrap(), crunched.await.unwrap())
+/// }));
+/// assert_eq!(outcome.unwrap(), ("page", 42));
+/// ```
+///
+/// The first failure cancels its siblings:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let error = deli::run(deli::scope(|s| async move {
+///     s.spawn(async {
+///         deli::sleep(Duration::from_secs(60)).await; // cancelled, not awaited for a minute
+///         Ok::<_, String>(())
+///     });
+///     s.spawn(async { Err::<(), _>("broken".to_string()) });
+/// }))
+/// .unwrap_err();
+/// assert_eq!(error.first().unwrap().error().to_string(), "broken");
+/// assert_eq!(error.failures().len(), 1);
+/// ```
+pub fn scope<F, Fut>(body: F) -> ScopeFuture<Fut>
+where
+    F: FnOnce(Scope) -> Fut,
+    Fut: Future,
+{
+    let shared = Shared::new();
+    let body = body(Scope {
+        shared: shared.clone(),
+    });
+    ScopeFuture {
+        shared,
+        body: Some(body),
+        value: None,
+        state: Stage::NotStarted,
+    }
+}
+
+/// The handle a scope's body (and its children) start children through.
+///
+/// Cheap to clone; `Send` and `Sync`, so children can take it along.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    shared: Arc<Shared>,
+}
+
+impl Scope {
+    /// Starts `future` as an async child on the current runtime and returns
+    /// its ticket. The child's `Err` (or panic) fails the scope; its ticket
+    /// then resolves to [`JobError::Remote`] with the error's text (or
+    /// [`JobError::Panicked`]), while the scope keeps the error itself.
+    /// Outside a runtime the child cannot start: its ticket and the scope
+    /// fail with [`JobError::NoRuntime`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let total = deli::run(deli::scope(|s| async move {
+    ///     let tickets: Vec<_> = (1..=3u32).map(|n| s.spawn(async move { Ok::<_, String>(n) })).collect();
+    ///     let mut total = 0;
+    ///     for ticket in tickets {
+    ///         total += ticket.await.unwrap();
+    ///     }
+    ///     total
+    /// }));
+    /// assert_eq!(total.unwrap(), 6);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Ticket<<F::Output as ChildOutput>::Value>
+    where
+        F: Future + Send + 'static,
+        F::Output: ChildOutput,
+    {
+        let options = TaskOptions::here();
+        let Some(guard) = self.shared.register(ChildKind::Async) else {
+            return Ticket::failed(JobError::ScopeClosed);
+        };
+        let key = guard.key();
+        let mut child = Some(AsyncChild::new(future, guard));
+        let created = context::with_current(|handle| {
+            let child = child.take()?;
+            Some(handle.create_fallible_with(child, options))
+        })
+        .flatten();
+        let started = match created {
+            Some(Ok((runnable, ticket))) => {
+                let handle = CancelHandle::new(&runnable);
+                runnable.schedule();
+                Ok((ticket, handle))
+            }
+            Some(Err(error)) => Err(error),
+            None => Err(JobError::NoRuntime),
+        };
+        self.finish(key, ChildKind::Async, started)
+    }
+
+    /// Runs `job` on `pool` as a child and returns its ticket. A job that
+    /// has not started when the scope is cancelled never runs; a running one
+    /// can watch [`pool::is_cancelled`](crate::pool::is_cancelled). The
+    /// closure's `Err` or panic fails the scope.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    ///
+    /// let pool = deli::ThreadPool::new(2);
+    /// let sum = deli::run(deli::scope(|s| async move {
+    ///     let low = s.submit(&pool, || Ok::<_, Infallible>((1..=50u64).sum::<u64>()));
+    ///     let high = s.submit(&pool, || Ok::<_, Infallible>((51..=100u64).sum::<u64>()));
+    ///     low.await.unwrap() + high.await.unwrap()
+    /// }));
+    /// assert_eq!(sum.unwrap(), 5050);
+    /// ```
+    #[track_caller]
+    pub fn submit<F, O>(&self, pool: &ThreadPool, job: F) -> Ticket<O::Value>
+    where
+        F: FnOnce() -> O + Send + 'static,
+        O: ChildOutput,
+    {
+        let options = TaskOptions::here();
+        let Some(guard) = self.shared.register(ChildKind::Pool) else {
+            return Ticket::failed(JobError::ScopeClosed);
+        };
+        let key = guard.key();
+        let (ticket, handle) = pool.submit_fallible(pool_child(job, guard), options);
+        match handle {
+            Some(handle) => self.finish(key, ChildKind::Pool, Ok((ticket, handle))),
+            // Never queued: the closure and its guard are gone already.
+            None => self.finish_failed_ticket(key, ChildKind::Pool, ticket),
+        }
+    }
+
+    /// Runs the process job `job(arguments)` on `pool` as a child and
+    /// returns its ticket. Cancelling the scope kills a running job's
+    /// worker (the pool replaces it); the job's failure — its own error, a
+    /// crash, a timeout — fails the scope.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[deli::job]
+    /// fn square(n: u64) -> u64 {
+    ///     n * n
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     let pool = deli::ProcessPool::new(1).unwrap();
+    ///     let outcome = deli::run(deli::scope(|s| async move {
+    ///         s.submit_job(&pool, square, 9).await
+    ///     }));
+    ///     assert_eq!(outcome.unwrap(), Ok(81));
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn submit_job<A, R>(&self, pool: &ProcessPool, job: Job<A, R>, arguments: A) -> Ticket<R>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
+        let options = TaskOptions::here();
+        let Some(guard) = self.shared.register(ChildKind::Process) else {
+            return Ticket::failed(JobError::ScopeClosed);
+        };
+        let key = guard.key();
+        // Never called when the arguments cannot be sent: dropping the
+        // closure, and the guard in it, then reports the child ended.
+        let wrap = move |future| ProcessChild::new(future, guard);
+        let (ticket, handle) = pool.submit_wrapped(job, arguments, options, wrap);
+        match handle {
+            Some(handle) => self.finish(key, ChildKind::Process, Ok((ticket, handle))),
+            None => self.finish_failed_ticket(key, ChildKind::Process, ticket),
+        }
+    }
+
+    /// Cancels the scope: its children and its body, as a failure would,
+    /// but without one. Once everything has stopped the scope returns an
+    /// error for which [`ScopeError::is_cancelled`] holds — or the body's
+    /// value, if nothing was left running to cut short.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let result = deli::run(deli::scope(|s| async move {
+    ///     s.spawn(std::future::pending::<()>());
+    ///     s.cancel();
+    /// }));
+    /// assert!(result.unwrap_err().is_cancelled());
+    /// ```
+    pub fn cancel(&self) {
+        self.shared.cancel();
+    }
+
+    /// Whether the scope is cancelled (by a failure, [`cancel`](Scope::cancel),
+    /// or a cancellation from outside).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// deli::run(deli::scope(|s| async move {
+    ///     assert!(!s.is_cancelled());
+    /// }))
+    /// .unwrap();
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.is_cancelled()
+    }
+
+    fn finish<T>(
+        &self,
+        key: usize,
+        kind: ChildKind,
+        started: Result<(Ticket<T>, CancelHandle), JobError>,
+    ) -> Ticket<T> {
+        match started {
+            Ok((ticket, handle)) => {
+                self.shared.finish_spawn(key, kind, Ok(handle));
+                ticket
+            }
+            Err(error) => {
+                let ticket = Ticket::failed(error.clone());
+                self.shared
+                    .finish_spawn(key, kind, Err((ticket.id(), error)));
+                ticket
+            }
+        }
+    }
+
+    /// Records a child whose ticket failed before it started.
+    fn finish_failed_ticket<T>(&self, key: usize, kind: ChildKind, ticket: Ticket<T>) -> Ticket<T> {
+        let error = ticket.early_error().unwrap_or(JobError::Shutdown);
+        self.shared
+            .finish_spawn(key, kind, Err((ticket.id(), error)));
+        ticket
+    }
+}
+
+/// Where a scope future is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    NotStarted,
+    Running,
+    Done,
+}
+
+/// The future of [`scope`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct ScopeFuture<Fut: Future> {
+    shared: Arc<Shared>,
+    body: Option<Fut>,
+    value: Option<Fut::Output>,
+    state: Stage,
+}
+
+impl<Fut: Future> Future for ScopeFuture<Fut> {
+    type Output = Result<Fut::Output, ScopeError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `body` is structurally pinned: never moved out, only
+        // polled through the pin made below or dropped in place by
+        // assigning `None`. The other fields are not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        let node = this.shared.node.clone();
+        match this.state {
+            Stage::Done => return Poll::Ready(Err(ScopeError::cancelled())),
+            Stage::NotStarted => {
+                this.state = Stage::Running;
+                node.attach();
+                // Whoever cancels the code around the scope must let it
+                // cancel and wait for its children rather than drop it.
+                node.start_holding();
+            }
+            Stage::Running => {}
+        }
+        node.register_waker(cx.waker());
+
+        this.stop_if_cancelled();
+        if let Some(body) = this.body.as_mut() {
+            // SAFETY: see above.
+            let body = unsafe { Pin::new_unchecked(body) };
+            if let Poll::Ready(value) = node.enter(|| body.poll(cx)) {
+                this.body = None;
+                this.value = Some(value);
+            } else {
+                this.stop_if_cancelled();
+            }
+        }
+        if this.body.is_some() {
+            return Poll::Pending;
+        }
+        let Some((failures, cut_short)) = this.shared.close_if_idle() else {
+            return Poll::Pending;
+        };
+        this.state = Stage::Done;
+        node.detach();
+        Poll::Ready(match this.value.take() {
+            _ if !failures.is_empty() => Err(ScopeError::failed(failures)),
+            Some(value) if !cut_short => Ok(value),
+            _ => Err(ScopeError::cancelled()),
+        })
+    }
+}
+
+impl<Fut: Future> ScopeFuture<Fut> {
+    /// When the scope is cancelled: tells the children, and drops the body
+    /// unless something inside it (a shield, a nested scope) holds it.
+    fn stop_if_cancelled(&mut self) {
+        if !self.shared.node.is_cancelled() {
+            return;
+        }
+        self.shared.cancel();
+        if !self.shared.node.is_held() {
+            self.body = None;
+        }
+    }
+}
+
+impl<Fut: Future> Drop for ScopeFuture<Fut> {
+    fn drop(&mut self) {
+        if self.state == Stage::Running {
+            self.shared.abandon();
+            self.shared.node.detach();
+        }
+    }
+}

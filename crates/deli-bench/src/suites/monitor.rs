@@ -10,6 +10,12 @@
 //!   blocking call (spawned by the ticker, so it lands on the ticker's own
 //!   worker); the 99th percentile of how late each tick was, on deli and
 //!   on tokio (the median over a few rounds).
+//! - `LATENCY monitor/blocked-worker-woken ...`: the same, except that the
+//!   blocking task first wakes the ticker (which is waiting for it) and
+//!   only then blocks — a task that sends a message and then does a
+//!   blocking call. The woken ticker sits in the blocked worker's
+//!   fast-path slot: in tokio that slot cannot be stolen, so the ticker
+//!   waits out the whole blocking call (tokio issue 4730's kind of stall).
 //!
 //! Owns: [`run`] and the ticker. Calls: [`super::time_one_run`], the
 //! scheduler cases, [`crate::harness`], [`crate::oneshot`],
@@ -39,7 +45,18 @@ pub fn run(harness: &Harness) -> io::Result<()> {
     overhead(harness, &YieldMany)?;
     overhead(harness, &PingPong)?;
     overhead(harness, &ChainedSpawn)?;
-    blocked_worker_latency(harness)
+    blocked_worker_latency(harness, Scenario::SpawnThenTick)?;
+    blocked_worker_latency(harness, Scenario::WokenThenBlocked)
+}
+
+/// How the blocking call meets the ticker.
+#[derive(Debug, Clone, Copy)]
+enum Scenario {
+    /// The ticker spawns the blocking task and goes on ticking.
+    SpawnThenTick,
+    /// Halfway through, the ticker waits for a task that wakes it and
+    /// then blocks its worker.
+    WokenThenBlocked,
 }
 
 fn overhead<C: Case>(harness: &Harness, case: &C) -> io::Result<()> {
@@ -71,8 +88,11 @@ fn overhead<C: Case>(harness: &Harness, case: &C) -> io::Result<()> {
     Ok(())
 }
 
-fn blocked_worker_latency(harness: &Harness) -> io::Result<()> {
-    let name = format!("{SUITE}/blocked-worker");
+fn blocked_worker_latency(harness: &Harness, scenario: Scenario) -> io::Result<()> {
+    let name = match scenario {
+        Scenario::SpawnThenTick => format!("{SUITE}/blocked-worker"),
+        Scenario::WokenThenBlocked => format!("{SUITE}/blocked-worker-woken"),
+    };
     if !harness.selects(&name) {
         return Ok(());
     }
@@ -80,8 +100,8 @@ fn blocked_worker_latency(harness: &Harness) -> io::Result<()> {
     let mut tokio = Vec::with_capacity(LATENCY_ROUNDS);
     for round in 0..LATENCY_ROUNDS {
         let _guard = harness.watch(format!("{name} (round {round})"));
-        deli.push(p99_of_ticker::<Deli>()?);
-        tokio.push(p99_of_ticker::<Tokio>()?);
+        deli.push(p99_of_ticker::<Deli>(scenario)?);
+        tokio.push(p99_of_ticker::<Tokio>(scenario)?);
     }
     println!(
         "LATENCY {name} deli_p99_ms={:.3} tokio_p99_ms={:.3}",
@@ -92,13 +112,19 @@ fn blocked_worker_latency(harness: &Harness) -> io::Result<()> {
 }
 
 /// One run on a fresh `R`: the 99th-percentile lateness of the ticks.
-fn p99_of_ticker<R: BenchRuntime>() -> io::Result<Duration> {
+fn p99_of_ticker<R: BenchRuntime>(scenario: Scenario) -> io::Result<Duration> {
     let runtime = R::build(Flavor::MultiThread)?;
     let mut lateness = runtime.block_on(async {
         let (done, delays) = oneshot::channel();
         R::spawn_detached(async move {
-            R::spawn_detached(async { std::thread::sleep(BLOCKING_CALL) });
-            let _ = done.send(tick::<R>().await);
+            let lateness = match scenario {
+                Scenario::SpawnThenTick => {
+                    R::spawn_detached(async { std::thread::sleep(BLOCKING_CALL) });
+                    tick::<R>(None).await
+                }
+                Scenario::WokenThenBlocked => tick::<R>(Some(TICKS / 4)).await,
+            };
+            let _ = done.send(lateness);
         });
         delays.await.unwrap_or_default()
     });
@@ -110,11 +136,20 @@ fn p99_of_ticker<R: BenchRuntime>() -> io::Result<Duration> {
 
 /// Ticks every [`TICK`] for [`TICKS`] ticks, each due at a fixed time from
 /// the start (a late tick is followed by the overdue ones at once), and
-/// returns how late each one was.
-async fn tick<R: BenchRuntime>() -> Vec<Duration> {
+/// returns how late each one was. At tick `woken_at`, instead of sleeping,
+/// it waits for a task that wakes it and then blocks its worker.
+async fn tick<R: BenchRuntime>(woken_at: Option<u32>) -> Vec<Duration> {
     let start = Instant::now();
     let mut lateness = Vec::with_capacity(TICKS as usize);
     for n in 1..=TICKS {
+        if woken_at == Some(n) {
+            let (wake, woken) = oneshot::channel();
+            R::spawn_detached(async move {
+                let _ = wake.send(());
+                std::thread::sleep(BLOCKING_CALL);
+            });
+            let _ = woken.await;
+        }
         let due = start + TICK * n;
         let now = Instant::now();
         if now < due {

@@ -425,3 +425,18 @@ const LONG: Duration = Duration::from_secs(60);
 fn a_count(count: &AtomicUsize) -> usize {
     count.load(Ordering::SeqCst)
 }
+
+#[test]
+fn a_scope_dropped_unpolled_cancels_children_it_already_started() {
+    let runtime = runtime();
+    let ticket = runtime.block_on(async {
+        let mut started = None;
+        let future = deli::scope(|s| {
+            started = Some(s.spawn(std::future::pending::<()>()));
+            async {}
+        });
+        drop(future);
+        started.unwrap()
+    });
+    assert_eq!(ticket.wait(), Err(JobError::Cancelled));
+}

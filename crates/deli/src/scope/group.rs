@@ -376,8 +376,12 @@ impl<Fut: Future> ScopeFuture<Fut> {
 
 impl<Fut: Future> Drop for ScopeFuture<Fut> {
     fn drop(&mut self) {
-        if self.state == Stage::Running {
+        // Children may exist even if it never ran: the closure that made
+        // the body can start them before returning it.
+        if self.state != Stage::Done {
             self.shared.abandon();
+        }
+        if self.state == Stage::Running {
             self.shared.node.detach();
         }
     }

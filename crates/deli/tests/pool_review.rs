@@ -100,3 +100,42 @@ fn builders_refuse_what_the_os_cannot_do() {
         std::io::ErrorKind::InvalidInput
     );
 }
+
+#[test]
+fn a_second_concurrent_shutdown_waits_for_the_threads_too() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let pool = Arc::new(deli::ThreadPool::new(1));
+    let finished = Arc::new(AtomicBool::new(false));
+    let flag = finished.clone();
+    let _running = pool.submit(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        flag.store(true, Ordering::SeqCst);
+    });
+    // Both callers ask to wait; whichever returns second or first, neither
+    // may return before the running job (and so its thread) is done.
+    let first = {
+        let (pool, finished) = (pool.clone(), finished.clone());
+        std::thread::spawn(move || {
+            pool.shutdown(true, false);
+            finished.load(Ordering::SeqCst)
+        })
+    };
+    let second = {
+        let (pool, finished) = (pool.clone(), finished.clone());
+        std::thread::spawn(move || {
+            pool.shutdown(true, false);
+            finished.load(Ordering::SeqCst)
+        })
+    };
+    assert!(
+        first.join().unwrap(),
+        "the first shutdown returned before the job ended"
+    );
+    assert!(
+        second.join().unwrap(),
+        "the second shutdown returned before the job ended"
+    );
+}

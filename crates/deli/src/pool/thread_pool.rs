@@ -247,13 +247,13 @@ impl ThreadPool {
         if !wait || WorkerThread::current().is_some_and(|w| Arc::ptr_eq(&w.shared, &self.shared)) {
             return;
         }
-        let handles = std::mem::take(
-            &mut *self
-                .handles
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        );
-        for handle in handles {
+        // Held while joining: a second caller waits here until the threads
+        // have exited, instead of finding the list empty and returning early.
+        let mut handles = self
+            .handles
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for handle in handles.drain(..) {
             // A pool thread catches every job's panic; an error here would
             // mean the thread itself failed, which leaves nothing to do.
             let _ = handle.join();

@@ -389,3 +389,27 @@ fn the_builder_refuses_a_zero_threshold_and_too_many_spares() {
         .build();
     assert!(quiet.is_ok());
 }
+
+#[test]
+fn shutdown_timeout_leaves_a_worker_stuck_in_a_poll_behind() {
+    let _turn = one_at_a_time();
+    within(BOUND, || {
+        let runtime = two_workers("stuck").build().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let spinning = Arc::new(AtomicUsize::new(0));
+        let stuck = runtime.spawn(spin_until(stop.clone(), spinning.clone()));
+        let idle = runtime.spawn(std::future::pending::<()>());
+        eventually(Duration::from_secs(10), "the spinner runs", || {
+            spinning.load(Ordering::SeqCst) == 1
+        });
+        let start = std::time::Instant::now();
+        // The spinner never returns from its poll: the shutdown gives up on
+        // its worker after the timeout instead of hanging.
+        assert!(!runtime.shutdown_timeout(Duration::from_millis(200)));
+        assert!(start.elapsed() < Duration::from_secs(10));
+        assert_eq!(idle.wait(), Err(deli::JobError::Shutdown));
+        // Once the poll returns, the task and its worker end on their own.
+        stop.store(true, Ordering::Relaxed);
+        assert_eq!(stuck.wait(), Ok(()));
+    });
+}

@@ -26,7 +26,7 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use blocked::BlockedTask;
 pub use builder::{Builder, Flavor};
@@ -178,8 +178,12 @@ impl Runtime {
         }
     }
 
-    /// Shuts down now: see the type's docs. Running blocking calls get up
-    /// to `timeout` to finish; returns whether they all did.
+    /// Shuts down now, waiting at most `timeout` for what still runs: see
+    /// the type's docs. A worker stuck inside a task's poll (a task that
+    /// blocks and never returns) and blocking calls still running after
+    /// `timeout` are left behind — their threads exit on their own when the
+    /// call returns — where dropping the runtime would wait for them.
+    /// Returns whether everything stopped in time.
     ///
     /// # Examples
     ///
@@ -192,25 +196,36 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> bool {
-        self.shutdown(timeout)
+        // A timeout too long for `Instant` is no deadline at all.
+        self.shutdown(Instant::now().checked_add(timeout), timeout)
     }
 
-    fn shutdown(&mut self, blocking_timeout: Duration) -> bool {
+    /// Shuts down, waiting for the workers until `deadline` (without one:
+    /// for as long as they take), then for blocking calls until `deadline`
+    /// (without one: for `blocking_wait`).
+    fn shutdown(&mut self, deadline: Option<Instant>, blocking_wait: Duration) -> bool {
         if std::mem::replace(&mut self.shut_down, true) {
             return true;
         }
         let workers = std::mem::take(&mut self.workers);
-        match &self.handle.kind {
-            Kind::MultiThread(shared) => shared.shutdown(workers),
-            Kind::CurrentThread(shared) => shared.shutdown(),
-        }
-        self.handle.blocking().shutdown(blocking_timeout)
+        let workers_exited = match &self.handle.kind {
+            Kind::MultiThread(shared) => shared.shutdown(workers, deadline),
+            Kind::CurrentThread(shared) => {
+                shared.shutdown();
+                true
+            }
+        };
+        let blocking_wait = deadline.map_or(blocking_wait, |deadline| {
+            deadline.saturating_duration_since(Instant::now())
+        });
+        let blocking_exited = self.handle.blocking().shutdown(blocking_wait);
+        workers_exited && blocking_exited
     }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        self.shutdown(Duration::ZERO);
+        self.shutdown(None, Duration::ZERO);
     }
 }
 

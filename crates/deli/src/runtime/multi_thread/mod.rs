@@ -24,6 +24,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use async_task::ScheduleInfo;
 use crossbeam_utils::CachePadded;
@@ -117,7 +118,10 @@ impl Shared {
     }
 
     /// Stops the workers and drops every task. Called once, by the runtime.
-    pub(crate) fn shutdown(&self, workers: Vec<JoinHandle<()>>) {
+    /// Stops the workers, spares and monitor and joins their threads —
+    /// until `deadline`, if given: a thread still inside a task's poll then
+    /// is left to exit when that poll returns. Returns whether all exited.
+    pub(crate) fn shutdown(&self, workers: Vec<JoinHandle<()>>, deadline: Option<Instant>) -> bool {
         self.owned.close();
         self.shutdown.store(true, Ordering::Release);
         self.unpark_all();
@@ -130,6 +134,7 @@ impl Shared {
                 .take(),
         );
         let this_thread = std::thread::current().id();
+        let mut all_exited = true;
         for worker in threads {
             // Dropping the runtime inside one of its own tasks: that worker
             // is us, mid-poll. It stops, and drops its queue, when the poll
@@ -137,12 +142,24 @@ impl Shared {
             if worker.thread().id() == this_thread {
                 continue;
             }
+            if let Some(deadline) = deadline {
+                while !worker.is_finished() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                if !worker.is_finished() {
+                    // Stuck in a poll: it holds its own reference to
+                    // everything it touches, and exits once the poll returns.
+                    all_exited = false;
+                    continue;
+                }
+            }
             // A worker thread that panicked outside a task has nothing left
             // to hand back; its queue was drained by its exit guard.
             let _ = worker.join();
         }
         drain_until_quiet(&self.owned, &self.inject);
         self.driver.shutdown();
+        all_exited
     }
 }
 
@@ -221,7 +238,7 @@ pub(crate) fn start(
         match started {
             Ok(thread) => threads.push(thread),
             Err(error) => {
-                shared.shutdown(threads);
+                shared.shutdown(threads, None);
                 return Err(error);
             }
         }
@@ -234,7 +251,7 @@ pub(crate) fn start(
         match started {
             Ok(thread) => *shared.monitor.lock().unwrap_or_else(|p| p.into_inner()) = Some(thread),
             Err(error) => {
-                shared.shutdown(threads);
+                shared.shutdown(threads, None);
                 return Err(error);
             }
         }

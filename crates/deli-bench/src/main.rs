@@ -24,6 +24,7 @@
 //! cargo run --release -p deli-bench -- pool
 //! cargo run --release -p deli-bench -- process
 //! cargo run --release -p deli-bench -- monitor
+//! cargo run --release -p deli-bench -- sync
 //! cargo run --release -p deli-bench -- all --rounds 31 --warmup 5
 //! cargo run --release -p deli-bench -- scheduler --filter ping_pong --verbose
 //! ```
@@ -38,7 +39,8 @@
 //! there; `python` replaces `tokio`) and `monitor` (deli with its monitor on
 //! against off on the scheduler cases — `off` replaces `tokio` in the line
 //! — and a `LATENCY` line: a 1 ms ticker's p99 delay while a task blocks a
-//! worker, deli against tokio). `BENCH` lines go to stdout, everything else to
+//! worker, deli against tokio), `sync` (`deli::sync` on deli's runtime
+//! against `tokio::sync` on tokio's: mpsc, semaphore, mutex). `BENCH` lines go to stdout, everything else to
 //! stderr. A run
 //! that takes longer than `--hang-after` seconds is reported as `HANG …` on
 //! stderr and the process exits with status 3.
@@ -109,6 +111,8 @@ enum Suite {
     /// The monitor's cost (on against off) and a ticker's delay while a
     /// task blocks a worker.
     Monitor,
+    /// deli::sync against tokio::sync: mpsc, semaphore, mutex.
+    Sync,
     /// Every suite, in the order above.
     All,
 }
@@ -121,7 +125,7 @@ struct SuiteEntry {
 }
 
 /// Every suite, in the order `all` runs them.
-const SUITES: [SuiteEntry; 6] = [
+const SUITES: [SuiteEntry; 7] = [
     SuiteEntry {
         suite: Suite::Scheduler,
         run: suites::scheduler::run,
@@ -155,6 +159,12 @@ const SUITES: [SuiteEntry; 6] = [
         run: suites::monitor::run,
         // Ratios near 1 are the point: as many rounds as `scheduler`.
         default_rounds: 41,
+    },
+    SuiteEntry {
+        suite: Suite::Sync,
+        run: suites::sync::run,
+        // Each run moves a million messages: fewer rounds suffice.
+        default_rounds: 15,
     },
 ];
 

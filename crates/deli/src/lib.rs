@@ -46,6 +46,7 @@ pub mod pool;
 pub mod process;
 pub mod runtime;
 pub mod scope;
+pub mod sync;
 pub mod task;
 pub mod time;
 

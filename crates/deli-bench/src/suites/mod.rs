@@ -8,6 +8,7 @@ pub mod monitor;
 pub mod pool;
 pub mod process;
 pub mod scheduler;
+pub mod sync;
 pub mod tcp;
 pub mod timers;
 

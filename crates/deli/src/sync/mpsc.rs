@@ -1,0 +1,395 @@
+//! `mpsc`: channels with many senders and one receiver, bounded
+//! ([`channel`]) or unbounded ([`unbounded`]), for async tasks and plain
+//! threads alike.
+//!
+//! A thin layer over `async-channel` (a lock-free queue from
+//! `concurrent-queue` with `event-listener` wake-ups), adding deli's error
+//! types, the `_blocking` and `_timeout` forms through [`super::block`] and
+//! documentation. There is no `send_timeout`: `async-channel` keeps the
+//! value inside its send future, so a send cut off by a deadline could not
+//! hand it back ([`Queue::put_timeout`](super::Queue::put_timeout) can).
+//! The `sync/mpsc-mt` benchmark (`deli-bench -- sync`)
+//! compares it with tokio's. Closing works from either side: when every
+//! [`Sender`] is dropped (or [`close`](Sender::close) is called) the
+//! receiver gets what is left, then [`RecvError`]; when the [`Receiver`] is
+//! dropped, every send fails with [`SendError`] carrying the value back.
+//!
+//! # Examples
+//!
+//! ```
+//! use deli::sync::mpsc;
+//!
+//! let (sender, receiver) = mpsc::channel(16);
+//! let producers: Vec<_> = (0..4)
+//!     .map(|id| {
+//!         let sender = sender.clone();
+//!         std::thread::spawn(move || sender.send_blocking(id).unwrap())
+//!     })
+//!     .collect();
+//! drop(sender);
+//! let total = deli::run(async move {
+//!     let mut total = 0;
+//!     while let Ok(id) = receiver.recv().await {
+//!         total += id;
+//!     }
+//!     total
+//! });
+//! for producer in producers {
+//!     producer.join().unwrap();
+//! }
+//! assert_eq!(total, 6);
+//! ```
+
+use std::fmt;
+use std::time::Duration;
+
+use super::block;
+use super::error::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
+
+/// A channel that holds at most `capacity` values; a send waits for room.
+/// A `capacity` of 0 is taken as 1 (there are no rendezvous channels).
+///
+/// # Examples
+///
+/// ```
+/// let (sender, receiver) = deli::sync::mpsc::channel(2);
+/// sender.try_send(1).unwrap();
+/// sender.try_send(2).unwrap();
+/// assert!(sender.try_send(3).is_err());
+/// assert_eq!(receiver.try_recv(), Ok(1));
+/// ```
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    let (sender, receiver) = async_channel::bounded(capacity.max(1));
+    (Sender { inner: sender }, Receiver { inner: receiver })
+}
+
+/// A channel without a limit: a send never waits.
+///
+/// # Examples
+///
+/// ```
+/// let (sender, receiver) = deli::sync::mpsc::unbounded();
+/// for n in 0..1000 {
+///     sender.try_send(n).unwrap();
+/// }
+/// assert_eq!(receiver.len(), 1000);
+/// ```
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    let (sender, receiver) = async_channel::unbounded();
+    (Sender { inner: sender }, Receiver { inner: receiver })
+}
+
+/// The sending side; clone it for more producers.
+///
+/// # Examples
+///
+/// ```
+/// let (sender, receiver) = deli::sync::mpsc::unbounded();
+/// let other = sender.clone();
+/// sender.try_send("a").unwrap();
+/// other.try_send("b").unwrap();
+/// assert_eq!(receiver.len(), 2);
+/// ```
+pub struct Sender<T> {
+    inner: async_channel::Sender<T>,
+}
+
+/// The receiving side.
+///
+/// # Examples
+///
+/// ```
+/// let (sender, receiver) = deli::sync::mpsc::channel(1);
+/// sender.send_blocking(5).unwrap();
+/// assert_eq!(receiver.recv_blocking(), Ok(5));
+/// ```
+pub struct Receiver<T> {
+    inner: async_channel::Receiver<T>,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, waiting for room if the channel is full.
+    ///
+    /// Cancel-safe: if the future is dropped before it finishes, the value
+    /// was not sent (it is dropped with the future) and no room is held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// deli::run(async {
+    ///     let (sender, receiver) = deli::sync::mpsc::channel(1);
+    ///     sender.send(1).await.unwrap();
+    ///     assert_eq!(receiver.recv().await, Ok(1));
+    /// });
+    /// ```
+    pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        self.inner
+            .send(value)
+            .await
+            .map_err(|async_channel::SendError(value)| SendError(value))
+    }
+
+    /// Blocks this thread until `value` is sent.
+    ///
+    /// For plain threads: in an async task it stalls the worker — await
+    /// [`send`](Sender::send) there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (sender, receiver) = deli::sync::mpsc::channel(1);
+    /// std::thread::spawn(move || sender.send_blocking("hi").unwrap());
+    /// assert_eq!(receiver.recv_blocking(), Ok("hi"));
+    /// ```
+    pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
+        block::block_on(self.send(value))
+    }
+
+    /// Sends `value` if there is room right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use deli::sync::TrySendError;
+    ///
+    /// let (sender, _receiver) = deli::sync::mpsc::channel(1);
+    /// assert!(sender.try_send(1).is_ok());
+    /// assert!(matches!(sender.try_send(2), Err(TrySendError::Full(2))));
+    /// ```
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.inner.try_send(value).map_err(|error| match error {
+            async_channel::TrySendError::Full(value) => TrySendError::Full(value),
+            async_channel::TrySendError::Closed(value) => TrySendError::Closed(value),
+        })
+    }
+
+    /// Closes the channel from this side: sends fail from now on, the
+    /// receiver gets what is already in, then [`RecvError`]. Returns
+    /// whether this call closed it (`false` if it was closed already).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (sender, receiver) = deli::sync::mpsc::unbounded();
+    /// sender.try_send(1).unwrap();
+    /// assert!(sender.close());
+    /// assert!(sender.try_send(2).is_err());
+    /// assert_eq!(receiver.recv_blocking(), Ok(1));
+    /// assert!(receiver.recv_blocking().is_err());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.inner.close()
+    }
+
+    /// Whether the channel is closed (closed by a call, or the receiver is gone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (sender, receiver) = deli::sync::mpsc::channel::<()>(1);
+    /// assert!(!sender.is_closed());
+    /// drop(receiver);
+    /// assert!(sender.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    /// How many values are in the channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (sender, _receiver) = deli::sync::mpsc::unbounded();
+    /// sender.try_send(()).unwrap();
+    /// assert_eq!(sender.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Whether the channel holds no value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (sender, _receiver) = deli::sync::mpsc::unbounded::<()>();
+    /// assert!(sender.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+
+    /// The bound given to [`channel`]; `None` for [`unbounded`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (sender, _receiver) = deli::sync::mpsc::channel::<()>(8);
+    /// assert_eq!(sender.capacity(), Some(8));
+    /// ```
+    pub fn capacity(&self) -> Option<usize> {
+        self.inner.capacity()
+    }
+
+}
+
+impl<T> Receiver<T> {
+    /// Waits for the next value; [`RecvError`] once the channel is empty
+    /// and every sender is gone (or it was closed).
+    ///
+    /// Cancel-safe: if the future is dropped before it finishes, no value
+    /// was taken; it stays in the channel for the next call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// deli::run(async {
+    ///     let (sender, receiver) = deli::sync::mpsc::unbounded();
+    ///     deli::spawn(async move { sender.send(3).await.unwrap() });
+    ///     assert_eq!(receiver.recv().await, Ok(3));
+    ///     assert!(receiver.recv().await.is_err()); // the sender is gone
+    /// });
+    /// ```
+    pub async fn recv(&self) -> Result<T, RecvError> {
+        self.inner.recv().await.map_err(|_| RecvError)
+    }
+
+    /// Blocks this thread until a value comes (or the channel is closed
+    /// and empty).
+    ///
+    /// For plain threads: in an async task it stalls the worker — await
+    /// [`recv`](Receiver::recv) there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (sender, receiver) = deli::sync::mpsc::channel(1);
+    /// std::thread::spawn(move || sender.send_blocking(1).unwrap());
+    /// assert_eq!(receiver.recv_blocking(), Ok(1));
+    /// ```
+    pub fn recv_blocking(&self) -> Result<T, RecvError> {
+        block::block_on(self.recv())
+    }
+
+    /// Blocks this thread for at most `timeout` waiting for a value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use deli::sync::RecvTimeoutError;
+    ///
+    /// let (sender, receiver) = deli::sync::mpsc::channel::<u8>(1);
+    /// assert_eq!(receiver.recv_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
+    /// drop(sender);
+    /// assert_eq!(receiver.recv_timeout(Duration::from_secs(1)), Err(RecvTimeoutError::Closed));
+    /// ```
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        match block::block_on_timeout(self.recv(), timeout) {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(RecvError)) => Err(RecvTimeoutError::Closed),
+            None => Err(RecvTimeoutError::Timeout),
+        }
+    }
+
+    /// Takes a value if one is there right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use deli::sync::TryRecvError;
+    ///
+    /// let (sender, receiver) = deli::sync::mpsc::unbounded();
+    /// assert_eq!(receiver.try_recv(), Err(TryRecvError::Empty));
+    /// sender.try_send(1).unwrap();
+    /// assert_eq!(receiver.try_recv(), Ok(1));
+    /// ```
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.inner.try_recv().map_err(|error| match error {
+            async_channel::TryRecvError::Empty => TryRecvError::Empty,
+            async_channel::TryRecvError::Closed => TryRecvError::Closed,
+        })
+    }
+
+    /// Closes the channel from this side: every send, waiting or later,
+    /// fails with [`SendError`] and gets its value back; values already in
+    /// can still be received. Returns whether this call closed it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (sender, receiver) = deli::sync::mpsc::unbounded();
+    /// sender.try_send(1).unwrap();
+    /// receiver.close();
+    /// assert!(sender.try_send(2).is_err());
+    /// assert_eq!(receiver.try_recv(), Ok(1));
+    /// ```
+    pub fn close(&self) -> bool {
+        self.inner.close()
+    }
+
+    /// Whether the channel is closed (closed by a call, or every sender is gone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (sender, receiver) = deli::sync::mpsc::unbounded::<()>();
+    /// drop(sender);
+    /// assert!(receiver.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    /// How many values are waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (sender, receiver) = deli::sync::mpsc::unbounded();
+    /// sender.try_send(1).unwrap();
+    /// assert_eq!(receiver.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Whether no value is waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_sender, receiver) = deli::sync::mpsc::unbounded::<()>();
+    /// assert!(receiver.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Sender<T> {
+        Sender {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("len", &self.len())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("len", &self.len())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}

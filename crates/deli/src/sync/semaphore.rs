@@ -1,0 +1,864 @@
+//! [`Semaphore`]: a fair counting semaphore with async, blocking and `try_`
+//! acquisition of one or many permits, borrowed and owned permits, and
+//! `close()`.
+//!
+//! Written here rather than taken from `async-lock`, whose semaphore takes
+//! one permit at a time and cannot be closed: acquiring several permits one
+//! by one deadlocks two tasks that each hold half of what they need. The
+//! state is one `std` mutex over the permit count and a FIFO
+//! [`WaitList`](super::wait_list::WaitList), so nothing here is lock-free;
+//! the `sync/semaphore-mt` benchmark (`deli-bench -- sync`) compares it
+//! with tokio's. Uses only `super::wait_list` and `super::block`.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use super::block;
+use super::wait_list::{Key, WaitList, WakeBatch};
+
+/// A counting semaphore: at most its number of permits are out at a time.
+///
+/// Waiters are served strictly in arrival order (a large request at the
+/// front is not overtaken by small ones behind it), from async tasks on any
+/// executor and from plain threads alike. A permit returns to the semaphore
+/// when dropped. After [`close`](Semaphore::close), every waiting and every
+/// later acquisition fails with [`AcquireError`]; permits already held stay
+/// valid.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use deli::sync::Semaphore;
+///
+/// deli::run(async {
+///     let slots = Arc::new(Semaphore::new(2));
+///     let tickets: Vec<_> = (0..6)
+///         .map(|n| {
+///             let slots = Arc::clone(&slots);
+///             deli::spawn(async move {
+///                 let _permit = slots.acquire_owned().await.unwrap();
+///                 n * 2 // at most two tasks are here at once
+///             })
+///         })
+///         .collect();
+///     for ticket in tickets {
+///         ticket.await.unwrap();
+///     }
+///     assert_eq!(slots.available_permits(), 2);
+/// });
+/// ```
+pub struct Semaphore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    permits: usize,
+    closed: bool,
+    waiters: WaitList<Waiter>,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    wanted: usize,
+    /// Set when the permits were handed over; the waiter's future collects them.
+    granted: bool,
+    waker: Option<Waker>,
+}
+
+/// The semaphore was closed; no permit was taken.
+///
+/// # Examples
+///
+/// ```
+/// let semaphore = deli::sync::Semaphore::new(1);
+/// semaphore.close();
+/// let error = semaphore.acquire_blocking().unwrap_err();
+/// assert_eq!(error.to_string(), "the semaphore is closed");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("the semaphore is closed")]
+pub struct AcquireError(());
+
+/// Why a `try_acquire` returned no permit.
+///
+/// # Examples
+///
+/// ```
+/// use deli::sync::{Semaphore, TryAcquireError};
+///
+/// let semaphore = Semaphore::new(1);
+/// let _held = semaphore.try_acquire().unwrap();
+/// assert_eq!(semaphore.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+/// semaphore.close();
+/// assert_eq!(semaphore.try_acquire().unwrap_err(), TryAcquireError::Closed);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum TryAcquireError {
+    /// Not enough permits are free now, or others are already waiting for them.
+    #[error("no permits available")]
+    NoPermits,
+    /// The semaphore is closed.
+    #[error("the semaphore is closed")]
+    Closed,
+}
+
+/// Why a blocking acquisition with a timeout returned no permit.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use deli::sync::{AcquireTimeoutError, Semaphore};
+///
+/// let semaphore = Semaphore::new(0);
+/// let error = semaphore.acquire_timeout(Duration::from_millis(5)).unwrap_err();
+/// assert_eq!(error, AcquireTimeoutError::Timeout);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum AcquireTimeoutError {
+    /// The permits did not come free in time.
+    #[error("timed out waiting for permits")]
+    Timeout,
+    /// The semaphore is closed.
+    #[error("the semaphore is closed")]
+    Closed,
+}
+
+impl Semaphore {
+    /// A semaphore with `permits` free permits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = deli::sync::Semaphore::new(3);
+    /// assert_eq!(semaphore.available_permits(), 3);
+    /// ```
+    pub const fn new(permits: usize) -> Semaphore {
+        Semaphore {
+            state: Mutex::new(State {
+                permits,
+                closed: false,
+                waiters: WaitList::new(),
+            }),
+        }
+    }
+
+    /// The permits free right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = deli::sync::Semaphore::new(3);
+    /// let _two = semaphore.try_acquire_many(2).unwrap();
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// ```
+    pub fn available_permits(&self) -> usize {
+        self.lock().permits
+    }
+
+    /// Adds `n` permits (saturating at `usize::MAX`), handing them to
+    /// waiters in arrival order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = deli::sync::Semaphore::new(0);
+    /// semaphore.add_permits(2);
+    /// assert_eq!(semaphore.available_permits(), 2);
+    /// ```
+    pub fn add_permits(&self, n: usize) {
+        self.release(n);
+    }
+
+    /// Closes the semaphore: every task or thread waiting for permits, and
+    /// every later acquisition, fails with [`AcquireError`] (`try_` forms:
+    /// [`TryAcquireError::Closed`]). Permits already held stay valid and
+    /// still return when dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use deli::sync::Semaphore;
+    ///
+    /// let semaphore = Arc::new(Semaphore::new(0));
+    /// let waiting = Arc::clone(&semaphore);
+    /// let waiter = std::thread::spawn(move || waiting.acquire_blocking().map(drop));
+    /// semaphore.close();
+    /// assert!(waiter.join().unwrap().is_err());
+    /// assert!(semaphore.is_closed());
+    /// ```
+    pub fn close(&self) {
+        let mut batch = WakeBatch::default();
+        let mut state = self.lock();
+        state.closed = true;
+        while let Some(key) = state.waiters.front() {
+            if !batch.has_room() {
+                drop(state);
+                batch.wake_all();
+                state = self.lock();
+                continue;
+            }
+            if let Some(waker) = state.waiters.get_mut(key).and_then(|w| w.waker.take()) {
+                batch.push(waker);
+            }
+            state.waiters.unlink(key);
+        }
+        drop(state);
+        batch.wake_all();
+    }
+
+    /// Whether [`close`](Semaphore::close) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = deli::sync::Semaphore::new(1);
+    /// assert!(!semaphore.is_closed());
+    /// semaphore.close();
+    /// assert!(semaphore.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Waits for one permit.
+    ///
+    /// Cancel-safe: dropping the future before it finishes takes no permit
+    /// and gives up its place in line; permits that were handed to it in the
+    /// meantime go to the next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// deli::run(async {
+    ///     let semaphore = deli::sync::Semaphore::new(1);
+    ///     let permit = semaphore.acquire().await.unwrap();
+    ///     assert_eq!(semaphore.available_permits(), 0);
+    ///     drop(permit);
+    ///     assert_eq!(semaphore.available_permits(), 1);
+    /// });
+    /// ```
+    pub fn acquire(&self) -> Acquire<'_> {
+        self.acquire_many(1)
+    }
+
+    /// Waits for `n` permits, taken all at once (`n == 0` succeeds at once
+    /// unless closed). Cancel-safe, as [`acquire`](Semaphore::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// deli::run(async {
+    ///     let semaphore = deli::sync::Semaphore::new(5);
+    ///     let permits = semaphore.acquire_many(3).await.unwrap();
+    ///     assert_eq!(permits.num_permits(), 3);
+    ///     assert_eq!(semaphore.available_permits(), 2);
+    /// });
+    /// ```
+    pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
+        Acquire {
+            semaphore: self,
+            waiting: Waiting::new(n),
+        }
+    }
+
+    /// Waits for one permit that holds the semaphore by `Arc`, so it can
+    /// move into a spawned task. Cancel-safe, as [`acquire`](Semaphore::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// deli::run(async {
+    ///     let semaphore = Arc::new(deli::sync::Semaphore::new(1));
+    ///     let permit = semaphore.acquire_owned().await.unwrap();
+    ///     let ticket = deli::spawn(async move {
+    ///         let _held_here = permit;
+    ///     });
+    ///     ticket.await.unwrap();
+    ///     assert_eq!(semaphore.available_permits(), 1);
+    /// });
+    /// ```
+    pub fn acquire_owned(self: &Arc<Self>) -> AcquireOwned {
+        self.acquire_many_owned(1)
+    }
+
+    /// Waits for `n` owned permits, taken all at once. Cancel-safe, as
+    /// [`acquire`](Semaphore::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// deli::run(async {
+    ///     let semaphore = Arc::new(deli::sync::Semaphore::new(4));
+    ///     let permits = semaphore.acquire_many_owned(4).await.unwrap();
+    ///     assert_eq!(permits.num_permits(), 4);
+    /// });
+    /// ```
+    pub fn acquire_many_owned(self: &Arc<Self>, n: usize) -> AcquireOwned {
+        AcquireOwned {
+            semaphore: Arc::clone(self),
+            waiting: Waiting::new(n),
+        }
+    }
+
+    /// Blocks this thread until one permit is free.
+    ///
+    /// For plain threads: in an async task it stalls the worker — await
+    /// [`acquire`](Semaphore::acquire) there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = deli::sync::Semaphore::new(1);
+    /// let permit = semaphore.acquire_blocking().unwrap();
+    /// assert_eq!(permit.num_permits(), 1);
+    /// ```
+    pub fn acquire_blocking(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        block::block_on(self.acquire())
+    }
+
+    /// Blocks this thread until `n` permits are free, then takes them all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = deli::sync::Semaphore::new(3);
+    /// let permits = semaphore.acquire_many_blocking(3).unwrap();
+    /// assert_eq!(semaphore.available_permits(), 0);
+    /// drop(permits);
+    /// assert_eq!(semaphore.available_permits(), 3);
+    /// ```
+    pub fn acquire_many_blocking(&self, n: usize) -> Result<SemaphorePermit<'_>, AcquireError> {
+        block::block_on(self.acquire_many(n))
+    }
+
+    /// Blocks this thread until one owned permit is free.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(deli::sync::Semaphore::new(1));
+    /// let permit = semaphore.acquire_owned_blocking().unwrap();
+    /// std::thread::spawn(move || drop(permit)).join().unwrap();
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// ```
+    pub fn acquire_owned_blocking(self: &Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        block::block_on(self.acquire_owned())
+    }
+
+    /// Blocks this thread for at most `timeout` waiting for one permit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let semaphore = deli::sync::Semaphore::new(1);
+    /// let held = semaphore.acquire_timeout(Duration::from_secs(1)).unwrap();
+    /// assert!(semaphore.acquire_timeout(Duration::from_millis(5)).is_err());
+    /// drop(held);
+    /// ```
+    pub fn acquire_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<SemaphorePermit<'_>, AcquireTimeoutError> {
+        self.acquire_many_timeout(1, timeout)
+    }
+
+    /// Blocks this thread for at most `timeout` waiting for `n` permits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use deli::sync::{AcquireTimeoutError, Semaphore};
+    ///
+    /// let semaphore = Semaphore::new(2);
+    /// let error = semaphore.acquire_many_timeout(3, Duration::from_millis(5)).unwrap_err();
+    /// assert_eq!(error, AcquireTimeoutError::Timeout);
+    /// assert_eq!(semaphore.available_permits(), 2);
+    /// ```
+    pub fn acquire_many_timeout(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<SemaphorePermit<'_>, AcquireTimeoutError> {
+        match block::block_on_timeout(self.acquire_many(n), timeout) {
+            Some(Ok(permit)) => Ok(permit),
+            Some(Err(AcquireError(()))) => Err(AcquireTimeoutError::Closed),
+            None => Err(AcquireTimeoutError::Timeout),
+        }
+    }
+
+    /// Takes one permit if one is free and nobody is waiting ahead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = deli::sync::Semaphore::new(1);
+    /// let permit = semaphore.try_acquire().unwrap();
+    /// assert!(semaphore.try_acquire().is_err());
+    /// drop(permit);
+    /// assert!(semaphore.try_acquire().is_ok());
+    /// ```
+    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        self.try_acquire_many(1)
+    }
+
+    /// Takes `n` permits if they are free and nobody is waiting ahead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = deli::sync::Semaphore::new(2);
+    /// assert!(semaphore.try_acquire_many(3).is_err());
+    /// assert!(semaphore.try_acquire_many(2).is_ok());
+    /// ```
+    pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        self.try_take(n).map(|()| SemaphorePermit {
+            semaphore: self,
+            permits: n,
+        })
+    }
+
+    /// Takes one owned permit if one is free and nobody is waiting ahead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(deli::sync::Semaphore::new(1));
+    /// let permit = semaphore.try_acquire_owned().unwrap();
+    /// assert_eq!(permit.num_permits(), 1);
+    /// ```
+    pub fn try_acquire_owned(self: &Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_acquire_many_owned(1)
+    }
+
+    /// Takes `n` owned permits if they are free and nobody is waiting ahead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(deli::sync::Semaphore::new(3));
+    /// let permits = semaphore.try_acquire_many_owned(3).unwrap();
+    /// assert_eq!(permits.num_permits(), 3);
+    /// ```
+    pub fn try_acquire_many_owned(
+        self: &Arc<Self>,
+        n: usize,
+    ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_take(n).map(|()| OwnedSemaphorePermit {
+            semaphore: Arc::clone(self),
+            permits: n,
+        })
+    }
+
+    fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
+        let mut state = self.lock();
+        if state.closed {
+            Err(TryAcquireError::Closed)
+        } else if state.waiters.is_empty() && state.permits >= n {
+            state.permits -= n;
+            Ok(())
+        } else {
+            Err(TryAcquireError::NoPermits)
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Returns `n` permits and hands what it can to the waiters in order.
+    fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let mut state = self.lock();
+        state.permits = state.permits.saturating_add(n);
+        self.grant(state);
+    }
+
+    /// Serves waiters from the front while the permits last, then wakes them
+    /// with the lock released.
+    fn grant<'a>(&'a self, mut state: MutexGuard<'a, State>) {
+        let mut batch = WakeBatch::default();
+        while let Some(key) = state.waiters.front() {
+            let permits = state.permits;
+            let Some(waiter) = state.waiters.get_mut(key) else {
+                break;
+            };
+            if waiter.wanted > permits {
+                // Strict FIFO: nobody overtakes the front waiter.
+                break;
+            }
+            if !batch.has_room() {
+                drop(state);
+                batch.wake_all();
+                state = self.lock();
+                continue;
+            }
+            waiter.granted = true;
+            let wanted = waiter.wanted;
+            if let Some(waker) = waiter.waker.take() {
+                batch.push(waker);
+            }
+            state.permits -= wanted;
+            state.waiters.unlink(key);
+        }
+        drop(state);
+        batch.wake_all();
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Semaphore")
+            .field("permits", &state.permits)
+            .field("closed", &state.closed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One acquisition's place in line, shared by [`Acquire`] and [`AcquireOwned`].
+#[derive(Debug)]
+struct Waiting {
+    wanted: usize,
+    key: Option<Key>,
+}
+
+impl Waiting {
+    fn new(wanted: usize) -> Waiting {
+        Waiting { wanted, key: None }
+    }
+
+    fn poll(&mut self, semaphore: &Semaphore, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
+        let mut state = semaphore.lock();
+        let Some(key) = self.key else {
+            if state.closed {
+                return Poll::Ready(Err(AcquireError(())));
+            }
+            if state.waiters.is_empty() && state.permits >= self.wanted {
+                state.permits -= self.wanted;
+                return Poll::Ready(Ok(()));
+            }
+            self.key = Some(state.waiters.push_back(Waiter {
+                wanted: self.wanted,
+                granted: false,
+                waker: Some(cx.waker().clone()),
+            }));
+            return Poll::Pending;
+        };
+        let granted = state.waiters.get(key).is_some_and(|waiter| waiter.granted);
+        if granted || state.closed {
+            state.waiters.remove(key);
+            self.key = None;
+            return Poll::Ready(if granted { Ok(()) } else { Err(AcquireError(())) });
+        }
+        if let Some(waiter) = state.waiters.get_mut(key) {
+            match &mut waiter.waker {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Leaves the line; permits already handed over go back to the others.
+    fn cancel(&mut self, semaphore: &Semaphore) {
+        let Some(key) = self.key.take() else {
+            return;
+        };
+        let mut state = semaphore.lock();
+        let was_front = state.waiters.front() == Some(key);
+        match state.waiters.remove(key) {
+            Some(waiter) if waiter.granted => {
+                state.permits = state.permits.saturating_add(waiter.wanted);
+                semaphore.grant(state);
+            }
+            // The next waiter may need fewer permits than the one that left.
+            Some(_) if was_front => semaphore.grant(state),
+            _ => {}
+        }
+    }
+}
+
+/// The future of [`Semaphore::acquire`] and [`Semaphore::acquire_many`].
+///
+/// Cancel-safe: dropping it unfinished takes no permit.
+///
+/// # Examples
+///
+/// ```
+/// deli::run(async {
+///     let semaphore = deli::sync::Semaphore::new(1);
+///     let acquire: deli::sync::semaphore::Acquire<'_> = semaphore.acquire();
+///     assert!(acquire.await.is_ok());
+/// });
+/// ```
+#[must_use = "futures do nothing unless awaited or polled"]
+#[derive(Debug)]
+pub struct Acquire<'a> {
+    semaphore: &'a Semaphore,
+    waiting: Waiting,
+}
+
+impl<'a> Future for Acquire<'a> {
+    type Output = Result<SemaphorePermit<'a>, AcquireError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let semaphore = this.semaphore;
+        this.waiting.poll(semaphore, cx).map_ok(|()| SemaphorePermit {
+            semaphore,
+            permits: this.waiting.wanted,
+        })
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        self.waiting.cancel(self.semaphore);
+    }
+}
+
+/// The future of [`Semaphore::acquire_owned`] and
+/// [`Semaphore::acquire_many_owned`]; `'static`, so it can be moved into a
+/// spawned task. Cancel-safe: dropping it unfinished takes no permit.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// let semaphore = Arc::new(deli::sync::Semaphore::new(1));
+/// let acquire: deli::sync::semaphore::AcquireOwned = semaphore.acquire_owned();
+/// let permit = deli::run(acquire).unwrap();
+/// assert_eq!(permit.num_permits(), 1);
+/// ```
+#[must_use = "futures do nothing unless awaited or polled"]
+#[derive(Debug)]
+pub struct AcquireOwned {
+    semaphore: Arc<Semaphore>,
+    waiting: Waiting,
+}
+
+impl Future for AcquireOwned {
+    type Output = Result<OwnedSemaphorePermit, AcquireError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let semaphore = &this.semaphore;
+        this.waiting.poll(semaphore, cx).map_ok(|()| OwnedSemaphorePermit {
+            semaphore: Arc::clone(semaphore),
+            permits: this.waiting.wanted,
+        })
+    }
+}
+
+impl Drop for AcquireOwned {
+    fn drop(&mut self) {
+        self.waiting.cancel(&self.semaphore);
+    }
+}
+
+/// Permits borrowed from a [`Semaphore`]; they return to it when dropped.
+///
+/// # Examples
+///
+/// ```
+/// let semaphore = deli::sync::Semaphore::new(2);
+/// let permit = semaphore.try_acquire().unwrap();
+/// assert_eq!(permit.num_permits(), 1);
+/// drop(permit);
+/// assert_eq!(semaphore.available_permits(), 2);
+/// ```
+#[must_use = "a permit is released as soon as it is dropped"]
+#[derive(Debug)]
+pub struct SemaphorePermit<'a> {
+    semaphore: &'a Semaphore,
+    permits: usize,
+}
+
+impl SemaphorePermit<'_> {
+    /// How many permits this holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = deli::sync::Semaphore::new(4);
+    /// assert_eq!(semaphore.try_acquire_many(3).unwrap().num_permits(), 3);
+    /// ```
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// Keeps the permits out of the semaphore for good (it shrinks by them).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = deli::sync::Semaphore::new(2);
+    /// semaphore.try_acquire().unwrap().forget();
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// ```
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+}
+
+impl Drop for SemaphorePermit<'_> {
+    fn drop(&mut self) {
+        self.semaphore.release(self.permits);
+    }
+}
+
+/// Permits that hold their [`Semaphore`] by `Arc`; they return to it when
+/// dropped, wherever that happens.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// let semaphore = Arc::new(deli::sync::Semaphore::new(1));
+/// let permit = semaphore.try_acquire_owned().unwrap();
+/// assert!(Arc::ptr_eq(permit.semaphore(), &semaphore));
+/// ```
+#[must_use = "a permit is released as soon as it is dropped"]
+#[derive(Debug)]
+pub struct OwnedSemaphorePermit {
+    semaphore: Arc<Semaphore>,
+    permits: usize,
+}
+
+impl OwnedSemaphorePermit {
+    /// How many permits this holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(deli::sync::Semaphore::new(2));
+    /// assert_eq!(semaphore.try_acquire_many_owned(2).unwrap().num_permits(), 2);
+    /// ```
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// The semaphore the permits belong to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(deli::sync::Semaphore::new(1));
+    /// let permit = semaphore.try_acquire_owned().unwrap();
+    /// assert_eq!(permit.semaphore().available_permits(), 0);
+    /// ```
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.semaphore
+    }
+
+    /// Keeps the permits out of the semaphore for good (it shrinks by them).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(deli::sync::Semaphore::new(2));
+    /// semaphore.try_acquire_owned().unwrap().forget();
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// ```
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+}
+
+impl Drop for OwnedSemaphorePermit {
+    fn drop(&mut self) {
+        self.semaphore.release(self.permits);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn noop_cx() -> Context<'static> {
+        Context::from_waker(Waker::noop())
+    }
+
+    #[test]
+    fn front_waiter_is_not_overtaken() {
+        let semaphore = Semaphore::new(1);
+        let mut big = Box::pin(semaphore.acquire_many(2));
+        assert!(big.as_mut().poll(&mut noop_cx()).is_pending());
+        // One permit is free, but the front waiter wants two.
+        assert_eq!(semaphore.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+        let mut small = Box::pin(semaphore.acquire());
+        assert!(small.as_mut().poll(&mut noop_cx()).is_pending());
+        semaphore.add_permits(1);
+        assert!(big.as_mut().poll(&mut noop_cx()).is_ready());
+        assert!(small.as_mut().poll(&mut noop_cx()).is_pending());
+    }
+
+    #[test]
+    fn dropping_a_granted_waiter_passes_permits_on() {
+        let semaphore = Semaphore::new(0);
+        let mut first = Box::pin(semaphore.acquire());
+        let mut second = Box::pin(semaphore.acquire());
+        assert!(first.as_mut().poll(&mut noop_cx()).is_pending());
+        assert!(second.as_mut().poll(&mut noop_cx()).is_pending());
+        semaphore.add_permits(1);
+        drop(first);
+        assert!(second.as_mut().poll(&mut noop_cx()).is_ready());
+    }
+
+    #[test]
+    fn dropping_the_front_waiter_lets_smaller_ones_through() {
+        let semaphore = Semaphore::new(1);
+        let mut big = Box::pin(semaphore.acquire_many(5));
+        let mut small = Box::pin(semaphore.acquire());
+        assert!(big.as_mut().poll(&mut noop_cx()).is_pending());
+        assert!(small.as_mut().poll(&mut noop_cx()).is_pending());
+        drop(big);
+        assert!(small.as_mut().poll(&mut noop_cx()).is_ready());
+    }
+
+    #[test]
+    fn close_fails_waiters_but_not_holders() {
+        let semaphore = Semaphore::new(1);
+        let held = semaphore.try_acquire().unwrap();
+        let mut waiting = Box::pin(semaphore.acquire());
+        assert!(waiting.as_mut().poll(&mut noop_cx()).is_pending());
+        semaphore.close();
+        assert!(matches!(
+            waiting.as_mut().poll(&mut noop_cx()),
+            Poll::Ready(Err(AcquireError(())))
+        ));
+        drop(held);
+        assert_eq!(semaphore.available_permits(), 1);
+    }
+}

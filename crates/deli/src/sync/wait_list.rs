@@ -1,0 +1,192 @@
+//! [`WaitList`]: the FIFO of waiters behind [`Semaphore`](super::Semaphore)
+//! and [`Notify`](super::Notify) — a doubly linked list threaded through a
+//! slab, so a waiter joins at the back, leaves from anywhere (its future was
+//! dropped) and is served from the front, each in O(1) without allocating
+//! once the slab has grown.
+//!
+//! It is a plain data structure: its owner keeps it under a `std` mutex, so
+//! nothing here is lock-free. Uses `slab` only.
+
+use slab::Slab;
+
+/// A waiter's place in the list; stays valid until [`WaitList::remove`].
+pub(crate) type Key = usize;
+
+#[derive(Debug)]
+struct Node<T> {
+    value: T,
+    prev: Option<Key>,
+    next: Option<Key>,
+    /// Whether the node is in the FIFO order; an unlinked node has been
+    /// served but its future has not yet collected the result.
+    linked: bool,
+}
+
+/// Waiters in arrival order, each carrying its owner's per-waiter state.
+#[derive(Debug)]
+pub(crate) struct WaitList<T> {
+    nodes: Slab<Node<T>>,
+    head: Option<Key>,
+    tail: Option<Key>,
+    linked: usize,
+}
+
+impl<T> WaitList<T> {
+    pub(crate) const fn new() -> Self {
+        WaitList {
+            nodes: Slab::new(),
+            head: None,
+            tail: None,
+            linked: 0,
+        }
+    }
+
+    /// Whether no waiter is linked (served-but-uncollected ones don't count).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.linked == 0
+    }
+
+    /// Adds a waiter at the back.
+    pub(crate) fn push_back(&mut self, value: T) -> Key {
+        let key = self.nodes.insert(Node {
+            value,
+            prev: self.tail,
+            next: None,
+            linked: true,
+        });
+        match self.tail {
+            Some(tail) => self.nodes[tail].next = Some(key),
+            None => self.head = Some(key),
+        }
+        self.tail = Some(key);
+        self.linked += 1;
+        key
+    }
+
+    /// The first linked waiter.
+    pub(crate) fn front(&self) -> Option<Key> {
+        self.head
+    }
+
+    /// The linked waiter after `key`.
+    pub(crate) fn next(&self, key: Key) -> Option<Key> {
+        self.nodes.get(key).and_then(|node| node.next)
+    }
+
+    pub(crate) fn get(&self, key: Key) -> Option<&T> {
+        self.nodes.get(key).map(|node| &node.value)
+    }
+
+    pub(crate) fn get_mut(&mut self, key: Key) -> Option<&mut T> {
+        self.nodes.get_mut(key).map(|node| &mut node.value)
+    }
+
+    /// Whether `key` is still waiting in the FIFO order.
+    pub(crate) fn is_linked(&self, key: Key) -> bool {
+        self.nodes.get(key).is_some_and(|node| node.linked)
+    }
+
+    /// Takes `key` out of the FIFO order but keeps its state for its future
+    /// to collect. Does nothing if it is already out.
+    pub(crate) fn unlink(&mut self, key: Key) {
+        let Some(node) = self.nodes.get_mut(key) else {
+            return;
+        };
+        if !node.linked {
+            return;
+        }
+        node.linked = false;
+        let (prev, next) = (node.prev.take(), node.next.take());
+        match prev {
+            Some(prev) => self.nodes[prev].next = next,
+            None => self.head = next,
+        }
+        match next {
+            Some(next) => self.nodes[next].prev = prev,
+            None => self.tail = prev,
+        }
+        self.linked -= 1;
+    }
+
+    /// Removes `key` entirely, returning its state.
+    pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
+        self.unlink(key);
+        self.nodes.try_remove(key).map(|node| node.value)
+    }
+}
+
+/// Wakers collected under a lock and woken after it is released, so a
+/// woken task never finds the lock still held; fixed-size, no allocation.
+#[derive(Debug, Default)]
+pub(crate) struct WakeBatch {
+    wakers: [Option<std::task::Waker>; WakeBatch::CAPACITY],
+    len: usize,
+}
+
+impl WakeBatch {
+    pub(crate) const CAPACITY: usize = 32;
+
+    /// Whether another waker fits; the owner wakes the batch and goes on
+    /// when it does not.
+    pub(crate) fn has_room(&self) -> bool {
+        self.len < Self::CAPACITY
+    }
+
+    /// Adds `waker`; wakes it at once if the batch is full (a caller that
+    /// checks [`has_room`](Self::has_room) never gets there).
+    pub(crate) fn push(&mut self, waker: std::task::Waker) {
+        match self.wakers.get_mut(self.len) {
+            Some(slot) => {
+                *slot = Some(waker);
+                self.len += 1;
+            }
+            None => waker.wake(),
+        }
+    }
+
+    /// Wakes every collected waker.
+    pub(crate) fn wake_all(&mut self) {
+        for slot in &mut self.wakers[..self.len] {
+            if let Some(waker) = slot.take() {
+                waker.wake();
+            }
+        }
+        self.len = 0;
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn order(list: &WaitList<u32>) -> Vec<u32> {
+        let mut values = Vec::new();
+        let mut cursor = list.front();
+        while let Some(key) = cursor {
+            values.push(*list.get(key).unwrap());
+            cursor = list.next(key);
+        }
+        values
+    }
+
+    #[test]
+    fn fifo_with_removal_from_anywhere() {
+        let mut list = WaitList::new();
+        let keys: Vec<_> = (0..5).map(|n| list.push_back(n)).collect();
+        assert_eq!(order(&list), [0, 1, 2, 3, 4]);
+        assert_eq!(list.remove(keys[2]), Some(2));
+        list.unlink(keys[0]);
+        assert!(!list.is_linked(keys[0]));
+        assert_eq!(list.get(keys[0]), Some(&0));
+        assert_eq!(list.remove(keys[4]), Some(4));
+        assert_eq!(order(&list), [1, 3]);
+        list.push_back(7);
+        assert_eq!(order(&list), [1, 3, 7]);
+        list.unlink(keys[1]);
+        list.unlink(keys[3]);
+        assert_eq!(order(&list), [7]);
+        assert!(!list.is_empty());
+        assert_eq!(list.remove(keys[0]), Some(0));
+        assert_eq!(list.remove(keys[0]), None);
+    }
+}

@@ -75,7 +75,10 @@ impl Kit for Deli {
     }
 
     async fn send(sender: &Self::Sender, value: u64) {
-        sender.send(value).await.expect("the consumer outlives the producers");
+        sender
+            .send(value)
+            .await
+            .expect("the consumer outlives the producers");
     }
 
     async fn recv(receiver: &mut Self::Receiver) -> Option<u64> {
@@ -115,7 +118,10 @@ impl Kit for Tokio {
     }
 
     async fn send(sender: &Self::Sender, value: u64) {
-        sender.send(value).await.expect("the consumer outlives the producers");
+        sender
+            .send(value)
+            .await
+            .expect("the consumer outlives the producers");
     }
 
     async fn recv(receiver: &mut Self::Receiver) -> Option<u64> {

@@ -96,9 +96,9 @@ impl<T> std::fmt::Debug for TrySendError<T> {
 /// use std::time::Duration;
 /// use deli::sync::SendTimeoutError;
 ///
-/// let (sender, _receiver) = deli::sync::mpsc::channel::<u8>(1);
-/// sender.try_send(1).unwrap();
-/// let error = sender.send_timeout(2, Duration::from_millis(5)).unwrap_err();
+/// let queue = deli::sync::Queue::new(1);
+/// queue.try_put(1).unwrap();
+/// let error = queue.put_timeout(2, Duration::from_millis(5)).unwrap_err();
 /// assert!(matches!(error, SendTimeoutError::Timeout(2)));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]

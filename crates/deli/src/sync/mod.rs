@@ -1,15 +1,110 @@
-//! Sync: placeholder doc, rewritten below.
+//! Sync: the primitives that concurrent code shares data through — locks,
+//! a semaphore, events, barriers, channels and a queue — each usable from
+//! deli's async tasks, from any other executor's tasks and from plain
+//! threads, over the same object.
+//!
+//! | primitive | async | blocking (plain threads) | never waits |
+//! |---|---|---|---|
+//! | [`Mutex`] | `lock` | `lock_blocking`, `lock_timeout` | `try_lock` |
+//! | [`RwLock`] | `read`, `write` | `read_blocking`, `write_blocking`, `…_timeout` | `try_read`, `try_write` |
+//! | [`Semaphore`] | `acquire[_many][_owned]` | `acquire[_many]_blocking`, `acquire[_many]_timeout` | `try_acquire[_many][_owned]` |
+//! | [`Event`] | `wait` | `wait_blocking`, `wait_timeout` | `is_set` |
+//! | [`Notify`] | `notified` | `notified_blocking`, `notified_timeout` | `try_notified` |
+//! | [`Barrier`] | `wait` | `wait_blocking` | — |
+//! | [`mpsc`] | `send`, `recv` | `send_blocking`, `recv_blocking`, `recv_timeout` | `try_send`, `try_recv` |
+//! | [`oneshot`] | `.await` the receiver | `recv_blocking`, `recv_timeout` | `send`, `try_recv` |
+//! | [`broadcast`] | `recv` | `recv_blocking`, `recv_timeout` | `send`, `try_recv` |
+//! | [`watch`] | `changed` | `changed_blocking`, `changed_timeout` | `send`, `borrow`, `has_changed` |
+//! | [`Queue`] | `put`, `get`, `join` | `put_blocking`, `get_blocking`, `join_blocking`, `…_timeout` | `try_put`, `try_get`, `task_done` |
+//!
+//! **Closing never hangs.** Dropping (or closing) the other side of a
+//! channel ends every wait on this side with a typed error: a send gets
+//! [`SendError`] with its value back, a receive gets [`RecvError`] once
+//! nothing is left ([`broadcast::RecvError::Closed`] for broadcast).
+//! A closed [`Semaphore`] fails its waiters with [`AcquireError`]; a closed
+//! [`Queue`] fails puts and, once drained, gets.
+//!
+//! **Cancel-safety.** Every async method's documentation says what happens
+//! if its future is dropped before it finishes (for example inside
+//! [`timeout`](crate::time::timeout) or when a scope cancels). In short:
+//! every wait here is cancel-safe — a dropped `lock`, `acquire` or
+//! `notified` holds nothing and passes any wake-up on, a dropped `recv` or
+//! `get` loses no value, a dropped `send` or `put` did not send (the value
+//! is dropped with it) — except [`Barrier::wait`], which counts its party
+//! as arrived on first poll.
+//!
+//! **Blocking forms** are the async method run on the calling thread,
+//! which parks while it waits; they are for plain threads. Called inside an
+//! async task they stall that worker (deli's monitor compensates, but a
+//! lock held by a task on the same worker may then never come free): await
+//! there instead. The `_timeout` forms are blocking too; from async code,
+//! wrap the async method in [`deli::timeout`](crate::timeout).
+//!
+//! **What is built on what.** [`Mutex`], [`RwLock`] and [`Barrier`] wrap
+//! `async-lock`; [`mpsc`] wraps `async-channel`; [`broadcast`] wraps
+//! `async-broadcast`; [`Event`], [`watch`] and [`Queue`] are a `std` lock
+//! plus `event-listener`; [`Semaphore`] and [`Notify`] are a `std` mutex
+//! over a FIFO wait list of our own (`async-lock`'s semaphore cannot take
+//! several permits at once or close), and [`oneshot`] is a `std` mutex over
+//! one slot. Nothing in this module is lock-free code of deli's own, so
+//! there are no loom models here; the lock-free parts live in those crates.
+//! The `sync` suite of `deli-bench` compares mpsc, the semaphore and the
+//! mutex with `tokio::sync`.
+//!
+//! This module owns these primitives and uses nothing else in deli; its
+//! futures need no runtime and no timer.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::sync::Arc;
+//! use deli::sync::{mpsc, Mutex, Semaphore};
+//!
+//! let limit = Arc::new(Semaphore::new(2));
+//! let log = Arc::new(Mutex::new(Vec::new()));
+//! let (done, finished) = mpsc::unbounded();
+//! deli::run(async {
+//!     for n in 0..5 {
+//!         let (limit, log, done) = (limit.clone(), log.clone(), done.clone());
+//!         deli::spawn(async move {
+//!             let _permit = limit.acquire().await.unwrap();
+//!             log.lock().await.push(n);
+//!             done.send(n).await.unwrap();
+//!         });
+//!     }
+//!     drop(done);
+//!     let mut seen = 0;
+//!     while finished.recv().await.is_ok() {
+//!         seen += 1;
+//!     }
+//!     assert_eq!(seen, 5);
+//! });
+//! assert_eq!(log.lock_blocking().len(), 5);
+//! ```
 
+mod barrier;
 mod block;
+pub mod broadcast;
 mod error;
+mod event;
 pub mod mpsc;
 mod mutex;
+mod notify;
+pub mod oneshot;
+mod queue;
 mod rwlock;
 pub mod semaphore;
 mod wait_list;
+pub mod watch;
 
-pub use error::{RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use error::{
+    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
+};
+pub use event::Event;
 pub use mutex::{Mutex, MutexGuard};
+pub use notify::{Notified, Notify};
+pub use queue::{Queue, TaskDoneError};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{
     AcquireError, AcquireTimeoutError, OwnedSemaphorePermit, Semaphore, SemaphorePermit,

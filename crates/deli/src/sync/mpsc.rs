@@ -231,7 +231,6 @@ impl<T> Sender<T> {
     pub fn capacity(&self) -> Option<usize> {
         self.inner.capacity()
     }
-
 }
 
 impl<T> Receiver<T> {

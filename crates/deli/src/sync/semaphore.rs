@@ -550,7 +550,11 @@ impl Waiting {
         Waiting { wanted, key: None }
     }
 
-    fn poll(&mut self, semaphore: &Semaphore, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
+    fn poll(
+        &mut self,
+        semaphore: &Semaphore,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), AcquireError>> {
         let mut state = semaphore.lock();
         let Some(key) = self.key else {
             if state.closed {
@@ -571,7 +575,11 @@ impl Waiting {
         if granted || state.closed {
             state.waiters.remove(key);
             self.key = None;
-            return Poll::Ready(if granted { Ok(()) } else { Err(AcquireError(())) });
+            return Poll::Ready(if granted {
+                Ok(())
+            } else {
+                Err(AcquireError(()))
+            });
         }
         if let Some(waiter) = state.waiters.get_mut(key) {
             match &mut waiter.waker {
@@ -627,10 +635,12 @@ impl<'a> Future for Acquire<'a> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let semaphore = this.semaphore;
-        this.waiting.poll(semaphore, cx).map_ok(|()| SemaphorePermit {
-            semaphore,
-            permits: this.waiting.wanted,
-        })
+        this.waiting
+            .poll(semaphore, cx)
+            .map_ok(|()| SemaphorePermit {
+                semaphore,
+                permits: this.waiting.wanted,
+            })
     }
 }
 
@@ -667,10 +677,12 @@ impl Future for AcquireOwned {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let semaphore = &this.semaphore;
-        this.waiting.poll(semaphore, cx).map_ok(|()| OwnedSemaphorePermit {
-            semaphore: Arc::clone(semaphore),
-            permits: this.waiting.wanted,
-        })
+        this.waiting
+            .poll(semaphore, cx)
+            .map_ok(|()| OwnedSemaphorePermit {
+                semaphore: Arc::clone(semaphore),
+                permits: this.waiting.wanted,
+            })
     }
 }
 
@@ -816,12 +828,18 @@ mod tests {
         let mut big = Box::pin(semaphore.acquire_many(2));
         assert!(big.as_mut().poll(&mut noop_cx()).is_pending());
         // One permit is free, but the front waiter wants two.
-        assert_eq!(semaphore.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+        assert_eq!(
+            semaphore.try_acquire().unwrap_err(),
+            TryAcquireError::NoPermits
+        );
         let mut small = Box::pin(semaphore.acquire());
         assert!(small.as_mut().poll(&mut noop_cx()).is_pending());
         semaphore.add_permits(1);
-        assert!(big.as_mut().poll(&mut noop_cx()).is_ready());
+        let held = big.as_mut().poll(&mut noop_cx());
+        assert!(matches!(&held, Poll::Ready(Ok(permit)) if permit.num_permits() == 2));
         assert!(small.as_mut().poll(&mut noop_cx()).is_pending());
+        drop(held);
+        assert!(small.as_mut().poll(&mut noop_cx()).is_ready());
     }
 
     #[test]

@@ -68,22 +68,12 @@ impl<T> WaitList<T> {
         self.head
     }
 
-    /// The linked waiter after `key`.
-    pub(crate) fn next(&self, key: Key) -> Option<Key> {
-        self.nodes.get(key).and_then(|node| node.next)
-    }
-
     pub(crate) fn get(&self, key: Key) -> Option<&T> {
         self.nodes.get(key).map(|node| &node.value)
     }
 
     pub(crate) fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         self.nodes.get_mut(key).map(|node| &mut node.value)
-    }
-
-    /// Whether `key` is still waiting in the FIFO order.
-    pub(crate) fn is_linked(&self, key: Key) -> bool {
-        self.nodes.get(key).is_some_and(|node| node.linked)
     }
 
     /// Takes `key` out of the FIFO order but keeps its state for its future
@@ -159,12 +149,12 @@ impl WakeBatch {
 mod tests {
     use super::*;
 
-    fn order(list: &WaitList<u32>) -> Vec<u32> {
+    /// Drains the linked order front to back.
+    fn drain(list: &mut WaitList<u32>) -> Vec<u32> {
         let mut values = Vec::new();
-        let mut cursor = list.front();
-        while let Some(key) = cursor {
+        while let Some(key) = list.front() {
             values.push(*list.get(key).unwrap());
-            cursor = list.next(key);
+            list.unlink(key);
         }
         values
     }
@@ -173,20 +163,28 @@ mod tests {
     fn fifo_with_removal_from_anywhere() {
         let mut list = WaitList::new();
         let keys: Vec<_> = (0..5).map(|n| list.push_back(n)).collect();
-        assert_eq!(order(&list), [0, 1, 2, 3, 4]);
         assert_eq!(list.remove(keys[2]), Some(2));
         list.unlink(keys[0]);
-        assert!(!list.is_linked(keys[0]));
+        // Unlinked but kept for its future to collect.
         assert_eq!(list.get(keys[0]), Some(&0));
         assert_eq!(list.remove(keys[4]), Some(4));
-        assert_eq!(order(&list), [1, 3]);
-        list.push_back(7);
-        assert_eq!(order(&list), [1, 3, 7]);
-        list.unlink(keys[1]);
-        list.unlink(keys[3]);
-        assert_eq!(order(&list), [7]);
+        let seven = list.push_back(7);
+        *list.get_mut(seven).unwrap() += 1;
         assert!(!list.is_empty());
+        assert_eq!(drain(&mut list), [1, 3, 8]);
+        assert!(list.is_empty());
         assert_eq!(list.remove(keys[0]), Some(0));
-        assert_eq!(list.remove(keys[0]), None);
+    }
+
+    #[test]
+    fn wake_batch_wakes_everything_it_holds() {
+        let mut batch = WakeBatch::default();
+        for _ in 0..WakeBatch::CAPACITY {
+            assert!(batch.has_room());
+            batch.push(std::task::Waker::noop().clone());
+        }
+        assert!(!batch.has_room());
+        batch.wake_all();
+        assert!(batch.has_room());
     }
 }

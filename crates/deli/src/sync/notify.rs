@@ -1,0 +1,398 @@
+//! [`Notify`]: wake one waiting task or thread, or all of them, with no
+//! value attached; a `notify_one` that finds nobody waiting is kept as a
+//! permit for the next waiter.
+//!
+//! Written here rather than on `event-listener`, whose notifications are
+//! not stored when nobody listens: a `std` mutex over a permit flag, a
+//! generation counter for `notify_all` and a FIFO
+//! [`WaitList`](super::wait_list::WaitList); nothing lock-free. Uses
+//! `super::wait_list` and `super::block`.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use super::block;
+use super::wait_list::{Key, WaitList, WakeBatch};
+
+/// Wakes waiters without passing a value.
+///
+/// [`notify_one`](Notify::notify_one) wakes the longest waiter, or, if
+/// nobody waits, leaves one permit that the next wait takes at once (permits
+/// do not add up). [`notify_all`](Notify::notify_all) wakes every waiter
+/// that exists at that moment — including [`Notified`] futures created but
+/// not yet polled — and leaves no permit.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use deli::sync::Notify;
+///
+/// deli::run(async {
+///     let notify = Arc::new(Notify::new());
+///     let waker = Arc::clone(&notify);
+///     let ticket = deli::spawn(async move {
+///         waker.notify_one();
+///     });
+///     notify.notified().await;
+///     ticket.await.unwrap();
+/// });
+/// ```
+pub struct Notify {
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    permit: bool,
+    /// Bumped by every `notify_all`; a `Notified` made before the bump is done.
+    generation: u64,
+    waiters: WaitList<Waiter>,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    woken: Option<Wakeup>,
+    waker: Option<Waker>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wakeup {
+    One,
+    All,
+}
+
+impl Notify {
+    /// A `Notify` with no permit and no waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let notify = deli::sync::Notify::new();
+    /// assert!(!notify.notified_timeout(std::time::Duration::from_millis(1)));
+    /// ```
+    pub const fn new() -> Notify {
+        Notify {
+            state: Mutex::new(State {
+                permit: false,
+                generation: 0,
+                waiters: WaitList::new(),
+            }),
+        }
+    }
+
+    /// Wakes the longest waiter, or stores a permit if nobody waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let notify = deli::sync::Notify::new();
+    /// notify.notify_one(); // nobody waits: kept as a permit
+    /// notify.notified_blocking(); // takes it at once
+    /// ```
+    pub fn notify_one(&self) {
+        let mut state = self.lock();
+        let waker = state.wake_one();
+        drop(state);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Wakes every current waiter; stores no permit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// deli::run(async {
+    ///     let notify = deli::sync::Notify::new();
+    ///     let first = notify.notified();
+    ///     let second = notify.notified();
+    ///     notify.notify_all();
+    ///     first.await;
+    ///     second.await;
+    ///     assert!(!notify.try_notified()); // no permit left behind
+    /// });
+    /// ```
+    pub fn notify_all(&self) {
+        let mut batch = WakeBatch::default();
+        let mut state = self.lock();
+        state.generation = state.generation.wrapping_add(1);
+        while let Some(key) = state.waiters.front() {
+            if !batch.has_room() {
+                drop(state);
+                batch.wake_all();
+                state = self.lock();
+                continue;
+            }
+            if let Some(waiter) = state.waiters.get_mut(key) {
+                waiter.woken = Some(Wakeup::All);
+                if let Some(waker) = waiter.waker.take() {
+                    batch.push(waker);
+                }
+            }
+            state.waiters.unlink(key);
+        }
+        drop(state);
+        batch.wake_all();
+    }
+
+    /// A future that finishes at the next notification (or at once, taking
+    /// the permit, if one is stored).
+    ///
+    /// Cancel-safe: dropping it unfinished loses nothing — a `notify_one`
+    /// that had already chosen it passes on to the next waiter, or becomes
+    /// the permit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// deli::run(async {
+    ///     let notify = deli::sync::Notify::new();
+    ///     let notified = notify.notified(); // counts as waiting for notify_all
+    ///     notify.notify_all();
+    ///     notified.await;
+    /// });
+    /// ```
+    pub fn notified(&self) -> Notified<'_> {
+        let generation = self.lock().generation;
+        Notified {
+            notify: self,
+            generation,
+            key: None,
+            done: false,
+        }
+    }
+
+    /// Blocks this thread until the next notification (or takes the permit).
+    ///
+    /// For plain threads; in an async task await [`notified`](Notify::notified).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let notify = deli::sync::Notify::new();
+    /// notify.notify_one();
+    /// notify.notified_blocking();
+    /// ```
+    pub fn notified_blocking(&self) {
+        block::block_on(self.notified());
+    }
+
+    /// Blocks this thread for at most `timeout` waiting for a notification;
+    /// returns whether one came.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let notify = deli::sync::Notify::new();
+    /// assert!(!notify.notified_timeout(Duration::from_millis(5)));
+    /// notify.notify_one();
+    /// assert!(notify.notified_timeout(Duration::from_millis(5)));
+    /// ```
+    pub fn notified_timeout(&self, timeout: Duration) -> bool {
+        block::block_on_timeout(self.notified(), timeout).is_some()
+    }
+
+    /// Takes a stored permit if there is one; never waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let notify = deli::sync::Notify::new();
+    /// assert!(!notify.try_notified());
+    /// notify.notify_one();
+    /// assert!(notify.try_notified());
+    /// ```
+    pub fn try_notified(&self) -> bool {
+        std::mem::take(&mut self.lock().permit)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl State {
+    /// Chooses the front waiter for a `notify_one`, or stores the permit.
+    fn wake_one(&mut self) -> Option<Waker> {
+        let Some(key) = self.waiters.front() else {
+            self.permit = true;
+            return None;
+        };
+        let waker = self.waiters.get_mut(key).and_then(|waiter| {
+            waiter.woken = Some(Wakeup::One);
+            waiter.waker.take()
+        });
+        self.waiters.unlink(key);
+        waker
+    }
+}
+
+impl Default for Notify {
+    fn default() -> Notify {
+        Notify::new()
+    }
+}
+
+impl fmt::Debug for Notify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notify")
+            .field("permit", &self.lock().permit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Notify::notified`]. Cancel-safe.
+///
+/// # Examples
+///
+/// ```
+/// deli::run(async {
+///     let notify = deli::sync::Notify::new();
+///     notify.notify_one();
+///     let notified: deli::sync::Notified<'_> = notify.notified();
+///     notified.await;
+/// });
+/// ```
+#[must_use = "futures do nothing unless awaited or polled"]
+#[derive(Debug)]
+pub struct Notified<'a> {
+    notify: &'a Notify,
+    generation: u64,
+    key: Option<Key>,
+    done: bool,
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(());
+        }
+        let mut state = this.notify.lock();
+        let finished = match this.key {
+            None => {
+                if state.generation != this.generation || std::mem::take(&mut state.permit) {
+                    true
+                } else {
+                    this.key = Some(state.waiters.push_back(Waiter {
+                        woken: None,
+                        waker: Some(cx.waker().clone()),
+                    }));
+                    false
+                }
+            }
+            Some(key) => match state.waiters.get_mut(key) {
+                Some(waiter) if waiter.woken.is_some() => {
+                    state.waiters.remove(key);
+                    this.key = None;
+                    true
+                }
+                Some(waiter) => {
+                    match &mut waiter.waker {
+                        Some(waker) if waker.will_wake(cx.waker()) => {}
+                        slot => *slot = Some(cx.waker().clone()),
+                    }
+                    false
+                }
+                // Not reachable: only this future removes its own entry.
+                None => true,
+            },
+        };
+        if finished {
+            this.done = true;
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else {
+            return;
+        };
+        let mut state = self.notify.lock();
+        let forwarded = match state.waiters.remove(key) {
+            // Chosen by a notify_one it never reported: pass it on.
+            Some(Waiter {
+                woken: Some(Wakeup::One),
+                ..
+            }) => state.wake_one(),
+            _ => None,
+        };
+        drop(state);
+        if let Some(waker) = forwarded {
+            waker.wake();
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn poll(notified: &mut Pin<Box<Notified<'_>>>) -> bool {
+        let mut cx = Context::from_waker(Waker::noop());
+        notified.as_mut().poll(&mut cx).is_ready()
+    }
+
+    #[test]
+    fn permits_do_not_add_up() {
+        let notify = Notify::new();
+        notify.notify_one();
+        notify.notify_one();
+        assert!(notify.try_notified());
+        assert!(!notify.try_notified());
+    }
+
+    #[test]
+    fn notify_one_wakes_in_arrival_order() {
+        let notify = Notify::new();
+        let mut first = Box::pin(notify.notified());
+        let mut second = Box::pin(notify.notified());
+        assert!(!poll(&mut first));
+        assert!(!poll(&mut second));
+        notify.notify_one();
+        assert!(poll(&mut first));
+        assert!(!poll(&mut second));
+    }
+
+    #[test]
+    fn a_dropped_chosen_waiter_passes_the_notification_on() {
+        let notify = Notify::new();
+        let mut first = Box::pin(notify.notified());
+        let mut second = Box::pin(notify.notified());
+        assert!(!poll(&mut first));
+        assert!(!poll(&mut second));
+        notify.notify_one();
+        drop(first);
+        assert!(poll(&mut second));
+        // And with nobody left, it becomes the permit.
+        let mut third = Box::pin(notify.notified());
+        assert!(!poll(&mut third));
+        notify.notify_one();
+        drop(third);
+        assert!(notify.try_notified());
+    }
+
+    #[test]
+    fn notify_all_leaves_no_permit() {
+        let notify = Notify::new();
+        let mut waiting = Box::pin(notify.notified());
+        assert!(!poll(&mut waiting));
+        notify.notify_all();
+        assert!(poll(&mut waiting));
+        assert!(!notify.try_notified());
+    }
+}

@@ -11,7 +11,11 @@
 //! ([`net`]: TCP, UDP, Unix) and [`spawn_blocking`]; structured
 //! concurrency ([`scope()`], [`CancelScope`], [`move_on_after`],
 //! [`fail_after`]) over async tasks, [`ThreadPool`] jobs and
-//! [`ProcessPool`] jobs alike.
+//! [`ProcessPool`] jobs alike; and the primitives that concurrent code
+//! shares data through ([`sync`]: `Mutex`, `RwLock`, `Semaphore`, `Event`,
+//! `Notify`, `Barrier`, the `mpsc`, `oneshot`, `broadcast` and `watch`
+//! channels and Python's `Queue`), each usable from async tasks on any
+//! executor and from plain threads alike.
 //!
 //! ```
 //! use std::time::Duration;
@@ -35,7 +39,7 @@
 //! Layering (arrows point down): `runtime` uses `task`, `io` and `time`;
 //! those three use nothing above them. `net` uses `io`, `time` and the
 //! runtime's `spawn_blocking`; `scope` sits on top of the runtime and both
-//! pools.
+//! pools. `sync` uses nothing else in deli.
 
 mod coop;
 mod loom;

@@ -193,7 +193,9 @@ fn oneshot_timeout_keeps_the_receiver_usable() {
             Err(RecvTimeoutError::Timeout)
         );
         deli::run(async {
-            assert!(deli::timeout(Duration::from_millis(5), &mut receiver).await.is_err());
+            assert!(deli::timeout(Duration::from_millis(5), &mut receiver)
+                .await
+                .is_err());
         });
         sender.send(1).unwrap();
         assert_eq!(receiver.try_recv(), Ok(1));
@@ -205,7 +207,10 @@ fn broadcast_every_receiver_sees_every_value() {
     within(BOUND, || {
         let runtime = deli::Runtime::builder().workers(2).build().unwrap();
         let (sender, receiver) = broadcast::channel::<u32>(1_024);
-        let receivers: Vec<_> = (0..3).map(|_| sender.subscribe()).chain([receiver]).collect();
+        let receivers: Vec<_> = (0..3)
+            .map(|_| sender.subscribe())
+            .chain([receiver])
+            .collect();
         let sums = runtime.block_on(async move {
             let tasks: Vec<_> = receivers
                 .into_iter()
@@ -334,10 +339,16 @@ fn watch_receivers_see_the_latest_value() {
             (task.await.unwrap(), final_value)
         });
         assert_eq!(final_value, 1_000);
-        assert_eq!(task_last, 1_000, "the task saw the latest value before the close");
+        assert_eq!(
+            task_last, 1_000,
+            "the task saw the latest value before the close"
+        );
         let (thread_last, readable) = thread.join().unwrap();
         assert_eq!(thread_last, 1_000);
-        assert_eq!(readable, 1_000, "the last value stays readable after the close");
+        assert_eq!(
+            readable, 1_000,
+            "the last value stays readable after the close"
+        );
     });
 }
 

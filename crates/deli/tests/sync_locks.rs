@@ -66,7 +66,10 @@ fn mutex_excludes_threads_and_tasks_at_once() {
         for thread in threads {
             thread.join().unwrap();
         }
-        assert_eq!(*counter.lock_blocking(), THREADS * ROUNDS * 10 + TASKS * ROUNDS);
+        assert_eq!(
+            *counter.lock_blocking(),
+            THREADS * ROUNDS * 10 + TASKS * ROUNDS
+        );
     });
 }
 
@@ -284,7 +287,11 @@ fn notify_one_wakes_exactly_one_and_keeps_a_permit() {
                         deli::sleep(Duration::from_millis(1)).await;
                     }
                     deli::sleep(Duration::from_millis(5)).await;
-                    assert_eq!(woken.load(Ordering::SeqCst), expected, "{flavour}: one per notify_one");
+                    assert_eq!(
+                        woken.load(Ordering::SeqCst),
+                        expected,
+                        "{flavour}: one per notify_one"
+                    );
                 }
                 for task in tasks {
                     task.await.unwrap();
@@ -293,9 +300,11 @@ fn notify_one_wakes_exactly_one_and_keeps_a_permit() {
             // Nobody waits: the permit is kept for the next waiter (a thread here).
             notify.notify_one();
             let notify_thread = Arc::clone(&notify);
-            assert!(std::thread::spawn(move || notify_thread.notified_timeout(BOUND))
-                .join()
-                .unwrap());
+            assert!(
+                std::thread::spawn(move || notify_thread.notified_timeout(BOUND))
+                    .join()
+                    .unwrap()
+            );
             assert!(!notify.try_notified());
         }
     });

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{within, BOUND};
-use deli::sync::{Queue, RecvError, RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use deli::sync::{
+    Queue, RecvError, RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError,
+};
 
 const PER_PRODUCER: u64 = 5_000;
 
@@ -62,8 +64,7 @@ fn threads_and_tasks_lose_and_duplicate_nothing() {
                 .collect();
             let consumers: Vec<_> = (0..2)
                 .map(|_| {
-                    let (queue, seen, processed) =
-                        (queue.clone(), seen.clone(), processed.clone());
+                    let (queue, seen, processed) = (queue.clone(), seen.clone(), processed.clone());
                     deli::spawn(async move {
                         let mut mine = Vec::new();
                         while let Ok(item) = queue.get().await {
@@ -94,7 +95,11 @@ fn threads_and_tasks_lose_and_duplicate_nothing() {
             consumer.join().unwrap();
         }
         let seen = seen.lock().unwrap();
-        assert_eq!(seen.len() as u64, 4 * PER_PRODUCER, "nothing lost or duplicated");
+        assert_eq!(
+            seen.len() as u64,
+            4 * PER_PRODUCER,
+            "nothing lost or duplicated"
+        );
         let distinct: HashSet<_> = seen.iter().copied().collect();
         assert_eq!(distinct.len(), seen.len(), "no duplicates");
         assert!(seen.iter().all(|&item| item < 4 * PER_PRODUCER));
@@ -119,13 +124,20 @@ fn join_waits_for_the_last_task_done() {
         for _ in 0..3 {
             queue.get_blocking().unwrap();
         }
-        assert!(!queue.join_timeout(Duration::from_millis(20)), "items taken but not done");
+        assert!(
+            !queue.join_timeout(Duration::from_millis(20)),
+            "items taken but not done"
+        );
         for _ in 0..3 {
             std::thread::sleep(Duration::from_millis(5));
             finished.fetch_add(1, Ordering::SeqCst);
             queue.task_done().unwrap();
         }
-        assert_eq!(joiner.join().unwrap(), 3, "join returned before the last task_done");
+        assert_eq!(
+            joiner.join().unwrap(),
+            3,
+            "join returned before the last task_done"
+        );
         assert!(queue.task_done().is_err());
     });
 }
@@ -192,7 +204,9 @@ fn timeouts_hand_the_item_back_and_lose_nothing() {
         deli::run(async {
             // A get cut off by a deadline takes nothing.
             let empty = Queue::<u8>::new(0);
-            assert!(deli::timeout(Duration::from_millis(10), empty.get()).await.is_err());
+            assert!(deli::timeout(Duration::from_millis(10), empty.get())
+                .await
+                .is_err());
             empty.try_put(1).unwrap();
             assert_eq!(empty.get().await, Ok(1));
         });

@@ -55,7 +55,11 @@ fn ten_thousand_tasks_never_exceed_three_permits() {
                     ticket.await.unwrap();
                 }
             });
-            assert_eq!(occupancy.entries.load(Ordering::SeqCst), 10_000, "{flavour}");
+            assert_eq!(
+                occupancy.entries.load(Ordering::SeqCst),
+                10_000,
+                "{flavour}"
+            );
             let most = occupancy.most.load(Ordering::SeqCst);
             assert!((1..=3).contains(&most), "{flavour}: {most} inside at once");
             assert_eq!(semaphore.available_permits(), 3, "{flavour}");
@@ -173,7 +177,12 @@ fn close_wakes_async_and_blocking_waiters() {
                 }
                 results
             });
-            assert!(results.iter().all(|r: &Result<(), AcquireError>| r.is_err()), "{flavour}");
+            assert!(
+                results
+                    .iter()
+                    .all(|r: &Result<(), AcquireError>| r.is_err()),
+                "{flavour}"
+            );
             assert!(blocked.join().unwrap().is_err(), "{flavour}");
             assert_eq!(
                 timed.join().unwrap(),

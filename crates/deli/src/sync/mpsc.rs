@@ -4,7 +4,7 @@
 //!
 //! A thin layer over `async-channel` (a lock-free queue from
 //! `concurrent-queue` with `event-listener` wake-ups), adding deli's error
-//! types, the `_blocking` and `_timeout` forms through [`super::block`] and
+//! types, the `_blocking` and `_timeout` forms through `super::block` and
 //! documentation. There is no `send_timeout`: `async-channel` keeps the
 //! value inside its send future, so a send cut off by a deadline could not
 //! hand it back ([`Queue::put_timeout`](super::Queue::put_timeout) can).

@@ -6,7 +6,7 @@
 //! one permit at a time and cannot be closed: acquiring several permits one
 //! by one deadlocks two tasks that each hold half of what they need. The
 //! state is one `std` mutex over the permit count and a FIFO
-//! [`WaitList`](super::wait_list::WaitList), so nothing here is lock-free;
+//! `WaitList` (`super::wait_list`), so nothing here is lock-free;
 //! the `sync/semaphore-mt` benchmark (`deli-bench -- sync`) compares it
 //! with tokio's. Uses only `super::wait_list` and `super::block`.
 

@@ -9,7 +9,7 @@ pub(crate) use loom::{cell, sync};
 
 #[cfg(not(loom))]
 pub(crate) mod sync {
-    pub(crate) use std::sync::{Arc, Mutex};
+    pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
     pub(crate) mod atomic {
         pub(crate) use std::sync::atomic::{
             AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,

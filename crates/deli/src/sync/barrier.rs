@@ -70,7 +70,16 @@ impl Barrier {
     /// let barrier = deli::sync::Barrier::new(2);
     /// # drop(barrier);
     /// ```
+    #[cfg(not(loom))]
     pub const fn new(parties: usize) -> Barrier {
+        Barrier {
+            inner: async_lock::Barrier::new(parties),
+        }
+    }
+
+    /// Under loom, whose primitives have no `const` constructors.
+    #[cfg(loom)]
+    pub fn new(parties: usize) -> Barrier {
         Barrier {
             inner: async_lock::Barrier::new(parties),
         }

@@ -46,8 +46,12 @@
 //! plus `event-listener`; [`Semaphore`] and [`Notify`] are a `std` mutex
 //! over a FIFO wait list of our own (`async-lock`'s semaphore cannot take
 //! several permits at once or close), and [`oneshot`] is a `std` mutex over
-//! one slot. Nothing in this module is lock-free code of deli's own, so
-//! there are no loom models here; the lock-free parts live in those crates.
+//! one slot. Nothing in this module is lock-free code of deli's own (the
+//! lock-free parts live in those crates), but the wake-up logic of our own
+//! primitives is easy to get wrong, so [`Semaphore`], [`Notify`] and
+//! [`oneshot`] take their mutex from `crate::loom` and have loom models
+//! (`loom_semaphore_*`, `loom_notify_*`, `loom_oneshot_*`) that check no
+//! wake-up, permit or value is lost when a wait races its release.
 //! The `sync` suite of `deli-bench` compares mpsc, the semaphore and the
 //! mutex with `tokio::sync`.
 //!

@@ -66,7 +66,16 @@ impl<T> Mutex<T> {
     /// static TOTAL: deli::sync::Mutex<u32> = deli::sync::Mutex::new(0);
     /// *TOTAL.lock_blocking() += 1;
     /// ```
+    #[cfg(not(loom))]
     pub const fn new(value: T) -> Mutex<T> {
+        Mutex {
+            inner: async_lock::Mutex::new(value),
+        }
+    }
+
+    /// Under loom, whose primitives have no `const` constructors.
+    #[cfg(loom)]
+    pub fn new(value: T) -> Mutex<T> {
         Mutex {
             inner: async_lock::Mutex::new(value),
         }

@@ -5,18 +5,20 @@
 //! Written here rather than on `event-listener`, whose notifications are
 //! not stored when nobody listens: a `std` mutex over a permit flag, a
 //! generation counter for `notify_all` and a FIFO
-//! [`WaitList`](super::wait_list::WaitList); nothing lock-free. Uses
-//! `super::wait_list` and `super::block`.
+//! `WaitList` (`super::wait_list`); nothing lock-free. The mutex comes from
+//! `crate::loom`, so the `loom_notify_*` models check that no notification
+//! is lost when it races a wait or a dropped waiter. Uses
+//! `super::wait_list`, `super::block` and `crate::loom`.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use super::block;
 use super::wait_list::{Key, WaitList, WakeBatch};
+use crate::loom::sync::{Mutex, MutexGuard};
 
 /// Wakes waiters without passing a value.
 ///
@@ -75,13 +77,18 @@ impl Notify {
     /// let notify = deli::sync::Notify::new();
     /// assert!(!notify.notified_timeout(std::time::Duration::from_millis(1)));
     /// ```
+    #[cfg(not(loom))]
     pub const fn new() -> Notify {
         Notify {
-            state: Mutex::new(State {
-                permit: false,
-                generation: 0,
-                waiters: WaitList::new(),
-            }),
+            state: Mutex::new(State::new()),
+        }
+    }
+
+    /// Under loom, whose mutex has no `const` constructor.
+    #[cfg(loom)]
+    pub fn new() -> Notify {
+        Notify {
+            state: Mutex::new(State::new()),
         }
     }
 
@@ -220,6 +227,14 @@ impl Notify {
 }
 
 impl State {
+    const fn new() -> State {
+        State {
+            permit: false,
+            generation: 0,
+            waiters: WaitList::new(),
+        }
+    }
+
     /// Chooses the front waiter for a `notify_one`, or stores the permit.
     fn wake_one(&mut self) -> Option<Waker> {
         let Some(key) = self.waiters.front() else {
@@ -394,5 +409,55 @@ mod tests {
         notify.notify_all();
         assert!(poll(&mut waiting));
         assert!(!notify.try_notified());
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_models {
+    use super::*;
+    use loom::future::block_on;
+    use loom::thread;
+    use std::sync::Arc;
+
+    #[test]
+    fn loom_notify_one_is_never_lost() {
+        loom::model(|| {
+            let notify = Arc::new(Notify::new());
+            let other = Arc::clone(&notify);
+            let notifier = thread::spawn(move || other.notify_one());
+            block_on(notify.notified());
+            notifier.join().unwrap();
+            assert!(!notify.try_notified());
+        });
+    }
+
+    #[test]
+    fn loom_notify_all_reaches_a_created_notified() {
+        loom::model(|| {
+            let notify = Arc::new(Notify::new());
+            let notified = notify.notified();
+            let other = Arc::clone(&notify);
+            let notifier = thread::spawn(move || other.notify_all());
+            block_on(notified);
+            notifier.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn loom_notify_dropped_chosen_waiter_forwards() {
+        loom::model(|| {
+            let notify = Arc::new(Notify::new());
+            let mut first = Box::pin(notify.notified());
+            let mut second = Box::pin(notify.notified());
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(first.as_mut().poll(&mut cx).is_pending());
+            assert!(second.as_mut().poll(&mut cx).is_pending());
+            let other = Arc::clone(&notify);
+            let notifier = thread::spawn(move || other.notify_one());
+            // Races the notification, which goes to `first` (the front).
+            drop(first);
+            block_on(second);
+            notifier.join().unwrap();
+        });
     }
 }

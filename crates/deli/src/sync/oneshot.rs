@@ -7,7 +7,9 @@
 //! channels on errors and blocking forms. Dropping the sender unsent gives
 //! the receiver [`RecvError`]; dropping (or [`close`](Receiver::close)-ing)
 //! the receiver makes [`Sender::send`] hand the value back in a
-//! [`SendError`]. Uses `super::block` and `super::error`.
+//! [`SendError`]. The mutex comes from `crate::loom`, so the `loom_oneshot_*`
+//! models check sends and drops racing a waiting receiver. Uses
+//! `super::block`, `super::error` and `crate::loom`.
 //!
 //! # Examples
 //!
@@ -24,12 +26,13 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use super::block;
 use super::error::{RecvError, RecvTimeoutError, SendError, TryRecvError};
+use crate::loom::sync::{Mutex, MutexGuard};
 
 /// A new one-value channel.
 ///
@@ -275,5 +278,44 @@ impl<T> fmt::Debug for Receiver<T> {
             .field("sent", &state.value.is_some())
             .field("sender_alive", &state.sender_alive)
             .finish()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_models {
+    use super::*;
+    use loom::future::block_on;
+    use loom::thread;
+
+    #[test]
+    fn loom_oneshot_value_reaches_a_waiting_receiver() {
+        loom::model(|| {
+            let (sender, receiver) = channel();
+            let sending = thread::spawn(move || sender.send(7).is_ok());
+            assert_eq!(block_on(receiver), Ok(7));
+            assert!(sending.join().unwrap());
+        });
+    }
+
+    #[test]
+    fn loom_oneshot_dropped_sender_wakes_the_receiver() {
+        loom::model(|| {
+            let (sender, receiver) = channel::<u8>();
+            let dropping = thread::spawn(move || drop(sender));
+            assert_eq!(block_on(receiver), Err(RecvError));
+            dropping.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn loom_oneshot_send_races_receiver_drop() {
+        loom::model(|| {
+            let (sender, receiver) = channel::<u8>();
+            let sending = thread::spawn(move || sender.send(1));
+            drop(receiver);
+            // Either refused (value back) or accepted and dropped with the
+            // channel; never a panic or a leak.
+            let _ = sending.join().unwrap();
+        });
     }
 }

@@ -70,7 +70,16 @@ impl<T> RwLock<T> {
     /// TABLE.write_blocking().push(1);
     /// assert_eq!(TABLE.read_blocking().len(), 1);
     /// ```
+    #[cfg(not(loom))]
     pub const fn new(value: T) -> RwLock<T> {
+        RwLock {
+            inner: async_lock::RwLock::new(value),
+        }
+    }
+
+    /// Under loom, whose primitives have no `const` constructors.
+    #[cfg(loom)]
+    pub fn new(value: T) -> RwLock<T> {
         RwLock {
             inner: async_lock::RwLock::new(value),
         }

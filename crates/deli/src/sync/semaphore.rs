@@ -8,17 +8,21 @@
 //! state is one `std` mutex over the permit count and a FIFO
 //! `WaitList` (`super::wait_list`), so nothing here is lock-free;
 //! the `sync/semaphore-mt` benchmark (`deli-bench -- sync`) compares it
-//! with tokio's. Uses only `super::wait_list` and `super::block`.
+//! with tokio's. The mutex comes from `crate::loom`, so the `loom_semaphore_*`
+//! models check that no permit or wake-up is lost when an acquisition races
+//! a release, a cancel or a close. Uses `super::wait_list`, `super::block`
+//! and `crate::loom`.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use super::block;
 use super::wait_list::{Key, WaitList, WakeBatch};
+use crate::loom::sync::{Mutex, MutexGuard};
 
 /// A counting semaphore: at most its number of permits are out at a time.
 ///
@@ -61,6 +65,16 @@ struct State {
     permits: usize,
     closed: bool,
     waiters: WaitList<Waiter>,
+}
+
+impl State {
+    const fn new(permits: usize) -> State {
+        State {
+            permits,
+            closed: false,
+            waiters: WaitList::new(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -139,13 +153,18 @@ impl Semaphore {
     /// let semaphore = deli::sync::Semaphore::new(3);
     /// assert_eq!(semaphore.available_permits(), 3);
     /// ```
+    #[cfg(not(loom))]
     pub const fn new(permits: usize) -> Semaphore {
         Semaphore {
-            state: Mutex::new(State {
-                permits,
-                closed: false,
-                waiters: WaitList::new(),
-            }),
+            state: Mutex::new(State::new(permits)),
+        }
+    }
+
+    /// Under loom, whose mutex has no `const` constructor.
+    #[cfg(loom)]
+    pub fn new(permits: usize) -> Semaphore {
+        Semaphore {
+            state: Mutex::new(State::new(permits)),
         }
     }
 
@@ -878,5 +897,62 @@ mod tests {
         ));
         drop(held);
         assert_eq!(semaphore.available_permits(), 1);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_models {
+    use super::*;
+    use loom::future::block_on;
+    use loom::thread;
+
+    #[test]
+    fn loom_semaphore_hands_the_permit_over_without_losing_a_wakeup() {
+        loom::model(|| {
+            let semaphore = Arc::new(Semaphore::new(1));
+            let other = Arc::clone(&semaphore);
+            let contender = thread::spawn(move || {
+                drop(block_on(other.acquire()).unwrap());
+            });
+            drop(block_on(semaphore.acquire_many(1)).unwrap());
+            contender.join().unwrap();
+            assert_eq!(semaphore.available_permits(), 1);
+        });
+    }
+
+    #[test]
+    fn loom_semaphore_close_wakes_a_waiter() {
+        loom::model(|| {
+            let semaphore = Arc::new(Semaphore::new(0));
+            let other = Arc::clone(&semaphore);
+            let closer = thread::spawn(move || other.close());
+            assert!(block_on(semaphore.acquire()).is_err());
+            closer.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn loom_semaphore_cancelled_waiter_passes_permits_on() {
+        loom::model(|| {
+            let semaphore = Arc::new(Semaphore::new(0));
+            let cancelling = {
+                let semaphore = Arc::clone(&semaphore);
+                thread::spawn(move || {
+                    let mut acquire = Box::pin(semaphore.acquire());
+                    let mut cx = Context::from_waker(Waker::noop());
+                    // Pending (then cancelled) or granted (then released):
+                    // either way the permit must reach the other waiter.
+                    drop(acquire.as_mut().poll(&mut cx));
+                })
+            };
+            let waiting = {
+                let semaphore = Arc::clone(&semaphore);
+                thread::spawn(move || drop(block_on(semaphore.acquire()).unwrap()))
+            };
+            semaphore.add_permits(1);
+            cancelling.join().unwrap();
+            waiting.join().unwrap();
+            assert_eq!(semaphore.available_permits(), 1);
+        });
     }
 }

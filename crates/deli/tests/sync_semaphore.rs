@@ -79,14 +79,17 @@ fn tasks_and_threads_share_the_limit() {
                 let occupancy = Arc::clone(&occupancy);
                 std::thread::spawn(move || {
                     for round in 0..500 {
-                        // Owned, many-permit and single forms all count alike.
-                        let _permit = if round % 3 == 0 {
-                            semaphore.acquire_many_blocking(2).unwrap().num_permits()
+                        // Many-permit and single forms count alike.
+                        let permit = if round % 3 == 0 {
+                            semaphore.acquire_many_blocking(2).unwrap()
                         } else {
-                            semaphore.acquire_blocking().unwrap().num_permits()
+                            semaphore.acquire_blocking().unwrap()
                         };
+                        assert!(permit.num_permits() >= 1);
                         occupancy.enter();
+                        std::thread::yield_now();
                         occupancy.leave();
+                        drop(permit);
                     }
                 })
             })

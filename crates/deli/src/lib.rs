@@ -39,7 +39,7 @@
 //! Layering (arrows point down): `runtime` uses `task`, `io` and `time`;
 //! those three use nothing above them. `net` uses `io`, `time` and the
 //! runtime's `spawn_blocking`; `scope` sits on top of the runtime and both
-//! pools. `sync` uses nothing else in deli.
+//! pools. `sync` uses nothing else in deli but the `loom` switch.
 
 mod coop;
 mod loom;

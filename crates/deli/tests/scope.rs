@@ -429,14 +429,14 @@ fn a_count(count: &AtomicUsize) -> usize {
 #[test]
 fn a_scope_dropped_unpolled_cancels_children_it_already_started() {
     let runtime = runtime();
-    let ticket = runtime.block_on(async {
+    let result = runtime.block_on(async {
         let mut started = None;
         let future = deli::scope(|s| {
             started = Some(s.spawn(std::future::pending::<()>()));
             async {}
         });
         drop(future);
-        started.unwrap()
+        started.unwrap().await
     });
-    assert_eq!(ticket.wait(), Err(JobError::Cancelled));
+    assert_eq!(result, Err(JobError::Cancelled));
 }

@@ -75,6 +75,28 @@ pub(crate) fn budgeted<T>(
     polled
 }
 
+/// Spends one unit of the budget before an operation that may complete at
+/// once (a receive from a channel that always has a value, a lock nobody
+/// holds): with none left, the task yields first. What lets a loop over
+/// such operations share its worker, and keeps the monitor from taking a
+/// long busy loop of them for a blocked worker.
+pub(crate) fn spend() -> Spend {
+    Spend
+}
+
+/// The future of [`spend`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub(crate) struct Spend;
+
+impl std::future::Future for Spend {
+    type Output = ();
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        budgeted(cx, |_| Poll::Ready(()))
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;

@@ -228,6 +228,7 @@ impl<T: Clone> Receiver<T> {
     /// });
     /// ```
     pub async fn recv(&mut self) -> Result<T, RecvError> {
+        crate::coop::spend().await;
         self.inner.recv_direct().await.map_err(|error| match error {
             async_broadcast::RecvError::Overflowed(missed) => RecvError::Lagged(missed),
             async_broadcast::RecvError::Closed => RecvError::Closed,

@@ -33,6 +33,13 @@
 //! is dropped with it) — except [`Barrier::wait`], which counts its party
 //! as arrived on first poll.
 //!
+//! **Fair to neighbours.** Waits that may complete at once — `send`,
+//! `recv`, `lock`, `read`, `write`, `acquire`, `put`, `get`, `changed` —
+//! spend one unit of the task's cooperative budget, as deli's sockets and
+//! timers do: a loop that always finds a value ready still yields its
+//! worker every so often, instead of holding it (which the monitor would
+//! take for a blocked worker).
+//!
 //! **Blocking forms** are the async method run on the calling thread,
 //! which parks while it waits; they are for plain threads. Called inside an
 //! async task they stall that worker (deli's monitor compensates, but a

@@ -123,6 +123,7 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        crate::coop::spend().await;
         self.inner
             .send(value)
             .await
@@ -251,6 +252,7 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub async fn recv(&self) -> Result<T, RecvError> {
+        crate::coop::spend().await;
         self.inner.recv().await.map_err(|_| RecvError)
     }
 

@@ -110,6 +110,7 @@ impl<T: ?Sized> Mutex<T> {
     /// });
     /// ```
     pub async fn lock(&self) -> MutexGuard<'_, T> {
+        crate::coop::spend().await;
         self.inner.lock().await
     }
 

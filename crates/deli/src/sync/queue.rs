@@ -140,6 +140,7 @@ impl<T> Queue<T> {
     /// });
     /// ```
     pub async fn put(&self, item: T) -> Result<(), SendError<T>> {
+        crate::coop::spend().await;
         let mut slot = Some(item);
         match self.put_from(&mut slot).await {
             Ok(()) => Ok(()),
@@ -231,6 +232,7 @@ impl<T> Queue<T> {
     /// });
     /// ```
     pub async fn get(&self) -> Result<T, RecvError> {
+        crate::coop::spend().await;
         loop {
             let listener = {
                 let mut state = self.lock();

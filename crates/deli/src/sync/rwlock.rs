@@ -111,6 +111,7 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
+        crate::coop::spend().await;
         self.inner.read().await
     }
 
@@ -129,6 +130,7 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
+        crate::coop::spend().await;
         self.inner.write().await
     }
 

@@ -654,12 +654,11 @@ impl<'a> Future for Acquire<'a> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let semaphore = this.semaphore;
-        this.waiting
-            .poll(semaphore, cx)
-            .map_ok(|()| SemaphorePermit {
-                semaphore,
-                permits: this.waiting.wanted,
-            })
+        let waiting = &mut this.waiting;
+        crate::coop::budgeted(cx, |cx| waiting.poll(semaphore, cx)).map_ok(|()| SemaphorePermit {
+            semaphore,
+            permits: this.waiting.wanted,
+        })
     }
 }
 
@@ -696,12 +695,13 @@ impl Future for AcquireOwned {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let semaphore = &this.semaphore;
-        this.waiting
-            .poll(semaphore, cx)
-            .map_ok(|()| OwnedSemaphorePermit {
+        let waiting = &mut this.waiting;
+        crate::coop::budgeted(cx, |cx| waiting.poll(semaphore, cx)).map_ok(|()| {
+            OwnedSemaphorePermit {
                 semaphore: Arc::clone(semaphore),
                 permits: this.waiting.wanted,
-            })
+            }
+        })
     }
 }
 

@@ -336,6 +336,7 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub async fn changed(&mut self) -> Result<(), RecvError> {
+        crate::coop::spend().await;
         loop {
             let listener = {
                 let slot = self.shared.read();

@@ -15,7 +15,9 @@
 //! shares data through ([`sync`]: `Mutex`, `RwLock`, `Semaphore`, `Event`,
 //! `Notify`, `Barrier`, the `mpsc`, `oneshot`, `broadcast` and `watch`
 //! channels and Python's `Queue`), each usable from async tasks on any
-//! executor and from plain threads alike.
+//! executor and from plain threads alike. With the `http` feature, an
+//! HTTP/1.1 and HTTP/2 server and client, over TLS or not (`deli::http`:
+//! hyper on deli).
 //!
 //! ```
 //! use std::time::Duration;
@@ -44,6 +46,8 @@
 mod coop;
 mod loom;
 
+#[cfg(feature = "http")]
+pub mod http;
 pub mod io;
 pub mod net;
 pub mod pool;

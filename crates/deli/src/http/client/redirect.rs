@@ -85,20 +85,19 @@ fn resolve(base: &Uri, location: &str) -> Result<Uri, Error> {
         url: location.to_string(),
         reason: format!("redirect target: {reason}"),
     };
-    let parsed: Uri = location.parse().map_err(|_| invalid("not a URI"))?;
-    if parsed.scheme().is_some() {
-        return Ok(parsed);
+    if location.contains("://") {
+        return location.parse().map_err(|_| invalid("not a URI"));
     }
     let scheme: Scheme = base.scheme().cloned().ok_or_else(|| invalid("no base scheme"))?;
-    let authority: Authority = match parsed.authority() {
-        // `//host/path`: the scheme of the base, the rest its own.
-        Some(authority) => authority.clone(),
-        None => base.authority().cloned().ok_or_else(|| invalid("no base host"))?,
-    };
+    if let Some(rest) = location.strip_prefix("//") {
+        // `//host/path`: the base's scheme, the rest its own.
+        return format!("{scheme}://{rest}")
+            .parse()
+            .map_err(|_| invalid("not a URI"));
+    }
+    let authority: Authority = base.authority().cloned().ok_or_else(|| invalid("no base host"))?;
     let path_and_query = if location.starts_with('/') {
-        parsed
-            .path_and_query()
-            .map_or_else(|| "/".to_string(), |p| p.as_str().to_string())
+        location.to_string()
     } else {
         // A relative path replaces the last segment of the base path.
         let base_path = base.path();

@@ -15,7 +15,7 @@ use std::future::{poll_fn, Future};
 use std::io;
 use std::io::IoSlice;
 use std::pin::{pin, Pin};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -131,6 +131,11 @@ enum Ended {
     Closed(Result<(), Box<dyn std::error::Error + Send + Sync>>),
     /// The server ordered it closed now.
     Aborted,
+    /// No request head arrived within the header read timeout of the
+    /// connection's start. hyper's own HTTP/1 timeout starts only once the
+    /// protocol is known, so a client that sends nothing, or a few bytes,
+    /// would otherwise hold the connection forever.
+    NoFirstRequest,
 }
 
 /// Serves one connection until it closes or the server aborts it.
@@ -147,13 +152,19 @@ where
         read_since_write: false,
         slot: Arc::clone(&slot),
     };
+    let first_request = Arc::new(OnceLock::new());
     let ended = {
         let for_requests = Arc::clone(&shared);
+        let seen = Arc::clone(&first_request);
         let service = hyper::service::service_fn(move |request| {
+            if seen.get().is_none() {
+                let _ = seen.set(());
+            }
             respond(Arc::clone(&for_requests), request)
         });
         let mut connection = pin!(shared.builder.serve_connection(io, service));
         let mut draining = false;
+        let mut first_deadline = Some(crate::time::sleep(shared.limits.header_read_timeout));
         poll_fn(|cx| {
             match membership.control.poll_order(cx) {
                 Order::Abort => return Poll::Ready(Ended::Aborted),
@@ -163,20 +174,34 @@ where
                 }
                 Order::Serve | Order::Drain => {}
             }
-            connection.as_mut().poll(cx).map(Ended::Closed)
+            if let Poll::Ready(outcome) = connection.as_mut().poll(cx) {
+                return Poll::Ready(Ended::Closed(outcome));
+            }
+            if let Some(deadline) = &mut first_deadline {
+                if first_request.get().is_some() {
+                    first_deadline = None;
+                } else if Pin::new(deadline).poll(cx).is_ready() {
+                    return Poll::Ready(Ended::NoFirstRequest);
+                }
+            }
+            Poll::Pending
         })
         .await
         // The connection, and with it the `ServerIo`, is dropped here.
     };
     let returned = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let (Ended::Closed(outcome), Some(mut returned)) = (ended, returned) else {
+    let Some(mut returned) = returned else {
         return;
     };
-    let header_timeout = outcome.as_ref().err().is_some_and(|error| {
-        error
-            .downcast_ref::<hyper::Error>()
-            .is_some_and(hyper::Error::is_timeout)
-    });
+    let header_timeout = match ended {
+        Ended::Aborted => return,
+        Ended::NoFirstRequest => true,
+        Ended::Closed(outcome) => outcome.err().is_some_and(|error| {
+            error
+                .downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_timeout)
+        }),
+    };
     let deadline = Instant::now() + shared.limits.linger;
     if header_timeout && returned.read_since_write {
         let _ = crate::time::timeout_at(deadline, write_all(&mut returned.stream, REQUEST_TIMEOUT))

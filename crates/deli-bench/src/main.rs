@@ -25,6 +25,7 @@
 //! cargo run --release -p deli-bench -- process
 //! cargo run --release -p deli-bench -- monitor
 //! cargo run --release -p deli-bench -- sync
+//! cargo run --release -p deli-bench -- http
 //! cargo run --release -p deli-bench -- all --rounds 31 --warmup 5
 //! cargo run --release -p deli-bench -- scheduler --filter ping_pong --verbose
 //! ```
@@ -40,7 +41,10 @@
 //! against off on the scheduler cases — `off` replaces `tokio` in the line
 //! — and a `LATENCY` line: a 1 ms ticker's p99 delay while a task blocks a
 //! worker, deli against tokio), `sync` (`deli::sync` on deli's runtime
-//! against `tokio::sync` on tokio's: mpsc, semaphore, mutex). `BENCH` lines go to stdout, everything else to
+//! against `tokio::sync` on tokio's: mpsc, semaphore, mutex) and `http` (a
+//! hello-world and a JSON-echo server on `deli::http` against the same hyper
+//! server on tokio, loaded by `wrk` where it is installed, else by an
+//! in-process client). `BENCH` lines go to stdout, everything else to
 //! stderr. A run
 //! that takes longer than `--hang-after` seconds is reported as `HANG …` on
 //! stderr and the process exits with status 3.
@@ -113,6 +117,9 @@ enum Suite {
     Monitor,
     /// deli::sync against tokio::sync: mpsc, semaphore, mutex.
     Sync,
+    /// A hello-world and a JSON-echo HTTP server on deli::http against the
+    /// same hyper server on tokio.
+    Http,
     /// Every suite, in the order above.
     All,
 }
@@ -125,7 +132,7 @@ struct SuiteEntry {
 }
 
 /// Every suite, in the order `all` runs them.
-const SUITES: [SuiteEntry; 7] = [
+const SUITES: [SuiteEntry; 8] = [
     SuiteEntry {
         suite: Suite::Scheduler,
         run: suites::scheduler::run,
@@ -165,6 +172,12 @@ const SUITES: [SuiteEntry; 7] = [
         run: suites::sync::run,
         // Each run moves a million messages: fewer rounds suffice.
         default_rounds: 15,
+    },
+    SuiteEntry {
+        suite: Suite::Http,
+        run: suites::http::run,
+        // Each run lasts seconds under wrk.
+        default_rounds: 7,
     },
 ];
 

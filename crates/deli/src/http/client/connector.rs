@@ -21,7 +21,7 @@ use tokio::io::AsyncWrite;
 use tokio_rustls::client::TlsStream;
 
 use crate::http::error::Error;
-use crate::http::rt::poll_read_into;
+use crate::http::rt::ReadScratch;
 use crate::http::tls;
 use crate::net::TcpStream;
 
@@ -90,6 +90,7 @@ impl Connector {
         if !https {
             return Ok(Conn {
                 io: ConnIo::Plain(tcp),
+                scratch: ReadScratch::default(),
                 h2: false,
             });
         }
@@ -108,6 +109,7 @@ impl Connector {
         let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
         Ok(Conn {
             io: ConnIo::Tls(Box::new(stream)),
+            scratch: ReadScratch::default(),
             h2,
         })
     }
@@ -154,6 +156,7 @@ enum ConnIo {
 /// A connection the connector made: plain TCP or TLS over it.
 pub(super) struct Conn {
     io: ConnIo,
+    scratch: ReadScratch,
     h2: bool,
 }
 
@@ -174,9 +177,10 @@ impl hyper::rt::Read for Conn {
         cx: &mut Context<'_>,
         buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().io {
-            ConnIo::Plain(stream) => poll_read_into(stream, cx, buf).map_ok(drop),
-            ConnIo::Tls(stream) => poll_read_into(&mut **stream, cx, buf).map_ok(drop),
+        let this = self.get_mut();
+        match &mut this.io {
+            ConnIo::Plain(stream) => this.scratch.poll_read(stream, cx, buf).map_ok(drop),
+            ConnIo::Tls(stream) => this.scratch.poll_read(&mut **stream, cx, buf).map_ok(drop),
         }
     }
 }

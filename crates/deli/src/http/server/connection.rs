@@ -29,7 +29,7 @@ use super::Shared;
 use crate::http::body::Body;
 use crate::http::error::Error;
 use crate::http::response::{IntoResponse, Request, Response};
-use crate::http::rt::poll_read_into;
+use crate::http::rt::ReadScratch;
 
 /// What a 408 looks like on the wire (HTTP/1 only: the timeout is hyper's
 /// HTTP/1 header read timeout).
@@ -53,6 +53,7 @@ type Slot<S> = Arc<Mutex<Option<Returned<S>>>>;
 /// when dropped, and notes whether a request was under way.
 struct ServerIo<S> {
     stream: Option<S>,
+    scratch: ReadScratch,
     read_since_write: bool,
     slot: Slot<S>,
 }
@@ -84,7 +85,11 @@ impl<S: AsyncRead + Unpin> hyper::rt::Read for ServerIo<S> {
         buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let read = std::task::ready!(poll_read_into(this.stream()?, cx, buf))?;
+        let stream = this
+            .stream
+            .as_mut()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))?;
+        let read = std::task::ready!(this.scratch.poll_read(stream, cx, buf))?;
         if read > 0 {
             this.read_since_write = true;
         }
@@ -149,6 +154,7 @@ where
     let slot: Slot<S> = Arc::new(Mutex::new(None));
     let io = ServerIo {
         stream: Some(stream),
+        scratch: ReadScratch::default(),
         read_since_write: false,
         slot: Arc::clone(&slot),
     };

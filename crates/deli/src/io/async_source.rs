@@ -467,7 +467,7 @@ impl<T: Source> Async<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
-        poll_until_done(&self.registration, cx, Direction::Read, || op(io))
+        poll_until_done(&self.registration, cx, Direction::Read, || op(io), never)
     }
 
     /// [`poll_read_with`](Self::poll_read_with) for operations that need
@@ -501,7 +501,26 @@ impl<T: Source> Async<T> {
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         let (io, registration) = self.split_mut();
-        poll_until_done(registration, cx, Direction::Read, || op(&mut *io))
+        poll_until_done(registration, cx, Direction::Read, || op(&mut *io), never)
+    }
+
+    /// [`poll_read_with`](Self::poll_read_with) for reads whose result
+    /// shows that they emptied the source — a stream read that returned
+    /// fewer bytes than it asked for, which `drained` recognizes. The
+    /// readiness observed before the read is then forgotten at once, as
+    /// after `WouldBlock`, so the next read waits for the next event instead
+    /// of spending a system call to learn that nothing is there. Sound for
+    /// the reactor's edge-triggered readiness: bytes that arrive after the
+    /// read raise a new event with a new tick, which the clearing leaves in
+    /// place.
+    pub(crate) fn poll_read_until_drained<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        let io = self.get_ref();
+        poll_until_done(&self.registration, cx, Direction::Read, || op(io), drained)
     }
 
     /// The `Context` form of [`write_with`](Self::write_with), for
@@ -533,7 +552,7 @@ impl<T: Source> Async<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
-        poll_until_done(&self.registration, cx, Direction::Write, || op(io))
+        poll_until_done(&self.registration, cx, Direction::Write, || op(io), never)
     }
 
     /// [`poll_write_with`](Self::poll_write_with) for operations that need
@@ -565,7 +584,7 @@ impl<T: Source> Async<T> {
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         let (io, registration) = self.split_mut();
-        poll_until_done(registration, cx, Direction::Write, || op(&mut *io))
+        poll_until_done(registration, cx, Direction::Write, || op(&mut *io), never)
     }
 
     fn split_mut(&mut self) -> (&mut T, &Registration) {
@@ -584,18 +603,20 @@ impl<T: Source> Async<T> {
 }
 
 /// The retry loop shared by every `*_with` method: wait for readiness, run
-/// `op`, and on `WouldBlock` forget exactly the readiness that was observed
-/// before `op` ran.
+/// `op`, and on `WouldBlock` — or on a success that `drained` says emptied
+/// the source — forget exactly the readiness that was observed before `op`
+/// ran.
 fn poll_until_done<R>(
     registration: &Registration,
     cx: &mut Context<'_>,
     direction: Direction,
     op: impl FnMut() -> io::Result<R>,
+    drained: impl Fn(&R) -> bool,
 ) -> Poll<io::Result<R>> {
     // Each completed operation spends budget, so a task reading a socket
     // that is always ready still lets its worker's other tasks run.
     crate::coop::budgeted(cx, |cx| {
-        poll_until_done_unbudgeted(registration, cx, direction, op)
+        poll_until_done_unbudgeted(registration, cx, direction, op, drained)
     })
 }
 
@@ -604,6 +625,7 @@ fn poll_until_done_unbudgeted<R>(
     cx: &mut Context<'_>,
     direction: Direction,
     mut op: impl FnMut() -> io::Result<R>,
+    drained: impl Fn(&R) -> bool,
 ) -> Poll<io::Result<R>> {
     loop {
         let observed = std::task::ready!(registration.poll_ready(cx, direction))?;
@@ -611,9 +633,20 @@ fn poll_until_done_unbudgeted<R>(
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                 registration.clear_readiness(observed);
             }
+            Ok(value) => {
+                if drained(&value) {
+                    registration.clear_readiness(observed);
+                }
+                return Poll::Ready(Ok(value));
+            }
             result => return Poll::Ready(result),
         }
     }
+}
+
+/// For operations that never tell whether they drained the source.
+fn never<R>(_: &R) -> bool {
+    false
 }
 
 impl<T: Source> Drop for Async<T> {

@@ -102,8 +102,14 @@ impl<S: StreamSocket> StreamIo<S> {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.shared
-            .poll_read_with(cx, |socket| socket.read_some(&mut *buf))
+        // A short read emptied the socket's receive buffer: the next read
+        // waits for the reactor's next event instead of a `WouldBlock`.
+        let asked = buf.len();
+        self.shared.poll_read_until_drained(
+            cx,
+            |socket| socket.read_some(&mut *buf),
+            |&read| read > 0 && read < asked,
+        )
     }
 
     pub(super) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {

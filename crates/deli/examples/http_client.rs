@@ -15,7 +15,9 @@ use deli::http::{Client, Error};
 #[deli::main]
 async fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
-    let url = args.next().unwrap_or_else(|| "http://127.0.0.1:8080/".to_owned());
+    let url = args
+        .next()
+        .unwrap_or_else(|| "http://127.0.0.1:8080/".to_owned());
     let mut builder = Client::builder().timeout(Duration::from_secs(10));
     if let Some(ca) = std::env::var_os("DELI_CA") {
         // A self-signed server's certificate, trusted besides the system's roots.

@@ -14,11 +14,15 @@
 
 use std::time::Duration;
 
-use deli::http::{Error, IntoResponse, Json, Method, Request, Response, Server, StatusCode, TlsConfig};
+use deli::http::{
+    Error, IntoResponse, Json, Method, Request, Response, Server, StatusCode, TlsConfig,
+};
 
 async fn handle(request: Request) -> Response {
     match (request.method().clone(), request.uri().path()) {
-        (Method::GET, "/") => format!("hello from deli over {:?}\n", request.version()).into_response(),
+        (Method::GET, "/") => {
+            format!("hello from deli over {:?}\n", request.version()).into_response()
+        }
         (Method::POST, "/echo") => request.into_body().bytes().await.into_response(),
         (Method::POST, "/json") => request
             .into_body()
@@ -43,11 +47,17 @@ async fn main() -> Result<(), Error> {
         _ => "http",
     };
     let running = server.serve(handle).await?;
-    println!("listening on {scheme}://{}  (press Enter to stop)", running.local_addr());
+    println!(
+        "listening on {scheme}://{}  (press Enter to stop)",
+        running.local_addr()
+    );
 
     // Blocking stdin read off the workers; then a graceful stop.
     let _ = deli::spawn_blocking(|| std::io::stdin().read_line(&mut String::new())).await;
     let report = running.shutdown(Duration::from_secs(10)).await;
-    println!("stopped ({} connections cut at the deadline)", report.aborted);
+    println!(
+        "stopped ({} connections cut at the deadline)",
+        report.aborted
+    );
     Ok(())
 }

@@ -14,7 +14,10 @@ use deli::http::{Server, TlsConfig};
 use http_common::{routes, self_signed};
 
 fn curl_available() -> bool {
-    let found = Command::new("curl").arg("--version").output().is_ok_and(|o| o.status.success());
+    let found = Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !found {
         eprintln!("note: curl is not installed; skipping the curl test");
     }
@@ -53,7 +56,11 @@ fn curl_speaks_http1_and_http2_to_the_server() {
             let base = format!("http://{}", server.local_addr());
             let version = curl(vec!["--http1.1".into(), format!("{base}/version")]).await;
             assert_eq!(version, "HTTP/1.1");
-            let version = curl(vec!["--http2-prior-knowledge".into(), format!("{base}/version")]).await;
+            let version = curl(vec![
+                "--http2-prior-knowledge".into(),
+                format!("{base}/version"),
+            ])
+            .await;
             assert_eq!(version, "HTTP/2.0");
             let echoed = curl(vec![
                 "--data-binary".into(),
@@ -89,14 +96,30 @@ fn curl_speaks_https_with_alpn() {
         runtime.block_on(async {
             let (cert, key) = self_signed();
             let tls = TlsConfig::from_pem(cert.as_bytes(), key.as_bytes()).unwrap();
-            let server = Server::bind("127.0.0.1:0").tls(tls).serve(routes).await.unwrap();
+            let server = Server::bind("127.0.0.1:0")
+                .tls(tls)
+                .serve(routes)
+                .await
+                .unwrap();
             let dir = std::env::temp_dir().join(format!("deli-http-curl-{}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
             let ca = dir.join("cert.pem");
             std::fs::write(&ca, &cert).unwrap();
             let url = format!("https://localhost:{}/version", server.local_addr().port());
-            let h2 = curl(vec!["--cacert".into(), ca.display().to_string(), "--http2".into(), url.clone()]).await;
-            let h1 = curl(vec!["--cacert".into(), ca.display().to_string(), "--http1.1".into(), url]).await;
+            let h2 = curl(vec![
+                "--cacert".into(),
+                ca.display().to_string(),
+                "--http2".into(),
+                url.clone(),
+            ])
+            .await;
+            let h1 = curl(vec![
+                "--cacert".into(),
+                ca.display().to_string(),
+                "--http1.1".into(),
+                url,
+            ])
+            .await;
             let _ = std::fs::remove_dir_all(&dir);
             assert_eq!(h2, "HTTP/2.0");
             assert_eq!(h1, "HTTP/1.1");

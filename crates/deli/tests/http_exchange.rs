@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::{within, BOUND};
-use deli::http::{Body, Client, Error, Request, ResponseExt, Server, StatusCode, TlsConfig, Version};
+use deli::http::{
+    Body, Client, Error, Request, ResponseExt, Server, StatusCode, TlsConfig, Version,
+};
 use http_common::{plain_server, routes, self_signed};
 
 fn runtime() -> deli::Runtime {
@@ -76,8 +78,10 @@ fn json_conveniences_and_status_errors() {
             let base = format!("http://{}", server.local_addr());
             let client = Client::new();
             let value = serde_json::json!({"name": "deli", "tickets": [1, 2, 3]});
-            let echoed: serde_json::Value =
-                client.post_json(&format!("{base}/json"), &value).await.unwrap();
+            let echoed: serde_json::Value = client
+                .post_json(&format!("{base}/json"), &value)
+                .await
+                .unwrap();
             assert_eq!(echoed, value);
             let bad = client
                 .post(&format!("{base}/json"), "{not json")
@@ -110,7 +114,11 @@ fn tls_with_a_self_signed_certificate_over_http1_and_http2() {
             std::fs::write(dir.join("key.pem"), &key).unwrap();
             let tls = TlsConfig::from_pem_files(dir.join("cert.pem"), dir.join("key.pem")).unwrap();
             let _ = std::fs::remove_dir_all(&dir);
-            let server = Server::bind("127.0.0.1:0").tls(tls).serve(routes).await.unwrap();
+            let server = Server::bind("127.0.0.1:0")
+                .tls(tls)
+                .serve(routes)
+                .await
+                .unwrap();
             let port = server.local_addr().port();
 
             // ALPN picks HTTP/2 where both sides offer it.
@@ -144,7 +152,10 @@ fn tls_with_a_self_signed_certificate_over_http1_and_http2() {
             // and the error says so.
             let stranger = Client::builder().system_roots(false).build().unwrap();
             let error = stranger.get(&url).await.unwrap_err();
-            assert!(matches!(error, Error::Tls { ref host, .. } if host == "localhost"), "{error}");
+            assert!(
+                matches!(error, Error::Tls { ref host, .. } if host == "localhost"),
+                "{error}"
+            );
             server.shutdown(Duration::from_secs(5)).await;
         });
     });
@@ -177,8 +188,11 @@ fn streaming_bodies_both_ways() {
                 .max_body_bytes(8 << 20)
                 .serve(|request: Request| async move {
                     if request.uri().path() == "/download" {
-                        return Body::from_stream(Chunks { left: 64, size: 16 << 10 })
-                            .into_response();
+                        return Body::from_stream(Chunks {
+                            left: 64,
+                            size: 16 << 10,
+                        })
+                        .into_response();
                     }
                     routes(request).await
                 })
@@ -191,12 +205,19 @@ fn streaming_bodies_both_ways() {
             ] {
                 // Upload: a chunked body the server counts chunk by chunk.
                 let upload = Request::post(format!("{base}/count"))
-                    .body(Body::from_stream(Chunks { left: 100, size: 10_000 }))
+                    .body(Body::from_stream(Chunks {
+                        left: 100,
+                        size: 10_000,
+                    }))
                     .unwrap();
                 let counted = client.request(upload).await.unwrap();
                 assert_eq!(counted.into_body().text().await.unwrap(), "1000000");
                 // Download: read chunk by chunk.
-                let mut body = client.get(&format!("{base}/download")).await.unwrap().into_body();
+                let mut body = client
+                    .get(&format!("{base}/download"))
+                    .await
+                    .unwrap()
+                    .into_body();
                 let mut total = 0;
                 while let Some(chunk) = body.chunk().await.unwrap() {
                     total += chunk.len();
@@ -217,15 +238,24 @@ fn redirects_are_followed_within_the_limit() {
             let server = plain_server().await;
             let base = format!("http://{}", server.local_addr());
             let client = Client::builder().max_redirects(3).build().unwrap();
-            let response = client.get(&format!("{base}/redirect/relative")).await.unwrap();
+            let response = client
+                .get(&format!("{base}/redirect/relative"))
+                .await
+                .unwrap();
             assert_eq!(response.into_body().text().await.unwrap(), "hello again");
             let posted = client
                 .post(&format!("{base}/redirect/see-other"), "form")
                 .await
                 .unwrap();
             assert_eq!(posted.into_body().text().await.unwrap(), "hello");
-            let error = client.get(&format!("{base}/redirect/loop")).await.unwrap_err();
-            assert!(matches!(error, Error::TooManyRedirects { max: 3 }), "{error}");
+            let error = client
+                .get(&format!("{base}/redirect/loop"))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(error, Error::TooManyRedirects { max: 3 }),
+                "{error}"
+            );
             let manual = Client::builder().max_redirects(0).build().unwrap();
             let response = manual.get(&format!("{base}/redirect/loop")).await.unwrap();
             assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
@@ -238,15 +268,24 @@ fn redirects_are_followed_within_the_limit() {
 fn errors_say_what_failed() {
     within(BOUND, || {
         runtime().block_on(async {
-            let client = Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+            let client = Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .unwrap();
             // Connect: a port with no listener (bound, then closed).
             let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             let port = closed.local_addr().unwrap().port();
             drop(closed);
-            let error = client.get(&format!("http://127.0.0.1:{port}/")).await.unwrap_err();
+            let error = client
+                .get(&format!("http://127.0.0.1:{port}/"))
+                .await
+                .unwrap_err();
             assert!(matches!(error, Error::Connect { .. }), "{error}");
             // DNS: the `.invalid` top-level domain never resolves.
-            let error = client.get("http://no-such-host.invalid/").await.unwrap_err();
+            let error = client
+                .get("http://no-such-host.invalid/")
+                .await
+                .unwrap_err();
             assert!(matches!(error, Error::Dns { .. }), "{error}");
             // URL.
             let error = client.get("ftp://127.0.0.1/").await.unwrap_err();
@@ -275,7 +314,10 @@ fn errors_say_what_failed() {
                 .await
                 .unwrap()
                 .into_body();
-            assert!(matches!(body.bytes().await, Err(Error::BodyTooLarge { limit: 3 })));
+            assert!(matches!(
+                body.bytes().await,
+                Err(Error::BodyTooLarge { limit: 3 })
+            ));
             server.shutdown(Duration::from_millis(100)).await;
         });
     });

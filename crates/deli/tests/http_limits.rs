@@ -76,7 +76,11 @@ fn oversized_bodies_get_413_and_others_are_served() {
                 .unwrap();
             let _ = raw.write_all(&[0u8; 32 << 10]).await;
             let answer = read_until_closed(&mut raw, Duration::from_secs(10)).await;
-            assert!(answer.starts_with(b"HTTP/1.1 413"), "{}", String::from_utf8_lossy(&answer));
+            assert!(
+                answer.starts_with(b"HTTP/1.1 413"),
+                "{}",
+                String::from_utf8_lossy(&answer)
+            );
             drop(raw);
 
             others_are_served(&base).await;
@@ -102,7 +106,10 @@ fn slow_loris_clients_get_408_and_others_are_served() {
                 .map(|_| {
                     deli::spawn(async move {
                         let mut stream = TcpStream::connect(addr).await.unwrap();
-                        stream.write_all(b"GET /hello HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+                        stream
+                            .write_all(b"GET /hello HTTP/1.1\r\nhost: x\r\n")
+                            .await
+                            .unwrap();
                         for _ in 0..100 {
                             if stream.write_all(b"x").await.is_err() {
                                 break;
@@ -127,12 +134,21 @@ fn slow_loris_clients_get_408_and_others_are_served() {
             others_are_served(&base).await;
             for loris in lorises {
                 let answer = loris.await.unwrap();
-                assert!(answer.starts_with(b"HTTP/1.1 408"), "{}", String::from_utf8_lossy(&answer));
+                assert!(
+                    answer.starts_with(b"HTTP/1.1 408"),
+                    "{}",
+                    String::from_utf8_lossy(&answer)
+                );
             }
             let waited = Instant::now();
-            assert!(read_until_closed(&mut idle, Duration::from_secs(20)).await.is_empty());
+            assert!(read_until_closed(&mut idle, Duration::from_secs(20))
+                .await
+                .is_empty());
             read_until_closed(&mut half_preface, Duration::from_secs(20)).await;
-            assert!(waited.elapsed() < Duration::from_secs(15), "idle connections stayed open");
+            assert!(
+                waited.elapsed() < Duration::from_secs(15),
+                "idle connections stayed open"
+            );
             others_are_served(&base).await;
             server.shutdown(Duration::from_secs(5)).await;
         });
@@ -164,20 +180,30 @@ fn oversized_heads_get_431() {
                 .unwrap();
             let base = format!("http://{}", server.local_addr());
             let client = Client::builder().http1_only().build().unwrap();
-            let mut request = Request::get(format!("{base}/hello")).body(Body::empty()).unwrap();
+            let mut request = Request::get(format!("{base}/hello"))
+                .body(Body::empty())
+                .unwrap();
             request
                 .headers_mut()
                 .insert("x-big", "y".repeat(32 << 10).parse().unwrap());
             let response = client.request(request).await.unwrap();
-            assert_eq!(response.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+            assert_eq!(
+                response.status(),
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+            );
 
-            let mut request = Request::get(format!("{base}/hello")).body(Body::empty()).unwrap();
+            let mut request = Request::get(format!("{base}/hello"))
+                .body(Body::empty())
+                .unwrap();
             for n in 0..50 {
                 let name: deli::http::header::HeaderName = format!("x-h{n}").parse().unwrap();
                 request.headers_mut().insert(name, "v".parse().unwrap());
             }
             let response = client.request(request).await.unwrap();
-            assert_eq!(response.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+            assert_eq!(
+                response.status(),
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+            );
 
             others_are_served(&base).await;
             server.shutdown(Duration::from_secs(5)).await;
@@ -203,7 +229,11 @@ fn graceful_shutdown_finishes_requests_in_flight() {
             let http2 = Client::builder().http2_prior_knowledge().build().unwrap();
             let requests: Vec<_> = (0..10)
                 .map(|n| {
-                    let client = if n % 2 == 0 { http1.clone() } else { http2.clone() };
+                    let client = if n % 2 == 0 {
+                        http1.clone()
+                    } else {
+                        http2.clone()
+                    };
                     let url = url.clone();
                     deli::spawn(async move {
                         let response = client.get(&url).await?;

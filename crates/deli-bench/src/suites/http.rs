@@ -100,11 +100,8 @@ pub fn run(harness: &Harness) -> io::Result<()> {
     eprintln!("{SUITE}: load by {}", load.describe());
     for case in wanted {
         let name = format!("{SUITE}/{}", case.name());
-        let comparison = harness.compare(
-            &name,
-            || load.run(deli.1, case),
-            || load.run(tokio.1, case),
-        );
+        let comparison =
+            harness.compare(&name, || load.run(deli.1, case), || load.run(tokio.1, case));
         println!("{comparison}");
     }
     let _guard = harness.watch(format!("{SUITE}: stopping the servers"));
@@ -156,7 +153,9 @@ fn start_tokio_server(runtime: &Tokio) -> io::Result<SocketAddr> {
                 let builder = std::sync::Arc::clone(&builder);
                 Tokio::spawn_detached(async move {
                     let service = hyper::service::service_fn(tokio_handle);
-                    let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
@@ -170,13 +169,18 @@ async fn tokio_handle(
     let text = |status: u16, body: Bytes, content_type: &'static str| {
         let mut response = hyper::Response::new(Full::new(body));
         *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or_default();
-        response
-            .headers_mut()
-            .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(content_type));
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static(content_type),
+        );
         response
     };
     let response = match request.uri().path() {
-        "/" => text(200, Bytes::from_static(HELLO.as_bytes()), "text/plain; charset=utf-8"),
+        "/" => text(
+            200,
+            Bytes::from_static(HELLO.as_bytes()),
+            "text/plain; charset=utf-8",
+        ),
         "/json" => {
             let parsed = match request.into_body().collect().await {
                 Ok(body) => serde_json::from_slice::<Order>(&body.to_bytes()).ok(),
@@ -201,7 +205,8 @@ enum Load {
 
 impl Load {
     fn choose() -> io::Result<Load> {
-        let forced_in_process = std::env::var("DELI_BENCH_HTTP_LOAD").is_ok_and(|v| v == "inprocess");
+        let forced_in_process =
+            std::env::var("DELI_BENCH_HTTP_LOAD").is_ok_and(|v| v == "inprocess");
         let wrk_found = Command::new("wrk")
             .arg("--version")
             .output()
@@ -211,7 +216,8 @@ impl Load {
                 .ok()
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(2);
-            let script = std::env::temp_dir().join(format!("deli-bench-http-{}.lua", std::process::id()));
+            let script =
+                std::env::temp_dir().join(format!("deli-bench-http-{}.lua", std::process::id()));
             std::fs::write(
                 &script,
                 format!(
@@ -303,7 +309,10 @@ fn parse_wrk_duration(text: &str) -> Option<Duration> {
     } else {
         return None;
     };
-    number.parse::<f64>().ok().map(|n| Duration::from_secs_f64(n * scale))
+    number
+        .parse::<f64>()
+        .ok()
+        .map(|n| Duration::from_secs_f64(n * scale))
 }
 
 fn in_process(client: &tokio::runtime::Runtime, server: SocketAddr, case: Case) -> Duration {
@@ -317,9 +326,10 @@ fn in_process(client: &tokio::runtime::Runtime, server: SocketAddr, case: Case) 
                         .await
                         .unwrap_or_else(|error| panic!("{SUITE}: cannot connect: {error}"));
                     let _ = stream.set_nodelay(true);
-                    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                        .await
-                        .unwrap_or_else(|error| panic!("{SUITE}: handshake: {error}"));
+                    let (sender, connection) =
+                        hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                            .await
+                            .unwrap_or_else(|error| panic!("{SUITE}: handshake: {error}"));
                     tokio::task::spawn_local(connection);
                     senders.push(sender);
                 }
@@ -333,7 +343,8 @@ fn in_process(client: &tokio::runtime::Runtime, server: SocketAddr, case: Case) 
                         panic!("{SUITE}/{}: a client failed: {error}", case.name());
                     }
                 }
-                let total = u32::try_from(CONNECTIONS * REQUESTS_PER_CONNECTION).unwrap_or(u32::MAX);
+                let total =
+                    u32::try_from(CONNECTIONS * REQUESTS_PER_CONNECTION).unwrap_or(u32::MAX);
                 start.elapsed() / total
             })
             .await
@@ -365,7 +376,12 @@ async fn requests(
             .send_request(request)
             .await
             .unwrap_or_else(|error| panic!("{SUITE}/{}: request failed: {error}", case.name()));
-        assert!(response.status().is_success(), "{SUITE}/{}: {}", case.name(), response.status());
+        assert!(
+            response.status().is_success(),
+            "{SUITE}/{}: {}",
+            case.name(),
+            response.status()
+        );
         let body = response
             .into_body()
             .collect()
@@ -383,7 +399,10 @@ mod tests {
     #[test]
     fn reads_wrk_durations() {
         assert_eq!(parse_wrk_duration("2.00s,"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_wrk_duration("900.00ms"), Some(Duration::from_millis(900)));
+        assert_eq!(
+            parse_wrk_duration("900.00ms"),
+            Some(Duration::from_millis(900))
+        );
         assert_eq!(parse_wrk_duration("1.00m"), Some(Duration::from_secs(60)));
         assert_eq!(parse_wrk_duration("x"), None);
     }
@@ -396,18 +415,25 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        for addr in [start_deli_server(&deli).unwrap(), start_tokio_server(&tokio).unwrap()] {
+        for addr in [
+            start_deli_server(&deli).unwrap(),
+            start_tokio_server(&tokio).unwrap(),
+        ] {
             for case in [Case::Hello, Case::Json] {
                 client.block_on(async {
                     tokio::task::LocalSet::new()
                         .run_until(async {
                             let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
                             let (sender, connection) =
-                                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+                                hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                                    .await
+                                    .unwrap();
                             tokio::task::spawn_local(connection);
                             let mut sender = sender;
                             let request = match case {
-                                Case::Hello => hyper::Request::get("/").body(Full::new(Bytes::new())),
+                                Case::Hello => {
+                                    hyper::Request::get("/").body(Full::new(Bytes::new()))
+                                }
                                 Case::Json => hyper::Request::post("/json")
                                     .body(Full::new(Bytes::from_static(ORDER.as_bytes()))),
                             }

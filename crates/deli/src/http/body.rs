@@ -141,7 +141,9 @@ impl Body {
         B::Data: Into<Bytes>,
         B::Error: Into<BoxError>,
     {
-        let boxed = body.map_frame(|frame| frame.map_data(Into::into)).map_err(Into::into);
+        let boxed = body
+            .map_frame(|frame| frame.map_data(Into::into))
+            .map_err(Into::into);
         Body::of(Kind::Boxed(Box::pin(boxed)))
     }
 

@@ -180,7 +180,9 @@ impl Error {
             Error::BodyTooLarge { limit } => Error::BodyTooLarge { limit: *limit },
             Error::TooManyRedirects { max } => Error::TooManyRedirects { max: *max },
             Error::Io(error) => Error::Io(copy(error)),
-            Error::Body(_) | Error::Http(_) | Error::Json(_) => Error::Http(self.to_string().into()),
+            Error::Body(_) | Error::Http(_) | Error::Json(_) => {
+                Error::Http(self.to_string().into())
+            }
         }
     }
 

@@ -267,7 +267,9 @@ where
         buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        this.scratch.poll_read(&mut this.inner, cx, buf).map_ok(drop)
+        this.scratch
+            .poll_read(&mut this.inner, cx, buf)
+            .map_ok(drop)
     }
 }
 

@@ -52,8 +52,9 @@ impl TlsConfig {
         private_key: impl AsRef<Path>,
     ) -> Result<TlsConfig, Error> {
         let read = |path: &Path| {
-            std::fs::read(path)
-                .map_err(|error| Error::TlsConfig(format!("cannot read {}: {error}", path.display())))
+            std::fs::read(path).map_err(|error| {
+                Error::TlsConfig(format!("cannot read {}: {error}", path.display()))
+            })
         };
         TlsConfig::from_pem(&read(cert_chain.as_ref())?, &read(private_key.as_ref())?)
     }

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use deli::http::{Body, Error, IntoResponse, Json, Request, Response, Server, ServerHandle, StatusCode};
+use deli::http::{
+    Body, Error, IntoResponse, Json, Request, Response, Server, ServerHandle, StatusCode,
+};
 
 /// The routes every test server answers.
 pub async fn routes(request: Request) -> Response {
@@ -42,7 +44,9 @@ pub async fn routes(request: Request) -> Response {
             "very slow".into_response()
         }
         "/redirect/loop" => redirect("/redirect/loop"),
-        "/redirect/see-other" => redirect("/hello").map(|_| Body::empty()).tap_status(StatusCode::SEE_OTHER),
+        "/redirect/see-other" => redirect("/hello")
+            .map(|_| Body::empty())
+            .tap_status(StatusCode::SEE_OTHER),
         "/redirect/relative" => redirect("hello-again"),
         "/redirect/hello-again" => "hello again".into_response(),
         "/missing" => StatusCode::NOT_FOUND.into_response(),

@@ -73,7 +73,10 @@ impl Connector {
             _ => return Err(invalid("the scheme must be http or https")),
         };
         let host = uri.host().ok_or_else(|| invalid("no host"))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
         let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
@@ -114,7 +117,12 @@ impl Connector {
         })
     }
 
-    async fn connect_any(&self, host: &str, port: u16, addrs: &[SocketAddr]) -> Result<TcpStream, Error> {
+    async fn connect_any(
+        &self,
+        host: &str,
+        port: u16,
+        addrs: &[SocketAddr],
+    ) -> Result<TcpStream, Error> {
         let mut last = Error::Dns {
             host: host.to_string(),
             source: io::Error::new(io::ErrorKind::NotFound, "no address for the host"),
@@ -186,7 +194,11 @@ impl hyper::rt::Read for Conn {
 }
 
 impl hyper::rt::Write for Conn {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match &mut self.get_mut().io {
             ConnIo::Plain(stream) => Pin::new(stream).poll_write(cx, buf),
             ConnIo::Tls(stream) => Pin::new(&mut **stream).poll_write(cx, buf),

@@ -299,7 +299,10 @@ impl Client {
         self.exchange_json(request).await
     }
 
-    async fn exchange_json<U: serde::de::DeserializeOwned>(&self, request: Request) -> Result<U, Error> {
+    async fn exchange_json<U: serde::de::DeserializeOwned>(
+        &self,
+        request: Request,
+    ) -> Result<U, Error> {
         let timeout = request
             .extensions()
             .get::<Timeout>()
@@ -319,10 +322,12 @@ impl Client {
 }
 
 fn build(method: Method, url: &str, body: Body) -> Result<Request, Error> {
-    let uri: Uri = url.parse().map_err(|error: http::uri::InvalidUri| Error::InvalidUrl {
-        url: url.to_string(),
-        reason: error.to_string(),
-    })?;
+    let uri: Uri = url
+        .parse()
+        .map_err(|error: http::uri::InvalidUri| Error::InvalidUrl {
+            url: url.to_string(),
+            reason: error.to_string(),
+        })?;
     let mut request = Request::new(body);
     *request.method_mut() = method;
     *request.uri_mut() = uri;
@@ -507,7 +512,10 @@ impl ClientBuilder {
         Ok(self.build_with_roots(roots))
     }
 
-    fn build_with_roots(self, extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>) -> Client {
+    fn build_with_roots(
+        self,
+        extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    ) -> Client {
         let alpn: &'static [&'static [u8]] = match self.protocols {
             Protocols::Both => &tls::ALPN_H2_AND_H1,
             Protocols::Http1Only => &[b"http/1.1"],

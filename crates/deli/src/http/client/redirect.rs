@@ -88,21 +88,30 @@ fn resolve(base: &Uri, location: &str) -> Result<Uri, Error> {
     if location.contains("://") {
         return location.parse().map_err(|_| invalid("not a URI"));
     }
-    let scheme: Scheme = base.scheme().cloned().ok_or_else(|| invalid("no base scheme"))?;
+    let scheme: Scheme = base
+        .scheme()
+        .cloned()
+        .ok_or_else(|| invalid("no base scheme"))?;
     if let Some(rest) = location.strip_prefix("//") {
         // `//host/path`: the base's scheme, the rest its own.
         return format!("{scheme}://{rest}")
             .parse()
             .map_err(|_| invalid("not a URI"));
     }
-    let authority: Authority = base.authority().cloned().ok_or_else(|| invalid("no base host"))?;
+    let authority: Authority = base
+        .authority()
+        .cloned()
+        .ok_or_else(|| invalid("no base host"))?;
     let path_and_query = if location.starts_with('/') {
         location.to_string()
     } else {
         // A relative path replaces the last segment of the base path.
         let base_path = base.path();
         let directory = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
-        format!("{}{location}", if directory.is_empty() { "/" } else { directory })
+        format!(
+            "{}{location}",
+            if directory.is_empty() { "/" } else { directory }
+        )
     };
     Uri::builder()
         .scheme(scheme)

@@ -98,7 +98,11 @@ impl<S: AsyncRead + Unpin> hyper::rt::Read for ServerIo<S> {
 }
 
 impl<S: AsyncWrite + Unpin> hyper::rt::Write for ServerIo<S> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let written = std::task::ready!(Pin::new(this.stream()?).poll_write(cx, buf))?;
         this.read_since_write = false;

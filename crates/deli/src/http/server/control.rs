@@ -124,7 +124,11 @@ impl Registry {
 
     /// How many connections are live.
     pub(crate) fn len(&self) -> usize {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).live.len()
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .live
+            .len()
     }
 
     /// Ready once no connection is live.
@@ -141,7 +145,11 @@ impl Registry {
 impl Drop for Membership {
     fn drop(&mut self) {
         let waker = {
-            let mut state = self.registry.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = self
+                .registry
+                .state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             state.live.try_remove(self.key);
             if state.live.is_empty() {
                 state.on_empty.take()

@@ -277,7 +277,9 @@ impl Server {
             handler,
             builder: hyper_builder(&self.limits),
             limits: self.limits,
-            tls: self.tls.map(|tls| tokio_rustls::TlsAcceptor::from(tls.server)),
+            tls: self
+                .tls
+                .map(|tls| tokio_rustls::TlsAcceptor::from(tls.server)),
         });
         let registry = Arc::new(Registry::new());
         let accepting = Arc::new(Control::new(Order::Serve));
@@ -485,8 +487,11 @@ impl ServerHandle {
                 let unfinished = self.registry.len();
                 self.registry.order_all(Order::Abort);
                 // Aborted connections close at their next poll.
-                let _ = crate::timeout(Duration::from_secs(1), poll_fn(|cx| self.registry.poll_empty(cx)))
-                    .await;
+                let _ = crate::timeout(
+                    Duration::from_secs(1),
+                    poll_fn(|cx| self.registry.poll_empty(cx)),
+                )
+                .await;
                 unfinished
             }
         };

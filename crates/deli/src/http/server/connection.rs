@@ -24,7 +24,7 @@ use hyper::body::Incoming;
 use hyper::rt::ReadBufCursor;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::control::{Membership, Order};
+use super::control::{Membership, Order, Watch};
 use super::Shared;
 use crate::http::body::Body;
 use crate::http::error::Error;
@@ -164,7 +164,9 @@ where
     };
     let first_request = Arc::new(OnceLock::new());
     let ended = {
-        let for_requests = Arc::clone(&shared);
+        // Requests clone this connection's own `Arc`, not the server-wide
+        // one, whose count every worker would otherwise keep bouncing.
+        let for_requests = Arc::new(Arc::clone(&shared));
         let seen = Arc::clone(&first_request);
         let service = hyper::service::service_fn(move |request| {
             if seen.get().is_none() {
@@ -174,9 +176,10 @@ where
         });
         let mut connection = pin!(shared.builder.serve_connection(io, service));
         let mut draining = false;
+        let mut watch = Watch::new();
         let mut first_deadline = Some(crate::time::sleep(shared.limits.header_read_timeout));
         poll_fn(|cx| {
-            match membership.control.poll_order(cx) {
+            match membership.control.poll_order(&mut watch, cx) {
                 Order::Abort => return Poll::Ready(Ended::Aborted),
                 Order::Drain if !draining => {
                     draining = true;
@@ -223,7 +226,7 @@ where
 /// Answers one request: `413` at once when the declared length is over the
 /// limit, else the handler's answer over a body limited to it.
 async fn respond<H, Fut, R>(
-    shared: Arc<Shared<H>>,
+    shared: Arc<Arc<Shared<H>>>,
     request: hyper::Request<Incoming>,
 ) -> Result<Response, Infallible>
 where

@@ -1,10 +1,11 @@
 //! How a running server tells its connections to drain or stop, and learns
 //! when they are gone: a [`Registry`] of live connections, each with its
-//! own [`Control`]. Plain `std` mutexes: a connection locks only its own
-//! control on each poll (uncontended but for shutdown), the registry is
-//! locked once when a connection starts and once when it ends.
+//! own [`Control`]. `std` types only: a connection checks its orders on
+//! each poll with two loads and locks its own control's wakers only when
+//! its order changes; the registry is locked once when a connection starts
+//! and once when it ends.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use slab::Slab;
@@ -20,44 +21,93 @@ pub(crate) enum Order {
     Abort,
 }
 
-#[derive(Debug)]
-struct ControlState {
-    order: Order,
+/// One connection's (or the accept loop's) orders.
+///
+/// Orders only move forward (serve → drain → abort), so each is a
+/// `OnceLock` flag: checking them on every poll is two loads, no lock. The
+/// lock guards only the wakers, which a poller registers once (see
+/// [`Watch`]) and again after each new order, because giving an order takes
+/// the wakers it wakes.
+#[derive(Debug, Default)]
+pub(crate) struct Control {
+    drain: OnceLock<()>,
+    abort: OnceLock<()>,
     /// Usually one: the connection's task (or the accept loop's).
-    wakers: Vec<Waker>,
+    wakers: Mutex<Vec<Waker>>,
 }
 
-/// One connection's orders.
+/// What a poller of a [`Control`] remembers between polls.
 #[derive(Debug)]
-pub(crate) struct Control {
-    state: Mutex<ControlState>,
+pub(crate) struct Watch {
+    registered: Option<Waker>,
+    seen: Order,
+}
+
+impl Watch {
+    pub(crate) fn new() -> Watch {
+        Watch {
+            registered: None,
+            seen: Order::Serve,
+        }
+    }
 }
 
 impl Control {
     pub(crate) fn new(order: Order) -> Control {
-        Control {
-            state: Mutex::new(ControlState {
-                order,
-                wakers: Vec::new(),
-            }),
+        let control = Control::default();
+        control.set(order);
+        control
+    }
+
+    fn set(&self, order: Order) {
+        match order {
+            Order::Serve => {}
+            Order::Drain => {
+                let _ = self.drain.set(());
+            }
+            Order::Abort => {
+                let _ = self.drain.set(());
+                let _ = self.abort.set(());
+            }
+        }
+    }
+
+    fn order(&self) -> Order {
+        if self.abort.get().is_some() {
+            Order::Abort
+        } else if self.drain.get().is_some() {
+            Order::Drain
+        } else {
+            Order::Serve
         }
     }
 
     /// The current order; the task behind `cx` is woken when it changes.
-    pub(crate) fn poll_order(&self, cx: &mut Context<'_>) -> Order {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if !state.wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            state.wakers.push(cx.waker().clone());
+    pub(crate) fn poll_order(&self, watch: &mut Watch, cx: &mut Context<'_>) -> Order {
+        let order = self.order();
+        let registered = watch
+            .registered
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(cx.waker()));
+        if registered && order == watch.seen {
+            return order;
         }
-        state.order
+        {
+            let mut wakers = self.wakers.lock().unwrap_or_else(|e| e.into_inner());
+            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                wakers.push(cx.waker().clone());
+            }
+        }
+        watch.registered = Some(cx.waker().clone());
+        // Read after registering: an order given since is either seen here
+        // or wakes the waker just registered.
+        watch.seen = self.order();
+        watch.seen
     }
 
     pub(crate) fn give(&self, order: Order) {
-        let wakers = {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            state.order = order;
-            std::mem::take(&mut state.wakers)
-        };
+        self.set(order);
+        let wakers = std::mem::take(&mut *self.wakers.lock().unwrap_or_else(|e| e.into_inner()));
         for waker in wakers {
             waker.wake();
         }

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use hyper_util::server::conn::auto;
 
-use self::control::{Control, Order, Registry};
+use self::control::{Control, Order, Registry, Watch};
 use super::error::Error;
 use super::response::{IntoResponse, Request};
 use super::rt::{Executor, Timer};
@@ -358,9 +358,10 @@ async fn accept_loop<H, Fut, R>(
     Fut: Future<Output = R> + Send + 'static,
     R: IntoResponse + 'static,
 {
+    let mut watch = Watch::new();
     loop {
         let accepted = poll_fn(|cx| {
-            if accepting.poll_order(cx) != Order::Serve {
+            if accepting.poll_order(&mut watch, cx) != Order::Serve {
                 return Poll::Ready(None);
             }
             listener.poll_accept(cx).map(Some)
@@ -516,7 +517,8 @@ impl ServerHandle {
     /// });
     /// ```
     pub async fn wait(&self) {
-        poll_fn(|cx| match self.done.poll_order(cx) {
+        let mut watch = Watch::new();
+        poll_fn(|cx| match self.done.poll_order(&mut watch, cx) {
             Order::Abort => Poll::Ready(()),
             Order::Serve | Order::Drain => Poll::Pending,
         })

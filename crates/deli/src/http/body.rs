@@ -52,6 +52,7 @@ enum Kind {
 }
 
 impl Body {
+    #[inline]
     fn of(kind: Kind) -> Body {
         Body {
             kind,
@@ -147,6 +148,7 @@ impl Body {
         Body::of(Kind::Boxed(Box::pin(boxed)))
     }
 
+    #[inline]
     pub(crate) fn incoming(body: hyper::body::Incoming) -> Body {
         Body::of(Kind::Incoming(body))
     }
@@ -162,6 +164,7 @@ impl Body {
     ///     assert_eq!(body.bytes().await.unwrap(), "12345");
     /// });
     /// ```
+    #[inline]
     pub fn limit(mut self, max_bytes: u64) -> Body {
         self.limit = Some(self.limit.map_or(max_bytes, |old| old.min(max_bytes)));
         self
@@ -269,6 +272,7 @@ impl Body {
         })
     }
 
+    #[inline]
     fn count(&mut self, data: &Bytes) -> Result<(), Error> {
         self.received = self.received.saturating_add(data.len() as u64);
         match self.limit {
@@ -304,6 +308,7 @@ impl http_body::Body for Body {
     type Data = Bytes;
     type Error = Error;
 
+    #[inline]
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -337,6 +342,7 @@ impl http_body::Body for Body {
         Poll::Ready(Some(checked))
     }
 
+    #[inline]
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Empty => true,
@@ -346,6 +352,7 @@ impl http_body::Body for Body {
         }
     }
 
+    #[inline]
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Empty => SizeHint::with_exact(0),
@@ -359,6 +366,7 @@ impl http_body::Body for Body {
 macro_rules! body_from {
     ($($source:ty),* $(,)?) => {$(
         impl From<$source> for Body {
+            #[inline]
             fn from(value: $source) -> Body {
                 Body::of(Kind::Full(Some(Bytes::from(value))))
             }

@@ -56,6 +56,7 @@ impl IntoResponse for Body {
     }
 }
 
+#[inline]
 fn with_type(body: Body, content_type: &'static str) -> Response {
     let mut response = Response::new(body);
     response
@@ -65,6 +66,7 @@ fn with_type(body: Body, content_type: &'static str) -> Response {
 }
 
 impl IntoResponse for &'static str {
+    #[inline]
     fn into_response(self) -> Response {
         with_type(Body::from(self), "text/plain; charset=utf-8")
     }

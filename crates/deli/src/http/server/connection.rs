@@ -166,7 +166,9 @@ where
     let ended = {
         // Requests clone this connection's own `Arc`, not the server-wide
         // one, whose count every worker would otherwise keep bouncing.
-        let for_requests = Arc::new(Arc::clone(&shared));
+        let for_requests = Arc::new(PerConnection {
+            shared: Arc::clone(&shared),
+        });
         let seen = Arc::clone(&first_request);
         let service = hyper::service::service_fn(move |request| {
             if seen.get().is_none() {
@@ -223,10 +225,16 @@ where
     let _ = crate::time::timeout_at(deadline, linger(&mut returned.stream)).await;
 }
 
+/// What each request of one connection holds: the server's shared state,
+/// behind a reference count of the connection's own.
+struct PerConnection<H> {
+    shared: Arc<Shared<H>>,
+}
+
 /// Answers one request: `413` at once when the declared length is over the
 /// limit, else the handler's answer over a body limited to it.
 async fn respond<H, Fut, R>(
-    shared: Arc<Arc<Shared<H>>>,
+    connection: Arc<PerConnection<H>>,
     request: hyper::Request<Incoming>,
 ) -> Result<Response, Infallible>
 where
@@ -234,6 +242,7 @@ where
     Fut: Future<Output = R> + Send + 'static,
     R: IntoResponse + 'static,
 {
+    let shared = &connection.shared;
     let limit = shared.limits.max_body_bytes;
     let declared = request
         .headers()

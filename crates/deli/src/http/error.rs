@@ -9,6 +9,14 @@ use http::StatusCode;
 
 /// Any error, boxed: the cause kept inside [`Error::Body`] and
 /// [`Error::Http`].
+///
+/// # Examples
+///
+/// ```
+/// let cause: deli::http::BoxError = "the upstream hung up".into();
+/// let error = deli::http::Error::Body(cause);
+/// assert_eq!(error.to_string(), "the body failed: the upstream hung up");
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What failed in an HTTP exchange, on the client or the server side.

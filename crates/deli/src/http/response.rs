@@ -11,9 +11,34 @@ use super::body::Body;
 use super::error::Error;
 
 /// An HTTP response with a [`Body`] (the default) or another body type.
+///
+/// # Examples
+///
+/// ```
+/// use deli::http::{Body, Response, StatusCode};
+///
+/// let response: Response = Response::builder()
+///     .status(StatusCode::CREATED)
+///     .header("location", "/orders/7")
+///     .body(Body::from("made"))
+///     .unwrap();
+/// assert_eq!(response.status(), 201);
+/// ```
 pub type Response<B = Body> = http::Response<B>;
 
 /// An HTTP request with a [`Body`] (the default) or another body type.
+///
+/// # Examples
+///
+/// ```
+/// use deli::http::{Body, Request};
+///
+/// let request: Request = Request::post("http://127.0.0.1:8080/orders")
+///     .header("content-type", "application/json")
+///     .body(Body::from(r#"{"item":"espresso"}"#))
+///     .unwrap();
+/// assert_eq!(request.method(), "POST");
+/// ```
 pub type Request<B = Body> = http::Request<B>;
 
 /// A value a server handler may return: anything that makes a [`Response`].

@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use deli::http::{
-    Body, Error, IntoResponse, Json, Request, Response, Server, ServerHandle, StatusCode,
-};
+use deli::http::{Error, IntoResponse, Json, Request, Response, Server, ServerHandle, StatusCode};
 
 /// The routes every test server answers.
 pub async fn routes(request: Request) -> Response {
@@ -43,34 +41,21 @@ pub async fn routes(request: Request) -> Response {
             deli::sleep(Duration::from_secs(30)).await;
             "very slow".into_response()
         }
-        "/redirect/loop" => redirect("/redirect/loop"),
-        "/redirect/see-other" => redirect("/hello")
-            .map(|_| Body::empty())
-            .tap_status(StatusCode::SEE_OTHER),
-        "/redirect/relative" => redirect("hello-again"),
+        "/redirect/loop" => redirect(StatusCode::TEMPORARY_REDIRECT, "/redirect/loop"),
+        "/redirect/see-other" => redirect(StatusCode::SEE_OTHER, "/hello"),
+        "/redirect/relative" => redirect(StatusCode::FOUND, "hello-again"),
         "/redirect/hello-again" => "hello again".into_response(),
         "/missing" => StatusCode::NOT_FOUND.into_response(),
         _ => (StatusCode::NOT_FOUND, "no such route").into_response(),
     }
 }
 
-fn redirect(to: &'static str) -> Response {
-    let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
+fn redirect(status: StatusCode, to: &'static str) -> Response {
+    let mut response = status.into_response();
     response
         .headers_mut()
         .insert("location", deli::http::header::HeaderValue::from_static(to));
     response
-}
-
-trait TapStatus {
-    fn tap_status(self, status: StatusCode) -> Self;
-}
-
-impl TapStatus for Response {
-    fn tap_status(mut self, status: StatusCode) -> Self {
-        *self.status_mut() = status;
-        self
-    }
 }
 
 /// A plain server on loopback with the test routes.

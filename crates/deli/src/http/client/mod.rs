@@ -545,6 +545,10 @@ impl ClientBuilder {
 }
 
 /// Response conveniences.
+///
+/// # Examples
+///
+/// See [`ResponseExt::error_for_status`].
 pub trait ResponseExt: Sized {
     /// The response itself if its status is 2xx, else [`Error::Status`].
     ///

@@ -105,7 +105,10 @@ impl fmt::Debug for Server {
 
 impl Server {
     /// A server to listen on `addr` (resolved now; binding happens in
-    /// [`serve`](Server::serve), which reports a failure of either).
+    /// [`serve`](Server::serve), which reports a failure of either). A
+    /// literal address such as `"0.0.0.0:8080"` is only parsed; a host name
+    /// is looked up on the calling thread, so from async code prefer a
+    /// literal address or [`Server::from_listener`].
     ///
     /// # Examples
     ///
@@ -428,6 +431,10 @@ pub struct ServerHandle {
 }
 
 /// What a [`ServerHandle::shutdown`] did.
+///
+/// # Examples
+///
+/// See [`ServerHandle::shutdown`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ShutdownReport {

@@ -26,14 +26,20 @@ fn http1_get_post_and_keep_alive() {
             let server = plain_server().await;
             let base = format!("http://{}", server.local_addr());
             let client = Client::builder().http1_only().build().unwrap();
-            for _ in 0..3 {
+            for _ in 0..20 {
                 let response = client.get(&format!("{base}/hello")).await.unwrap();
                 assert_eq!(response.status(), StatusCode::OK);
                 assert_eq!(response.version(), Version::HTTP_11);
                 assert_eq!(response.into_body().text().await.unwrap(), "hello");
             }
-            // Three sequential requests, one pooled connection.
-            assert_eq!(server.connections(), 1);
+            // Sequential requests reuse pooled keep-alive connections. (Not
+            // exactly one: the pool takes a connection back in a task of
+            // its own, which the next request may overtake.)
+            assert!(
+                server.connections() < 20,
+                "{} connections",
+                server.connections()
+            );
             let echoed = client.post(&format!("{base}/echo"), "ping").await.unwrap();
             assert_eq!(echoed.into_body().bytes().await.unwrap(), "ping");
             let missing = client.get(&format!("{base}/missing")).await.unwrap();
@@ -319,6 +325,36 @@ fn errors_say_what_failed() {
                 Err(Error::BodyTooLarge { limit: 3 })
             ));
             server.shutdown(Duration::from_millis(100)).await;
+        });
+    });
+}
+
+#[test]
+fn client_and_server_share_a_current_thread_runtime() {
+    within(BOUND, || {
+        let runtime = deli::Runtime::builder().current_thread().build().unwrap();
+        runtime.block_on(async {
+            let server = plain_server().await;
+            let base = format!("http://{}", server.local_addr());
+            for client in [
+                Client::builder().http1_only().build().unwrap(),
+                Client::builder().http2_prior_knowledge().build().unwrap(),
+            ] {
+                let tickets: Vec<_> = (0..50)
+                    .map(|n| {
+                        let client = client.clone();
+                        let url = format!("{base}/echo");
+                        deli::spawn(async move {
+                            let response = client.post(&url, format!("{n}")).await?;
+                            response.into_body().text().await
+                        })
+                    })
+                    .collect();
+                for (n, ticket) in tickets.into_iter().enumerate() {
+                    assert_eq!(ticket.await.unwrap().unwrap(), n.to_string());
+                }
+            }
+            assert_eq!(server.shutdown(Duration::from_secs(5)).await.aborted, 0);
         });
     });
 }

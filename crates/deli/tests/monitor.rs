@@ -413,3 +413,26 @@ fn shutdown_timeout_leaves_a_worker_stuck_in_a_poll_behind() {
         assert_eq!(stuck.wait(), Ok(()));
     });
 }
+
+#[test]
+fn a_task_that_would_wait_after_shutdown_ends_instead_of_hanging() {
+    let _turn = one_at_a_time();
+    within(BOUND, || {
+        let runtime = two_workers("late").build().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let spinning = Arc::new(AtomicUsize::new(0));
+        let (s, n) = (stop.clone(), spinning.clone());
+        // Spins through the shutdown, then waits on something that never
+        // comes: nobody is left to wake or drop it.
+        let late = runtime.spawn(async move {
+            spin_until(s, n).await;
+            std::future::pending::<()>().await;
+        });
+        eventually(Duration::from_secs(10), "the spinner runs", || {
+            spinning.load(Ordering::SeqCst) == 1
+        });
+        assert!(!runtime.shutdown_timeout(Duration::from_millis(100)));
+        stop.store(true, Ordering::Relaxed);
+        assert_eq!(late.wait(), Err(deli::JobError::Shutdown));
+    });
+}

@@ -2,7 +2,8 @@
 //!
 //! It is what turns "poll a future" into the task semantics deli promises:
 //! a cancel request is honoured at the next poll (the future is dropped and
-//! the result is [`JobError::Cancelled`]); a panic is caught and becomes
+//! the result is [`JobError::Cancelled`]); an async task that would wait
+//! after its scheduler shut down ends with [`JobError::Shutdown`]; a panic is caught and becomes
 //! [`JobError::Panicked`] instead of unwinding into the worker; the future
 //! is dropped as soon as it completes; every step is recorded in the
 //! lifecycle [`State`](super::State); and when the future is gone, for any
@@ -99,6 +100,16 @@ impl<F: Future> Future for Harness<'_, F> {
             coop::with_budget(|| catch_unwind(AssertUnwindSafe(|| future.poll(cx))))
         });
         match polled {
+            Ok(Poll::Pending)
+                if header.kind == TaskKind::Async && header.scheduler.is_shut_down() =>
+            {
+                // Polled by a worker that outlived its runtime's shutdown (a
+                // poll that was still running then): nobody would ever wake
+                // or drop it again, so it ends here.
+                let dropped = this.drop_future();
+                header.state.to_terminated();
+                Poll::Ready(TaskOutput(Some(dropped.and(Err(JobError::Shutdown)))))
+            }
             Ok(Poll::Pending) => {
                 header.state.running_to_waiting();
                 Poll::Pending

@@ -76,6 +76,12 @@ pub(crate) trait Scheduler: Send + Sync + 'static {
         }
     }
 
+    /// Whether the scheduler has shut down and forgotten its waiting tasks:
+    /// an async task that would wait now would never be woken or dropped.
+    fn is_shut_down(&self) -> bool {
+        self.registry().is_some_and(OwnedTasks::is_closed)
+    }
+
     /// The task's future is gone (finished, cancelled or dropped): forget
     /// whatever the scheduler kept to find the task.
     fn release(&self, header: &Header) {

@@ -34,7 +34,7 @@ use super::driver::Driver;
 use super::idle::Idle;
 use super::inject::{drain_until_quiet, Inject};
 use super::park::Parker;
-use super::queue::Steal;
+use super::queue::{self, Steal};
 use crate::task::{OwnedTasks, Runnable, Scheduler, TaskId};
 
 use lifo::LifoSlot;
@@ -157,9 +157,30 @@ impl Shared {
             // to hand back; its queue was drained by its exit guard.
             let _ = worker.join();
         }
+        if !all_exited {
+            // A thread left behind may hold queued tasks (its own queue or
+            // fast-path slot) that its exit would have dropped: drop them
+            // now, so their tickets resolve instead of waiting for it.
+            self.drop_queued_tasks();
+        }
         drain_until_quiet(&self.owned, &self.inject);
         self.driver.shutdown();
         all_exited
+    }
+
+    /// Takes every worker's queued tasks and drops them (their tickets
+    /// resolve to `Shutdown`), as the monitor takes a blocked worker's.
+    fn drop_queued_tasks(&self) {
+        let (mut scratch, _steal) = queue::local();
+        for remote in self.remotes.iter() {
+            drop(remote.lifo.take());
+            while let Some(task) = remote.steal.steal_into(&mut scratch) {
+                drop(task);
+                while let Some(task) = scratch.pop() {
+                    drop(task);
+                }
+            }
+        }
     }
 }
 

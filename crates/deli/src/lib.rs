@@ -38,10 +38,12 @@
 //! assert_eq!(total, 385);
 //! ```
 //!
-//! Layering (arrows point down): `runtime` uses `task`, `io` and `time`;
-//! those three use nothing above them. `net` uses `io`, `time` and the
-//! runtime's `spawn_blocking`; `scope` sits on top of the runtime and both
-//! pools. `sync` uses nothing else in deli but the `loom` switch.
+//! Layering (arrows point down): `runtime` uses `task`, `io`, `time` and
+//! `trace`; those use nothing above them (`task` records its transitions in
+//! `trace`, which knows only `task`'s plain `State` and `TaskId`). `net`
+//! uses `io`, `time` and the runtime's `spawn_blocking`; `scope` sits on
+//! top of the runtime and both pools. `sync` uses nothing else in deli but
+//! the `loom` switch.
 
 mod coop;
 mod loom;
@@ -57,6 +59,7 @@ pub mod scope;
 pub mod sync;
 pub mod task;
 pub mod time;
+pub mod trace;
 
 pub use pool::{as_completed, wait, wait_timeout, Return, ThreadPool, ThreadPoolBuilder};
 pub use process::{Job, ProcessPool};

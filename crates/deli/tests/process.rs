@@ -469,6 +469,73 @@ fn building_twice_and_bad_settings() {
     assert_eq!(wait(b.submit(add, (3, 4))), Ok(7));
 }
 
+/// Process jobs traced: each run is on its child's lane (the child's pid),
+/// from Running to Terminated, recorded by the parent; a job that fails its
+/// child ends there too. The Chrome JSON gives each child a pid of its own.
+fn process_jobs_are_traced_on_their_childs_lane() {
+    let pool = new_pool(2);
+    deli::trace::start();
+    let tickets = pool.map(worker_pid, vec![(); 6]);
+    let ids: Vec<_> = tickets.iter().map(deli::Ticket::id).collect();
+    let pids: Vec<u32> = tickets.into_iter().map(|t| wait(t).unwrap()).collect();
+    let crash = pool.submit(aborts, ());
+    let crash_id = crash.id();
+    assert!(matches!(wait(crash), Err(JobError::WorkerDied(_))));
+    let trace = deli::trace::stop();
+
+    use deli::trace::{JobKind, Lane};
+    for (&id, &pid) in ids.iter().zip(&pids) {
+        let events: Vec<_> = trace.events().iter().filter(|e| e.task == id).collect();
+        let states: Vec<_> = events.iter().map(|e| e.state).collect();
+        assert_eq!(
+            states,
+            [
+                deli::State::New,
+                deli::State::Ready,
+                deli::State::Running,
+                deli::State::Terminated
+            ],
+            "{events:?}"
+        );
+        assert!(events.iter().all(|e| e.kind == JobKind::Process));
+        assert_eq!(events[2].lane, Lane::Process { pid });
+        assert_eq!(events[3].lane, Lane::Process { pid });
+        assert!(trace.lanes().contains(&Lane::Process { pid }));
+    }
+    let crash_end = trace
+        .events()
+        .iter()
+        .find(|e| e.task == crash_id && e.state == deli::State::Terminated)
+        .expect("the crashed job ends");
+    assert!(matches!(crash_end.lane, Lane::Process { .. }));
+
+    let json: serde_json::Value = serde_json::from_str(&trace.to_chrome_json()).unwrap();
+    let events = json["traceEvents"].as_array().unwrap();
+    for &pid in &pids {
+        let has = |ph: &str, name: &str, tid: u64, label: String| {
+            events.iter().any(|e| {
+                e["ph"] == ph
+                    && e["name"] == name
+                    && e["pid"] == pid
+                    && e["tid"] == tid
+                    && e["args"]["name"] == label.as_str()
+            })
+        };
+        assert!(has(
+            "M",
+            "process_name",
+            0,
+            format!("deli worker process {pid}")
+        ));
+        assert!(has("M", "thread_name", 1, format!("process {pid}")));
+        assert!(events.iter().any(|e| e["ph"] == "X"
+            && e["cat"] == "process"
+            && e["pid"] == pid
+            && e["tid"] == 1
+            && e["dur"].as_f64().is_some_and(|d| d >= 0.0)));
+    }
+}
+
 type Test = (&'static str, fn());
 
 const TESTS: &[Test] = &[
@@ -530,6 +597,10 @@ const TESTS: &[Test] = &[
     (
         "building_twice_and_bad_settings",
         building_twice_and_bad_settings,
+    ),
+    (
+        "process_jobs_are_traced_on_their_childs_lane",
+        process_jobs_are_traced_on_their_childs_lane,
     ),
     // Last: it checks that every earlier pool left nothing behind too.
     (

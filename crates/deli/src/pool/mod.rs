@@ -5,8 +5,8 @@
 //! [`ThreadPool::submit`], [`ThreadPool::join`], [`ThreadPool::map`], and
 //! the collectors that work on tickets from any executor:
 //! [`as_completed`], [`wait`] and [`wait_timeout`]. It uses `task` (the
-//! task cell, [`Ticket`](crate::Ticket), the cancel flag) and nothing else
-//! of deli.
+//! task cell, [`Ticket`](crate::Ticket), the cancel flag) and `trace` (its
+//! threads' lanes, its jobs' kind) and nothing else of deli.
 //!
 //! Inside, each pool thread has a lock-free deque of `join` halves (its
 //! own newest first; thieves take the oldest) and all threads share one

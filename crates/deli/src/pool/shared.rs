@@ -6,10 +6,11 @@
 //! local deques). Keeping them there is also what makes a cancel prompt: a
 //! cancelled job is taken out of the queue and dropped on the spot, so its
 //! ticket resolves even while every thread is busy. This is the pool's
-//! [`Scheduler`] for the task cells. Calls `task` and this folder.
+//! [`Scheduler`] for the task cells. Calls `task`, `trace` (the kind of its
+//! jobs) and this folder.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crossbeam_deque::Stealer;
@@ -17,6 +18,7 @@ use crossbeam_deque::Stealer;
 use super::job::{JobRef, Work};
 use super::sleep::Sleep;
 use crate::task::{Header, Runnable, Scheduler};
+use crate::trace::JobKind;
 
 #[derive(Default)]
 struct Queue {
@@ -35,6 +37,8 @@ pub(super) struct Shared {
     closed: AtomicBool,
     pub(super) stealers: Box<[Stealer<JobRef>]>,
     pub(super) sleep: Sleep,
+    /// This pool's number in trace lanes.
+    pub(super) trace_id: u64,
 }
 
 impl std::fmt::Debug for Shared {
@@ -56,6 +60,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             stealers: stealers.into_boxed_slice(),
             sleep: Sleep::new(threads),
+            trace_id: next_trace_id(),
         }
     }
 
@@ -142,7 +147,17 @@ impl Shared {
     }
 }
 
+/// A new pool's number in trace lanes (`trace::Lane::PoolThread`).
+fn next_trace_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 impl Scheduler for Shared {
+    fn job_kind(&self) -> JobKind {
+        JobKind::Pool
+    }
+
     fn wake_for_cancel(&self, header: &Header) {
         // A queued job is taken out and dropped here, so its ticket says
         // Cancelled now. A job already taken by a thread is seen cancelled

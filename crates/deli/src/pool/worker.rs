@@ -6,7 +6,7 @@
 //! submitted jobs. A thread that finds nothing spins briefly, yielding,
 //! then sleeps (see `sleep`). A thread waiting for a stolen `join` half
 //! runs the same search meanwhile, so nested joins never block a thread
-//! that could work. Calls this folder only.
+//! that could work. Calls this folder, and `trace` to name its lane.
 
 use std::cell::Cell;
 use std::ptr;
@@ -16,6 +16,7 @@ use crossbeam_deque::{Steal, Worker};
 
 use super::job::{JobRef, SpinLatch, Work};
 use super::shared::Shared;
+use crate::trace::{self, Lane};
 
 /// Rounds of fruitless search (each ends in a `yield_now`) before a thread
 /// sleeps; short enough to cost little CPU, long enough that the next
@@ -47,6 +48,10 @@ impl WorkerThread {
     /// The body of pool thread `index`.
     pub(super) fn run(index: usize, local: Worker<JobRef>, shared: Arc<Shared>) {
         shared.sleep.register_current(index);
+        let _lane = trace::enter_lane(trace::intern(Lane::PoolThread {
+            pool: shared.trace_id,
+            index,
+        }));
         let worker = WorkerThread {
             index,
             local,

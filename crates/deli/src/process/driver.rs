@@ -10,6 +10,11 @@
 //! while the child blocks writing a large reply. Children are spawned from
 //! this thread, which lives as long as the pool, because the parent-death
 //! signal follows the thread that spawned the child.
+//!
+//! The driver also traces its jobs' runs on the child's lane, on the
+//! child's behalf: Running when a job reaches the head of the child's
+//! pipeline (the child runs them in order), Terminated when its reply or
+//! its failure arrives.
 
 use std::collections::VecDeque;
 use std::io::{BufWriter, Write};
@@ -21,7 +26,8 @@ use super::frame::{write_frame, FrameReader, ReadError};
 use super::protocol::Reply;
 use super::shared::{QueuedJob, Shared};
 use super::spawn::{self, describe, spawn_child};
-use crate::task::JobError;
+use crate::task::{JobError, State};
+use crate::trace;
 
 /// Jobs faster than this are pipelined.
 const SHORT_JOB: Duration = Duration::from_micros(200);
@@ -198,6 +204,7 @@ impl Driver {
             if first {
                 self.head_started = Instant::now();
                 self.shared.status(self.index).running = Some(job.id);
+                trace::record_process(job.id, State::Running, worker.child.id());
             }
             failed = write_frame(&mut worker.requests, &[&job.request]).is_err();
             self.sent += 1;
@@ -241,9 +248,18 @@ impl Driver {
                 });
                 self.head_started = now;
                 self.in_flight_bytes -= job.request.len() + 4;
-                self.shared.status(self.index).running = self.in_flight.front().map(|job| job.id);
+                let next = self.in_flight.front().map(|job| job.id);
+                self.shared.status(self.index).running = next;
                 match Reply::parse(frame) {
-                    Some(reply) => job.slot.complete(reply.into_result()),
+                    Some(reply) => {
+                        let pid = worker.child.id();
+                        trace::record_process(job.id, State::Terminated, pid);
+                        if let Some(next) = next {
+                            // Sent ahead, it starts as soon as this reply is out.
+                            trace::record_process(next, State::Running, pid);
+                        }
+                        job.slot.complete(reply.into_result());
+                    }
                     None => {
                         self.in_flight.push_front(job);
                         self.end_worker(Ending::Protocol("a malformed reply frame".to_owned()));
@@ -276,6 +292,7 @@ impl Driver {
     /// The child is gone or must go: the job it held fails, the jobs
     /// queued behind it in its pipe go back to the pool's queue.
     fn end_worker(&mut self, ending: Ending) {
+        let pid = self.worker.as_ref().map(|worker| worker.child.id());
         let Some(status) = self.reap() else {
             return;
         };
@@ -296,6 +313,9 @@ impl Driver {
                     }
                 }
             };
+            if let Some(pid) = pid {
+                trace::record_process(held.id, State::Terminated, pid);
+            }
             held.slot.complete(Err(error));
         }
         if self.shared.is_closed() {

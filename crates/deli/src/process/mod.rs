@@ -14,7 +14,8 @@
 //! Layout: `registry` (jobs, [`Job`]), `frame` and `protocol` (the wire),
 //! `child` (the worker loop), `spawn` (starting a child), `slot` (results
 //! and the ticket's future), `shared` and `driver` (supervision), `pool`
-//! ([`ProcessPool`]). Uses `task` and nothing else of deli.
+//! ([`ProcessPool`]). Uses `task` and `trace` (the driver records its jobs'
+//! runs on each child's lane) and nothing else of deli.
 //!
 //! ```
 //! #[deli::job]

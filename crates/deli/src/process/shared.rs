@@ -11,6 +11,7 @@ use std::time::Duration;
 use super::slot::ResultSlot;
 use super::spawn::{self, ChildSpec};
 use crate::task::{Header, JobError, OwnedTasks, Runnable, Scheduler, TaskId};
+use crate::trace::JobKind;
 
 /// A submitted job on its way to a child.
 #[derive(Debug)]
@@ -168,6 +169,10 @@ impl Shared {
 impl Scheduler for Shared {
     fn registry(&self) -> Option<&OwnedTasks> {
         Some(&self.registry)
+    }
+
+    fn job_kind(&self) -> JobKind {
+        JobKind::Process
     }
 
     fn wake_for_cancel(&self, header: &Header) {

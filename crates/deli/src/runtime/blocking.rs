@@ -9,11 +9,13 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread;
 use std::time::Duration;
 
 use crate::task::{spawn_closure, Header, Runnable, Scheduler, TaskOptions, Ticket};
+use crate::trace::{self, JobKind, Lane};
 
 /// Settings of a blocking pool.
 #[derive(Debug, Clone)]
@@ -187,6 +189,9 @@ impl BlockingShared {
     }
 
     fn run_thread(&self) {
+        let _lane = trace::enter_lane(trace::intern(Lane::BlockingThread {
+            index: next_lane_index(),
+        }));
         let mut state = self.lock();
         loop {
             if let Some(job) = state.queue.pop_front() {
@@ -217,7 +222,18 @@ impl BlockingShared {
     }
 }
 
+/// Blocking threads come and go: each gets a trace lane of its own,
+/// numbered process-wide so that two pools' threads never share one.
+fn next_lane_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 impl Scheduler for BlockingShared {
+    fn job_kind(&self) -> JobKind {
+        JobKind::Blocking
+    }
+
     fn wake_for_cancel(&self, header: &Header) {
         // A queued job is taken out and dropped, so its ticket resolves to
         // Cancelled now rather than when a thread frees up. A running

@@ -27,6 +27,7 @@ use super::inject::{drain_until_quiet, Inject};
 use super::park::Parker;
 use crate::coop;
 use crate::task::{OwnedTasks, Runnable, Scheduler};
+use crate::trace::{self, Lane, LaneId};
 
 /// Tasks run between two looks at the driver and the injector.
 const EVENT_INTERVAL: u32 = 61;
@@ -41,6 +42,8 @@ pub(crate) struct Shared {
     /// The local queue, parked here between `block_on` calls.
     core: Mutex<CoreSlot>,
     shutdown: AtomicBool,
+    /// The trace lane of whichever thread drives: this runtime's worker 0.
+    lane: LaneId,
 }
 
 #[derive(Debug, Default)]
@@ -74,6 +77,10 @@ impl Shared {
                 waiters: Vec::new(),
             }),
             shutdown: AtomicBool::new(false),
+            lane: trace::intern(Lane::Worker {
+                runtime: super::next_trace_id(),
+                index: 0,
+            }),
         }))
     }
 
@@ -153,6 +160,7 @@ impl Shared {
             local: RefCell::new(local),
         };
         let _driving = Driving::new(self, &core);
+        let _lane = trace::enter_lane(self.lane);
 
         let main_waker = Arc::new(MainWaker {
             woken: AtomicBool::new(true),

@@ -6,7 +6,9 @@
 //! the `inject`ion queue, `idle` accounting, `park`ing, the `driver` a
 //! parked worker polls, the monitor that compensates blocked workers and
 //! its [`BlockedTask`] reports); and the elastic `blocking` pool behind
-//! [`spawn_blocking`]. It may use `task`, `io` and `time`.
+//! [`spawn_blocking`]. It may use `task`, `io`, `time` and `trace` (its
+//! threads name their trace lanes when they start; the monitor records its
+//! reports there too).
 
 mod blocked;
 pub(crate) mod blocking;
@@ -36,6 +38,12 @@ pub use task_builder::{Start, TaskBuilder};
 use crate::task::{JobError, TaskOptions, Ticket};
 use blocking::BlockingPool;
 use handle::Kind;
+
+/// A new runtime's number in trace lanes (`trace::Lane::Worker`).
+pub(crate) fn next_trace_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
 
 /// A deli runtime: worker threads (or the calling thread), an I/O driver,
 /// timers and a pool for blocking calls.

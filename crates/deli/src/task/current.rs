@@ -1,5 +1,9 @@
 //! Which task this thread is polling right now, so that code running inside
 //! a task can ask about it (has a cancel been requested?) without a handle.
+//!
+//! While tracing, the same word also carries a note that the poll is a
+//! yield (`yield_now`), so the trace shows the task Ready at the poll's end
+//! instead of Waiting for the moment it takes to be queued again.
 
 use std::cell::Cell;
 use std::ptr;
@@ -7,14 +11,33 @@ use std::ptr;
 use super::header::Header;
 
 thread_local! {
+    /// The header of the task being polled; its lowest bit (a header is
+    /// aligned to more than 1) says the poll noted a yield.
     static POLLING: Cell<*const Header> = const { Cell::new(ptr::null()) };
 }
 
+const YIELD_NOTED: usize = 1;
+
 /// Runs one poll of the task behind `header`, marked as this thread's
 /// current task (restoring the previous mark after: polls nest when a task
-/// blocks on another executor).
-pub(crate) fn polling<R>(header: &Header, poll: impl FnOnce() -> R) -> R {
+/// blocks on another executor). Also says whether the poll noted a yield.
+pub(crate) fn polling<R>(header: &Header, poll: impl FnOnce() -> R) -> (R, bool) {
     with_polling(header, poll)
+}
+
+/// Notes that the current poll yields (the task woke itself to be queued
+/// behind the others). Only the trace reads it.
+pub(crate) fn note_yield() {
+    let _ = POLLING.try_with(|current| {
+        let header = current.get();
+        if !header.is_null() {
+            current.set(header.map_addr(|address| address | YIELD_NOTED));
+        }
+    });
+}
+
+fn header_of(mark: *const Header) -> *const Header {
+    mark.map_addr(|address| address & !YIELD_NOTED)
 }
 
 /// Whether the task (or job) this code runs in has been asked to cancel.
@@ -43,7 +66,7 @@ pub(crate) fn polling<R>(header: &Header, poll: impl FnOnce() -> R) -> R {
 pub fn is_cancel_requested() -> bool {
     POLLING
         .try_with(|current| {
-            let header = current.get();
+            let header = header_of(current.get());
             // SAFETY: the pointer is set by `polling` for the duration of a
             // poll of that task, whose header lives in the task cell that the
             // poll keeps alive, and is restored before `polling` returns.
@@ -76,7 +99,9 @@ unsafe impl Send for CurrentTask {}
 
 impl CurrentTask {
     pub(crate) fn capture() -> CurrentTask {
-        CurrentTask(POLLING.try_with(Cell::get).unwrap_or(ptr::null()))
+        CurrentTask(header_of(
+            POLLING.try_with(Cell::get).unwrap_or(ptr::null()),
+        ))
     }
 
     /// Runs `work` as if inside the captured task's poll.
@@ -86,11 +111,12 @@ impl CurrentTask {
     /// The captured task's poll must still be running (so its header is
     /// alive) for as long as `work` runs: its thread waits for `work`.
     pub(crate) unsafe fn enter<R>(self, work: impl FnOnce() -> R) -> R {
-        with_polling(self.0, work)
+        with_polling(self.0, work).0
     }
 }
 
-fn with_polling<R>(header: *const Header, work: impl FnOnce() -> R) -> R {
+fn with_polling<R>(header: *const Header, work: impl FnOnce() -> R) -> (R, bool) {
+    /// Restores the previous mark if `work` unwinds.
     struct Restore(*const Header);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -101,6 +127,11 @@ fn with_polling<R>(header: *const Header, work: impl FnOnce() -> R) -> R {
     let previous = POLLING
         .try_with(|current| current.replace(header))
         .unwrap_or(ptr::null());
-    let _restore = Restore(previous);
-    work()
+    let restore = Restore(previous);
+    let output = work();
+    std::mem::forget(restore);
+    let mark = POLLING
+        .try_with(|current| current.replace(previous))
+        .unwrap_or(ptr::null());
+    (output, mark.addr() & YIELD_NOTED != 0)
 }

@@ -17,7 +17,9 @@ use std::task::{Context, Poll};
 use super::current;
 use super::error::JobError;
 use super::header::{Header, TaskKind};
+use super::state::State;
 use crate::coop;
+use crate::trace::Moment;
 
 pub(crate) struct Harness<'h, F> {
     header: &'h Header,
@@ -85,7 +87,7 @@ impl<F: Future> Future for Harness<'_, F> {
 
         if header.state.is_cancel_requested() {
             let dropped = this.drop_future();
-            header.state.to_terminated();
+            terminate(header);
             return Poll::Ready(TaskOutput(Some(dropped.and(Err(JobError::Cancelled)))));
         }
         let Some(future) = this.future.as_mut() else {
@@ -95,8 +97,11 @@ impl<F: Future> Future for Harness<'_, F> {
         // SAFETY: see above; `future` lives in place inside the pinned harness.
         let future = unsafe { Pin::new_unchecked(future) };
 
-        header.state.to_running();
-        let polled = current::polling(header, || {
+        let from = header.state.to_running();
+        if from != State::Terminated {
+            header.trace_at(from, State::Running, Moment::PollStart);
+        }
+        let (polled, yielded) = current::polling(header, || {
             coop::with_budget(|| catch_unwind(AssertUnwindSafe(|| future.poll(cx))))
         });
         match polled {
@@ -111,12 +116,27 @@ impl<F: Future> Future for Harness<'_, F> {
                 Poll::Ready(TaskOutput(Some(dropped.and(Err(JobError::Shutdown)))))
             }
             Ok(Poll::Pending) => {
-                header.state.running_to_waiting();
+                // Still Running: parked, or yielding (noted only while
+                // tracing: Ready at once, since the task is queued again
+                // right after this poll, and the trace need not show a
+                // Waiting that lasts no time). Already Ready: woken during
+                // the poll.
+                let left = if yielded {
+                    header.state.to_ready()
+                } else {
+                    header.state.running_to_waiting()
+                };
+                let to = match left {
+                    State::Running if yielded => State::Ready,
+                    State::Running => State::Waiting,
+                    other => other,
+                };
+                header.trace(State::Running, to);
                 Poll::Pending
             }
             Ok(Poll::Ready(output)) => {
                 let dropped = this.drop_future();
-                header.state.to_terminated();
+                terminate(header);
                 let result =
                     if header.kind == TaskKind::Closure && header.state.is_cancel_requested() {
                         Err(JobError::Cancelled)
@@ -127,7 +147,7 @@ impl<F: Future> Future for Harness<'_, F> {
             }
             Err(payload) => {
                 let _ = this.drop_future();
-                header.state.to_terminated();
+                terminate(header);
                 Poll::Ready(TaskOutput(Some(Err(JobError::from_panic(payload)))))
             }
         }
@@ -137,7 +157,15 @@ impl<F: Future> Future for Harness<'_, F> {
 impl<F> Drop for Harness<'_, F> {
     fn drop(&mut self) {
         let _ = self.drop_future();
-        self.header.state.to_terminated();
+        terminate(self.header);
         self.header.scheduler.release(self.header);
+    }
+}
+
+/// Ends the task's lifecycle, and traces it the first time.
+fn terminate(header: &Header) {
+    let from = header.state.to_terminated();
+    if from != State::Terminated {
+        header.trace(from, State::Terminated);
     }
 }

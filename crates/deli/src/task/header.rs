@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::owned::OwnedTasks;
 use super::state::{State, StateCell};
+use crate::trace::{self, JobKind, Moment};
 
 /// A task's identity, unique within the process for its whole run.
 ///
@@ -36,6 +37,11 @@ impl TaskId {
     /// The id as a plain number.
     pub fn as_u64(self) -> u64 {
         self.0.get()
+    }
+
+    /// The id behind [`as_u64`](TaskId::as_u64); `None` for zero.
+    pub(crate) fn from_u64(id: u64) -> Option<TaskId> {
+        NonZeroU64::new(id).map(TaskId)
     }
 }
 
@@ -90,6 +96,11 @@ pub(crate) trait Scheduler: Send + Sync + 'static {
         }
     }
 
+    /// What the trace calls this scheduler's tasks.
+    fn job_kind(&self) -> JobKind {
+        JobKind::Async
+    }
+
     /// Queues a task woken from a thread that does not belong to this
     /// scheduler. The caller holds its own reference to the scheduler: the
     /// task may run, finish and free its header before this returns.
@@ -104,6 +115,8 @@ pub(crate) struct Header {
     pub(crate) name: Option<Box<str>>,
     pub(crate) spawned_at: &'static Location<'static>,
     pub(crate) kind: TaskKind,
+    /// What the trace calls this task (its scheduler's [`Scheduler::job_kind`]).
+    pub(crate) job_kind: JobKind,
     pub(crate) scheduler: Arc<dyn Scheduler>,
     /// Where the owning scheduler keeps this task (a registry slot), or
     /// `usize::MAX` when it keeps nothing.
@@ -113,6 +126,37 @@ pub(crate) struct Header {
 impl Header {
     pub(crate) fn state(&self) -> State {
         self.state.load()
+    }
+
+    /// Records in the trace, when it is on, that the task went from `from`
+    /// to `to` (`from == to` for its creation).
+    #[inline]
+    pub(crate) fn trace(&self, from: State, to: State) {
+        self.trace_at(from, to, Moment::Now);
+    }
+
+    /// [`trace`](Header::trace) with a say in when (see [`Moment`]).
+    #[inline]
+    pub(crate) fn trace_at(&self, from: State, to: State, at: Moment) {
+        let session = trace::session();
+        if session != 0 {
+            self.record(session, from, to, at);
+        }
+    }
+
+    #[inline]
+    fn record(&self, session: u64, from: State, to: State, at: Moment) {
+        // A process job's cell only waits for the child's reply: its runs
+        // are the child's, recorded by the pool's driver on the child's
+        // lane. Of the cell's own transitions only birth, first queueing
+        // and end say anything.
+        let said_by_cell = matches!((from, to), (_, State::New | State::Terminated))
+            || (from, to) == (State::New, State::Ready);
+        if self.job_kind == JobKind::Process && !said_by_cell {
+            return;
+        }
+        let name = self.name.as_deref();
+        trace::record_in(session, self.id, self.job_kind, to, name, at);
     }
 
     /// Asks the task to stop; wakes it (once) so the request is seen.

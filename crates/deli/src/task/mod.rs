@@ -8,9 +8,11 @@
 //! recorded), the registry of live tasks that shutdown and cancellation use,
 //! the cooperative budget, and [`Ticket`].
 //!
-//! It sits at the bottom of the crate: it calls nothing above it. Schedulers
-//! plug in through the `Scheduler` trait and a schedule function of their
-//! own.
+//! It sits at the bottom of the crate: it calls nothing above it except
+//! [`trace`](crate::trace), its neighbour at the bottom, to record each
+//! lifecycle transition (`Header::trace`; one relaxed load when tracing is
+//! off). Schedulers plug in through the `Scheduler` trait and a schedule
+//! function of their own.
 
 mod block_on;
 mod cancel_handle;

@@ -13,8 +13,10 @@ use super::error::JobError;
 use super::harness::{Harness, TaskOutput};
 use super::header::{Header, Scheduler, TaskId, TaskKind};
 use super::owned::OwnedTasks;
+use super::state::State;
 use super::ticket::Ticket;
 use super::Runnable;
+use crate::trace::Moment;
 
 /// What a caller may say about a task it spawns.
 #[derive(Debug, Clone)]
@@ -132,11 +134,23 @@ where
             name: options.name,
             spawned_at: options.spawned_at,
             kind: options.kind,
+            job_kind: scheduler.job_kind(),
             scheduler,
             owner_key,
         };
         let schedule = WithInfo(move |runnable: Runnable, info: ScheduleInfo| {
-            runnable.metadata().state.to_ready();
+            let header = runnable.metadata();
+            let from = header.state.to_ready();
+            // From Running, the poll is still on: its end records Ready.
+            if matches!(from, State::Running | State::Ready | State::Terminated) {
+            } else if info.woken_while_running || from == State::New {
+                // Queued again the moment a poll that woke it ended, or
+                // first queued right after it was made (a task made now and
+                // started later says so: see `trace::time_passes`).
+                header.trace_at(from, State::Ready, Moment::RightAfter);
+            } else {
+                header.trace(from, State::Ready);
+            }
             schedule(runnable, info);
         });
         // SAFETY: `spawn_unchecked` only relaxes the `Send`/`'static` bounds
@@ -151,6 +165,7 @@ where
                 .metadata(header)
                 .spawn_unchecked(make, schedule)
         };
+        runnable.metadata().trace(State::New, State::New);
         (runnable, Ticket::from_task(task))
     };
     match registry {

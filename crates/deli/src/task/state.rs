@@ -124,6 +124,11 @@ impl StateCell {
             let Some(target) = next(lifecycle) else {
                 return decode(current);
             };
+            if target == lifecycle {
+                // Already there (a yield the trace saw queued again at the
+                // poll's end): nothing to write.
+                return decode(current);
+            }
             let desired = (current & !LIFECYCLE_MASK) | target;
             match self.word.compare_exchange_weak(
                 current,

@@ -35,6 +35,9 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
+        if crate::trace::is_enabled() {
+            super::current::note_yield();
+        }
         // Waking ourselves while running tells the scheduler this is a
         // yield: the task goes behind the others, not into the fast slot.
         cx.waker().wake_by_ref();

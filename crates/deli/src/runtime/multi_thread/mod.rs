@@ -85,6 +85,8 @@ pub(crate) struct Shared {
     pub(crate) driver: Driver,
     pub(crate) blocking: BlockingPool,
     pub(crate) shutdown: AtomicBool,
+    /// This runtime's number in trace lanes.
+    pub(crate) trace_id: u64,
 }
 
 impl Shared {
@@ -248,6 +250,7 @@ pub(crate) fn start(
         driver: Driver::new()?,
         blocking,
         shutdown: AtomicBool::new(false),
+        trace_id: super::next_trace_id(),
     });
     let mut threads = Vec::with_capacity(workers);
     for (index, local) in locals.into_iter().enumerate() {

@@ -14,11 +14,12 @@
 //! - turns the driver itself while any worker is blocked, so timers and
 //!   I/O keep being served even if no one else can,
 //! - reports the task (id, name, spawn location, duration) to the
-//!   `on_blocked` callback and as `tracing` events, when it notices and
-//!   when the poll returns.
+//!   `on_blocked` callback, as `tracing` events and, when deli's own trace
+//!   is on, as [`trace::Blocked`](crate::trace::Blocked) reports on the
+//!   worker's lane, when it notices and when the poll returns.
 //!
-//! It may call the rest of `multi_thread`, the driver and the task
-//! registry (to name the task).
+//! It may call the rest of `multi_thread`, the driver, the task registry
+//! (to name the task) and `trace`.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use super::{Shared, POLL_ID_MASK, POLL_SEQ_BITS};
 use crate::runtime::blocked::{BlockedTask, OnBlocked};
 use crate::runtime::queue::{self, Local};
 use crate::task::{Runnable, TaskIdentity};
+use crate::trace::{self, Lane};
 
 /// The monitor's settings, from the builder.
 #[derive(Debug, Clone)]
@@ -212,6 +214,16 @@ impl Monitor {
                 "a task is blocking its worker; a spare worker runs in its place"
             );
         }
+        trace::record_blocked(
+            trace::intern(Lane::Worker {
+                runtime: self.shared.trace_id,
+                index: report.worker(),
+            }),
+            report.id(),
+            report.name(),
+            report.duration(),
+            report.is_over(),
+        );
         if let Some(callback) = &self.on_blocked {
             // A panicking callback must not take the monitor down with it.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (callback.0)(report)));

@@ -34,6 +34,7 @@ use crate::runtime::context;
 use crate::runtime::queue::{Local, LOCAL_QUEUE_CAPACITY};
 use crate::runtime::Handle;
 use crate::task::Runnable;
+use crate::trace::{self, Lane};
 
 /// Ticks between non-blocking polls of the driver by a busy worker.
 const EVENT_INTERVAL: u32 = 61;
@@ -108,6 +109,10 @@ impl Worker {
     fn run_thread(self, handle: Handle, spare: bool) {
         let _context = context::enter(&handle);
         drop(handle);
+        let _lane = trace::enter_lane(trace::intern(Lane::Worker {
+            runtime: self.shared.trace_id,
+            index: self.index,
+        }));
         CURRENT_WORKER.with(|current| current.set(&self));
         let exit = {
             let _exit = ExitGuard(&self);
@@ -142,18 +147,25 @@ impl Worker {
     /// this worker's place.
     fn run_loop(&self) {
         let remote = self.remote();
+        // The last iteration ran a task and nothing slow has happened since
+        // (the trace may then skip a clock read: see `run_task`).
+        let mut straight_on = false;
         while !self.shared.is_shutdown() && !remote.retire.load(Ordering::Relaxed) {
             let tick = self.tick.get().wrapping_add(1);
             self.tick.set(tick);
             if tick % EVENT_INTERVAL == 0 {
                 self.maintenance();
+                straight_on = false;
             }
-            if let Some(task) = self.next_task(tick) {
-                self.run_task(task);
+            if let Some((task, own)) = self.next_task(tick) {
+                self.run_task(task, straight_on && own);
+                straight_on = true;
             } else if let Some(task) = self.search() {
-                self.run_task(task);
+                self.run_task(task, false);
+                straight_on = true;
             } else {
                 self.park();
+                straight_on = false;
             }
         }
     }
@@ -191,18 +203,21 @@ impl Worker {
         }
     }
 
-    fn next_task(&self, tick: u32) -> Option<Runnable> {
+    /// The next task, and whether it came from this worker's own slot or
+    /// queue, where only tasks queued by this thread (or stolen by it
+    /// before its last poll) wait.
+    fn next_task(&self, tick: u32) -> Option<(Runnable, bool)> {
         if tick % GLOBAL_QUEUE_INTERVAL == 0 {
             if let Some(task) = self.shared.inject.pop() {
-                return Some(task);
+                return Some((task, false));
             }
         }
         if let Some(task) = self.remote().lifo.take() {
-            return Some(task);
+            return Some((task, true));
         }
         let mut local = self.local.borrow_mut();
         if let Some(task) = local.pop() {
-            return Some(task);
+            return Some((task, true));
         }
         // Refill from the injector: a fair share, in one lock.
         let share = self.shared.inject.len() / self.shared.workers + 1;
@@ -215,7 +230,7 @@ impl Worker {
         for task in batch {
             local.push_back(task, &self.shared.inject);
         }
-        first
+        first.map(|task| (task, false))
     }
 
     fn search(&self) -> Option<Runnable> {
@@ -273,7 +288,12 @@ impl Worker {
         None
     }
 
-    fn run_task(&self, mut task: Runnable) {
+    /// Runs `task`, then what it woke into the fast-path slot. With
+    /// `follows`, the task was queued by this thread and taken straight
+    /// after its previous poll: the trace stamps its start with the time of
+    /// that poll's end instead of reading the clock (so do the slot's
+    /// tasks, woken by the poll just run).
+    fn run_task(&self, mut task: Runnable, mut follows: bool) {
         if self.is_searching.replace(false) && self.shared.idle.transition_worker_from_searching() {
             // We were the last searcher and found work: there may be more.
             self.shared.notify_parked();
@@ -286,7 +306,9 @@ impl Worker {
             remote
                 .polls
                 .store(poll_word(task.metadata().id, seq), Ordering::Release);
+            trace::next_poll_follows(follows);
             task.run();
+            follows = true;
             let Some(next) = remote.lifo.take() else {
                 return;
             };
@@ -302,6 +324,7 @@ impl Worker {
     }
 
     fn park(&self) {
+        trace::time_passes();
         let shared = &self.shared;
         let was_searching = self.is_searching.replace(false);
         let slot_pending = self.slot_pending.replace(false);

@@ -26,6 +26,7 @@
 //! cargo run --release -p deli-bench -- monitor
 //! cargo run --release -p deli-bench -- sync
 //! cargo run --release -p deli-bench -- http
+//! cargo run --release -p deli-bench -- trace
 //! cargo run --release -p deli-bench -- all --rounds 31 --warmup 5
 //! cargo run --release -p deli-bench -- scheduler --filter ping_pong --verbose
 //! ```
@@ -41,10 +42,12 @@
 //! against off on the scheduler cases — `off` replaces `tokio` in the line
 //! — and a `LATENCY` line: a 1 ms ticker's p99 delay while a task blocks a
 //! worker, deli against tokio), `sync` (`deli::sync` on deli's runtime
-//! against `tokio::sync` on tokio's: mpsc, semaphore, mutex) and `http` (a
+//! against `tokio::sync` on tokio's: mpsc, semaphore, mutex), `http` (a
 //! hello-world and a JSON-echo server on `deli::http` against the same hyper
 //! server on tokio, loaded by `wrk` where it is installed, else by an
-//! in-process client). `BENCH` lines go to stdout, everything else to
+//! in-process client) and `trace` (deli with `deli::trace` recording
+//! against off on the multi-thread scheduler cases; `off` replaces `tokio`
+//! in the line). `BENCH` lines go to stdout, everything else to
 //! stderr. A run
 //! that takes longer than `--hang-after` seconds is reported as `HANG …` on
 //! stderr and the process exits with status 3.
@@ -120,6 +123,8 @@ enum Suite {
     /// A hello-world and a JSON-echo HTTP server on deli::http against the
     /// same hyper server on tokio.
     Http,
+    /// The cost of recording a trace (on against off).
+    Trace,
     /// Every suite, in the order above.
     All,
 }
@@ -132,7 +137,7 @@ struct SuiteEntry {
 }
 
 /// Every suite, in the order `all` runs them.
-const SUITES: [SuiteEntry; 8] = [
+const SUITES: [SuiteEntry; 9] = [
     SuiteEntry {
         suite: Suite::Scheduler,
         run: suites::scheduler::run,
@@ -178,6 +183,12 @@ const SUITES: [SuiteEntry; 8] = [
         run: suites::http::run,
         // Each run lasts seconds under wrk.
         default_rounds: 7,
+    },
+    SuiteEntry {
+        suite: Suite::Trace,
+        run: suites::trace::run,
+        // As for `monitor`.
+        default_rounds: 41,
     },
 ];
 

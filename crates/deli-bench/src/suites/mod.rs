@@ -12,6 +12,7 @@ pub mod scheduler;
 pub mod sync;
 pub mod tcp;
 pub mod timers;
+pub mod trace;
 
 use std::future::Future;
 use std::io;

@@ -1,8 +1,11 @@
-//! The `deli` command.
-//!
-//! Today it reports what a default deli runtime would use on this machine
-//! (`deli info`); `deli lab` and `deli trace` join it as the lab and the
-//! trace land. It uses only deli's public API.
+//! The `deli` command: `deli lab` runs the guides' concurrency experiments
+//! on this machine ([`lab`]); `deli trace render` draws a trace file
+//! ([`render`], pictures by [`timeline`]); `deli info` reports what a
+//! default runtime uses here. It uses only deli's public API.
+
+mod lab;
+mod render;
+mod timeline;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -22,12 +25,24 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the same jobs sequentially, on threads, pools, processes and
+    /// async tasks (and in Python, where python3 is present); print what
+    /// each took and write timelines and an HTML report.
+    Lab(lab::LabArgs),
+    /// Work with trace files.
+    #[command(subcommand)]
+    Trace(render::TraceCommand),
     /// What a default runtime uses here, and a quick check that it runs.
     Info,
 }
 
 fn main() -> ExitCode {
+    // The lab's process pool re-executes this binary: a worker child serves
+    // jobs from here and never returns.
+    deli::process::init();
     match Cli::parse().command {
+        Command::Lab(args) => lab::run(args),
+        Command::Trace(command) => render::run(command),
         Command::Info => info(),
     }
 }

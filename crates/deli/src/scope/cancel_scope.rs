@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::node::{current, CancelState, Node, Verdict};
+use super::node::Node;
 use crate::time::{Elapsed, Sleep};
 
 /// A region of async code that can be cancelled — by [`cancel`], by a
@@ -26,9 +26,7 @@ use crate::time::{Elapsed, Sleep};
 /// lets the outer cancellation end the rest.
 ///
 /// A `CancelScope` is a cheap handle: clone it to cancel the scope or move
-/// its deadline from another task or thread. One scope may run several
-/// futures, at once or one after another (in the manner of a cancellation
-/// token shared by many tasks): cancelling it ends all of them.
+/// its deadline from another task or thread.
 ///
 /// What cancellation means at each kind of await (whether a dropped
 /// future loses anything) is listed in the [module docs](crate::scope#cancel-safety).
@@ -56,7 +54,8 @@ use crate::time::{Elapsed, Sleep};
 /// ```
 #[derive(Debug, Clone)]
 pub struct CancelScope {
-    state: Arc<CancelState>,
+    node: Arc<Node>,
+    caught: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Default for CancelScope {
@@ -76,7 +75,8 @@ impl CancelScope {
     /// ```
     pub fn new() -> CancelScope {
         CancelScope {
-            state: CancelState::new(None, false),
+            node: Node::new(None, false),
+            caught: Arc::default(),
         }
     }
 
@@ -91,9 +91,9 @@ impl CancelScope {
     /// assert_eq!(deli::run(scope.run(std::future::pending::<()>())), None);
     /// ```
     pub fn with_deadline(deadline: Instant) -> CancelScope {
-        CancelScope {
-            state: CancelState::new(Some(deadline), false),
-        }
+        let scope = CancelScope::new();
+        scope.node.set_deadline(Some(deadline));
+        scope
     }
 
     /// A scope cancelled `timeout` from now.
@@ -140,7 +140,7 @@ impl CancelScope {
     /// });
     /// ```
     pub fn shielded(self, shield: bool) -> CancelScope {
-        self.state.set_shield(shield);
+        self.node.set_shield(shield);
         self
     }
 
@@ -154,7 +154,7 @@ impl CancelScope {
     /// assert!(scope.is_shielded());
     /// ```
     pub fn set_shield(&self, shield: bool) {
-        self.state.set_shield(shield);
+        self.node.set_shield(shield);
     }
 
     /// Whether the scope is shielded.
@@ -165,7 +165,7 @@ impl CancelScope {
     /// assert!(!deli::scope::CancelScope::new().is_shielded());
     /// ```
     pub fn is_shielded(&self) -> bool {
-        self.state.shield()
+        self.node.shield()
     }
 
     /// Cancels the scope, from anywhere: the future inside is dropped at its
@@ -181,7 +181,7 @@ impl CancelScope {
     /// assert_eq!(deli::run(scope.run(async { 1 })), None);
     /// ```
     pub fn cancel(&self) {
-        self.state.cancel();
+        self.node.cancel();
     }
 
     /// Whether [`cancel`](CancelScope::cancel) was called or the deadline
@@ -196,7 +196,11 @@ impl CancelScope {
     /// assert!(scope.is_cancelled());
     /// ```
     pub fn is_cancelled(&self) -> bool {
-        self.state.is_cancelled()
+        self.node.is_cancelled_itself()
+            || self
+                .node
+                .deadline()
+                .is_some_and(|deadline| deadline <= Instant::now())
     }
 
     /// Whether this scope's [`run`](CancelScope::run) ended because of a
@@ -215,7 +219,7 @@ impl CancelScope {
     /// });
     /// ```
     pub fn cancelled_caught(&self) -> bool {
-        self.state.caught()
+        self.caught.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The deadline, if any.
@@ -226,7 +230,7 @@ impl CancelScope {
     /// assert_eq!(deli::scope::CancelScope::new().deadline(), None);
     /// ```
     pub fn deadline(&self) -> Option<Instant> {
-        self.state.deadline()
+        self.node.deadline()
     }
 
     /// Moves the deadline (`None` removes it), also while the scope runs;
@@ -251,7 +255,7 @@ impl CancelScope {
     /// });
     /// ```
     pub fn set_deadline(&self, deadline: Option<Instant>) {
-        self.state.set_deadline(deadline);
+        self.node.set_deadline(deadline);
     }
 
     /// Runs `future` inside this scope: `Some(output)` if it finished,
@@ -269,10 +273,10 @@ impl CancelScope {
     /// ```
     pub fn run<F: Future>(&self, future: F) -> Run<F> {
         Run {
-            state: self.state.clone(),
-            node: None,
+            scope: self.clone(),
             future: Some(future),
             timer: None,
+            attached: false,
         }
     }
 }
@@ -281,11 +285,10 @@ impl CancelScope {
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Run<F> {
-    state: Arc<CancelState>,
-    /// This run's place in the tree, from its first poll until it ends.
-    node: Option<Arc<Node>>,
+    scope: CancelScope,
     future: Option<F>,
     timer: Option<Sleep>,
+    attached: bool,
 }
 
 impl<F: Future> Future for Run<F> {
@@ -294,34 +297,33 @@ impl<F: Future> Future for Run<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: `future` is structurally pinned: it is never moved out,
         // only polled through the pin made below or dropped in place by
-        // assigning `None`. The other fields are not pinned; `Run`'s `Drop`
-        // does not move `future`.
+        // assigning `None`. The other fields are not pinned; `Run` has no
+        // `Drop` that moves `future` and is not `Unpin` when `F` is not.
         let this = unsafe { self.get_unchecked_mut() };
-        if this.future.is_none() {
-            // Ended before; `DropForAncestor` keeps answering this.
-            return Poll::Pending;
+        let node = this.scope.node.clone();
+        if !this.attached {
+            this.attached = true;
+            node.attach();
         }
-        let node = this
-            .node
-            .get_or_insert_with(|| Node::attach(this.state.clone(), current()))
-            .clone();
         node.register_waker(cx.waker());
-        if let Some(ended) = this.end_if_cancelled(&node) {
-            return ended;
+        if this.future.is_none() {
+            return Poll::Ready(None);
+        }
+        if this.finish_if_cancelled(&node) {
+            return Poll::Ready(None);
         }
         let Some(future) = this.future.as_mut() else {
-            return Poll::Pending;
+            return Poll::Ready(None);
         };
         // SAFETY: see above: the future stays in place inside the pinned `Run`.
         let future = unsafe { Pin::new_unchecked(future) };
         if let Poll::Ready(output) = node.enter(|| future.poll(cx)) {
             this.future = None;
-            this.timer = None;
             node.detach();
             return Poll::Ready(Some(output));
         }
-        if let Some(ended) = this.end_if_cancelled(&node) {
-            return ended;
+        if this.finish_if_cancelled(&node) {
+            return Poll::Ready(None);
         }
         this.arm_timer(&node, cx);
         Poll::Pending
@@ -329,35 +331,27 @@ impl<F: Future> Future for Run<F> {
 }
 
 impl<F> Run<F> {
-    /// Drops the future if the tree says so: `Ready(None)` for a
-    /// cancellation of this scope's own, `Pending` for one from further out
-    /// (the cancelled ancestor drops this run in the same poll).
-    fn end_if_cancelled<T>(&mut self, node: &Node) -> Option<Poll<Option<T>>> {
-        let verdict = node.verdict();
-        if verdict == Verdict::Continue {
-            return None;
+    /// Drops the future if the scope is cancelled and nothing inside holds
+    /// it; says whether it did.
+    fn finish_if_cancelled(&mut self, node: &Arc<Node>) -> bool {
+        node.check_deadline(Instant::now());
+        if !node.is_cancelled() || node.is_held() {
+            return false;
         }
         self.future = None;
         self.timer = None;
         node.detach();
-        Some(if verdict == Verdict::DropCaught {
-            self.state.mark_caught();
-            Poll::Ready(None)
-        } else {
-            Poll::Pending
-        })
+        self.scope
+            .caught
+            .store(true, std::sync::atomic::Ordering::Release);
+        true
     }
 
     /// Makes sure a wake-up comes when the (possibly moved) deadline passes.
-    /// Not once the node is cancelled: then only the end of what holds it
-    /// (which wakes it) matters, and a passed deadline would wake it in a loop.
     fn arm_timer(&mut self, node: &Node, cx: &mut Context<'_>) {
-        let deadline = match self.state.deadline() {
-            Some(deadline) if !node.is_cancelled() => deadline,
-            _ => {
-                self.timer = None;
-                return;
-            }
+        let Some(deadline) = node.deadline() else {
+            self.timer = None;
+            return;
         };
         let timer = self
             .timer
@@ -374,11 +368,8 @@ impl<F> Run<F> {
 
 impl<F> Drop for Run<F> {
     fn drop(&mut self) {
-        // The future goes before the run leaves the tree: what it holds
-        // (a shield, a scope) releases its ancestors first.
-        self.future = None;
-        if let Some(node) = &self.node {
-            node.detach();
+        if self.attached {
+            self.scope.node.detach();
         }
     }
 }

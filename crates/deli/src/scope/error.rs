@@ -17,8 +17,6 @@ pub enum ChildKind {
     Pool,
     /// A process-pool job, from [`Scope::submit_job`](super::Scope::submit_job).
     Process,
-    /// The scope's body itself (its `Err`).
-    Body,
 }
 
 /// One child's failure: its error (a panic is a
@@ -51,7 +49,8 @@ impl ChildFailure {
     ///
     /// ```
     /// let error = deli::run(deli::scope(|s| async move {
-    ///     s.spawn(async { Err::<(), _>("bad") });
+    ///     let ticket = s.spawn(async { Err::<(), _>("bad") });
+    ///     ticket.id()
     /// }))
     /// .unwrap_err();
     /// println!("child {} failed", error.first().unwrap().task());
@@ -141,6 +140,7 @@ impl fmt::Display for ChildFailure {
 /// ```
 /// let result = deli::run(deli::scope(|s| async move {
 ///     s.spawn(async { Err::<(), _>("first") });
+///     "body"
 /// }));
 /// let error = result.unwrap_err();
 /// assert!(!error.is_cancelled());

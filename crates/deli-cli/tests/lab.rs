@@ -134,6 +134,17 @@ fn quick_lab_reports_every_mode_for_every_workload() {
             let text = parse_xml(&out.join(svg));
             assert!(text.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
             assert!(text.contains("<rect"), "{svg} has no bars");
+            // deli's executors are traced too; the other modes have no deli work.
+            let traced = ["thread-pool", "process-pool", "async", "async+pool"].contains(mode);
+            match row["trace"].as_str() {
+                Some(trace) => {
+                    assert!(traced, "{workload} / {mode} has a deli trace");
+                    let text = std::fs::read_to_string(out.join(trace)).unwrap();
+                    let trace: Value = serde_json::from_str(&text).expect("trace JSON");
+                    assert!(!trace["traceEvents"].as_array().unwrap().is_empty());
+                }
+                None => assert!(!traced, "{workload} / {mode} has no deli trace"),
+            }
         }
     }
     assert_eq!(rows.len(), 3 * modes.len());

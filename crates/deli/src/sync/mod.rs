@@ -101,6 +101,7 @@ mod event;
 pub mod mpsc;
 mod mutex;
 mod notify;
+mod permits;
 pub mod oneshot;
 mod queue;
 mod rwlock;
@@ -113,7 +114,7 @@ pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 pub use event::Event;
-pub use mutex::{Mutex, MutexGuard};
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
 pub use queue::{Queue, TaskDoneError};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};

@@ -1,15 +1,25 @@
 //! [`RwLock`]: many readers or one writer, for async tasks and plain
 //! threads over the same lock.
 //!
-//! A thin layer over `async_lock::RwLock` (a waiting writer stops new
-//! readers, so writers are not starved); this module adds the `_blocking`
-//! and `_timeout` forms through [`super::block`] and deli's documentation.
-//! Uses `async-lock` and `super::block`.
+//! Built on [`Permits`](super::permits) like [`Mutex`](super::Mutex): the
+//! lock is a pool of [`MAX_READERS`] permits; a reader takes one, a writer
+//! takes them all. Waiters are served in arrival order, so a waiting writer
+//! holds back the readers behind it (writers are not starved) and the
+//! readers behind a writer go in together once it is done. It replaced a
+//! wrapper of `async_lock::RwLock` together with the mutex (see there for
+//! the benchmark). Uses `super::permits` and `super::block`.
 
+use std::cell::UnsafeCell;
 use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
 use super::block;
+use super::permits::Permits;
+
+/// How many readers may hold an [`RwLock`] at once; a writer takes all.
+const MAX_READERS: usize = (u32::MAX >> 3) as usize;
 
 /// A reader-writer lock around a `T`: any number of readers at once, or one
 /// writer alone. Async tasks await [`read`](RwLock::read) and
@@ -33,8 +43,17 @@ use super::block;
 /// });
 /// ```
 pub struct RwLock<T: ?Sized> {
-    inner: async_lock::RwLock<T>,
+    permits: Permits,
+    value: UnsafeCell<T>,
 }
+
+// SAFETY: a writer's guard gives one thread `&mut T` at a time (it holds
+// every permit), so moving or sharing the lock needs `T: Send`; readers'
+// guards give several threads `&T` at once, which needs `T: Sync` — the
+// bounds of `std::sync::RwLock`.
+unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
 /// Shared access to an [`RwLock`]'s value; released on drop.
 ///
@@ -45,7 +64,11 @@ pub struct RwLock<T: ?Sized> {
 /// let guard: deli::sync::RwLockReadGuard<'_, i32> = lock.read_blocking();
 /// assert_eq!(*guard, 5);
 /// ```
-pub type RwLockReadGuard<'a, T> = async_lock::RwLockReadGuard<'a, T>;
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RwLockReadGuard<'a, T: ?Sized> {
+    lock: &'a RwLock<T>,
+    _value: PhantomData<&'a T>,
+}
 
 /// Exclusive access to an [`RwLock`]'s value; released on drop.
 ///
@@ -58,7 +81,11 @@ pub type RwLockReadGuard<'a, T> = async_lock::RwLockReadGuard<'a, T>;
 /// drop(guard);
 /// assert_eq!(*lock.read_blocking(), 6);
 /// ```
-pub type RwLockWriteGuard<'a, T> = async_lock::RwLockWriteGuard<'a, T>;
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RwLockWriteGuard<'a, T: ?Sized> {
+    lock: &'a RwLock<T>,
+    _value: PhantomData<&'a mut T>,
+}
 
 impl<T> RwLock<T> {
     /// An unlocked lock around `value`.
@@ -73,7 +100,8 @@ impl<T> RwLock<T> {
     #[cfg(not(loom))]
     pub const fn new(value: T) -> RwLock<T> {
         RwLock {
-            inner: async_lock::RwLock::new(value),
+            permits: Permits::new(MAX_READERS),
+            value: UnsafeCell::new(value),
         }
     }
 
@@ -81,7 +109,8 @@ impl<T> RwLock<T> {
     #[cfg(loom)]
     pub fn new(value: T) -> RwLock<T> {
         RwLock {
-            inner: async_lock::RwLock::new(value),
+            permits: Permits::new(MAX_READERS),
+            value: UnsafeCell::new(value),
         }
     }
 
@@ -93,7 +122,7 @@ impl<T> RwLock<T> {
     /// assert_eq!(deli::sync::RwLock::new(7).into_inner(), 7);
     /// ```
     pub fn into_inner(self) -> T {
-        self.inner.into_inner()
+        self.value.into_inner()
     }
 }
 
@@ -111,8 +140,11 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        crate::coop::spend().await;
-        self.inner.read().await
+        self.take_permits(1).await;
+        RwLockReadGuard {
+            lock: self,
+            _value: PhantomData,
+        }
     }
 
     /// Waits for exclusive access.
@@ -130,8 +162,19 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        crate::coop::spend().await;
-        self.inner.write().await
+        self.take_permits(MAX_READERS).await;
+        RwLockWriteGuard {
+            lock: self,
+            _value: PhantomData,
+        }
+    }
+
+    async fn take_permits(&self, n: usize) {
+        if self.permits.acquire(n).await.is_err() {
+            // The lock never closes its permits; without them there must be
+            // no guard, so this cannot be papered over.
+            unreachable!("an RwLock's permit pool is never closed");
+        }
     }
 
     /// Blocks this thread until shared access is possible.
@@ -145,7 +188,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(*lock.read_blocking(), "x");
     /// ```
     pub fn read_blocking(&self) -> RwLockReadGuard<'_, T> {
-        block::block_on(self.inner.read())
+        block::block_on(self.read())
     }
 
     /// Blocks this thread until exclusive access is possible.
@@ -160,7 +203,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(*lock.read_blocking(), 9);
     /// ```
     pub fn write_blocking(&self) -> RwLockWriteGuard<'_, T> {
-        block::block_on(self.inner.write())
+        block::block_on(self.write())
     }
 
     /// Blocks this thread for at most `timeout` waiting for shared access.
@@ -177,7 +220,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.read_timeout(Duration::from_secs(1)).is_some());
     /// ```
     pub fn read_timeout(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
-        block::block_on_timeout(self.inner.read(), timeout)
+        block::block_on_timeout(self.read(), timeout)
     }
 
     /// Blocks this thread for at most `timeout` waiting for exclusive access.
@@ -194,7 +237,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.write_timeout(Duration::from_secs(1)).is_some());
     /// ```
     pub fn write_timeout(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
-        block::block_on_timeout(self.inner.write(), timeout)
+        block::block_on_timeout(self.write(), timeout)
     }
 
     /// Takes shared access if no writer holds or waits for the lock.
@@ -208,7 +251,10 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.try_write().is_none());
     /// ```
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
-        self.inner.try_read()
+        self.permits.try_acquire(1).ok().map(|()| RwLockReadGuard {
+            lock: self,
+            _value: PhantomData,
+        })
     }
 
     /// Takes exclusive access if nobody holds the lock.
@@ -221,7 +267,10 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.try_read().is_none());
     /// ```
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
-        self.inner.try_write()
+        self.permits.try_acquire(MAX_READERS).ok().map(|()| RwLockWriteGuard {
+            lock: self,
+            _value: PhantomData,
+        })
     }
 
     /// The value inside, through `&mut` — no locking needed.
@@ -234,7 +283,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(lock.into_inner(), 2);
     /// ```
     pub fn get_mut(&mut self) -> &mut T {
-        self.inner.get_mut()
+        self.value.get_mut()
     }
 }
 
@@ -258,5 +307,56 @@ impl<T: fmt::Debug + ?Sized> fmt::Debug for RwLock<T> {
             None => out.field("value", &format_args!("<locked>")),
         };
         out.finish()
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds a reader's permit, so no writer (which
+        // needs every permit) holds `&mut T` while it lives.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.permits.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds every permit, so no other guard exists.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: this guard holds every permit, and `&mut self` makes this
+        // the only reference through it.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.permits.release(MAX_READERS);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
     }
 }

@@ -5,24 +5,21 @@
 //! Written here rather than taken from `async-lock`, whose semaphore takes
 //! one permit at a time and cannot be closed: acquiring several permits one
 //! by one deadlocks two tasks that each hold half of what they need. The
-//! state is one `std` mutex over the permit count and a FIFO
-//! `WaitList` (`super::wait_list`), so nothing here is lock-free;
-//! the `sync/semaphore-mt` benchmark (`deli-bench -- sync`) compares it
-//! with tokio's. The mutex comes from `crate::loom`, so the `loom_semaphore_*`
-//! models check that no permit or wake-up is lost when an acquisition races
-//! a release, a cancel or a close. Uses `super::wait_list`, `super::block`
-//! and `crate::loom`.
+//! counting and the line of waiters are [`Permits`] (`super::permits`: an
+//! atomic fast path, a FIFO wait list only under contention), shared with
+//! [`Mutex`](super::Mutex) and [`RwLock`](super::RwLock); this file adds
+//! the public API, the permits' guards and the blocking forms. Uses
+//! `super::permits` and `super::block`.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::block;
-use super::wait_list::{Key, WaitList, WakeBatch};
-use crate::loom::sync::{Mutex, MutexGuard};
+use super::permits::{Closed, Permits, TryAcquire, Waiting};
 
 /// A counting semaphore: at most its number of permits are out at a time.
 ///
@@ -57,32 +54,7 @@ use crate::loom::sync::{Mutex, MutexGuard};
 /// });
 /// ```
 pub struct Semaphore {
-    state: Mutex<State>,
-}
-
-#[derive(Debug)]
-struct State {
-    permits: usize,
-    closed: bool,
-    waiters: WaitList<Waiter>,
-}
-
-impl State {
-    const fn new(permits: usize) -> State {
-        State {
-            permits,
-            closed: false,
-            waiters: WaitList::new(),
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Waiter {
-    wanted: usize,
-    /// Set when the permits were handed over; the waiter's future collects them.
-    granted: bool,
-    waker: Option<Waker>,
+    permits: Permits,
 }
 
 /// The semaphore was closed; no permit was taken.
@@ -156,17 +128,30 @@ impl Semaphore {
     #[cfg(not(loom))]
     pub const fn new(permits: usize) -> Semaphore {
         Semaphore {
-            state: Mutex::new(State::new(permits)),
+            permits: Permits::new(permits),
         }
     }
 
-    /// Under loom, whose mutex has no `const` constructor.
+    /// Under loom, whose atomics have no `const` constructors.
     #[cfg(loom)]
     pub fn new(permits: usize) -> Semaphore {
         Semaphore {
-            state: Mutex::new(State::new(permits)),
+            permits: Permits::new(permits),
         }
     }
+
+    /// The most permits a semaphore holds (`usize::MAX >> 2`); more are
+    /// dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use deli::sync::Semaphore;
+    ///
+    /// let semaphore = Semaphore::new(usize::MAX);
+    /// assert_eq!(semaphore.available_permits(), Semaphore::MAX_PERMITS);
+    /// ```
+    pub const MAX_PERMITS: usize = super::permits::MAX_PERMITS;
 
     /// The permits free right now.
     ///
@@ -178,10 +163,10 @@ impl Semaphore {
     /// assert_eq!(semaphore.available_permits(), 1);
     /// ```
     pub fn available_permits(&self) -> usize {
-        self.lock().permits
+        self.permits.available()
     }
 
-    /// Adds `n` permits (saturating at `usize::MAX`), handing them to
+    /// Adds `n` permits (saturating at [`MAX_PERMITS`](Semaphore::MAX_PERMITS)), handing them to
     /// waiters in arrival order.
     ///
     /// # Examples
@@ -192,7 +177,7 @@ impl Semaphore {
     /// assert_eq!(semaphore.available_permits(), 2);
     /// ```
     pub fn add_permits(&self, n: usize) {
-        self.release(n);
+        self.permits.release(n);
     }
 
     /// Closes the semaphore: every task or thread waiting for permits, and
@@ -214,23 +199,7 @@ impl Semaphore {
     /// assert!(semaphore.is_closed());
     /// ```
     pub fn close(&self) {
-        let mut batch = WakeBatch::default();
-        let mut state = self.lock();
-        state.closed = true;
-        while let Some(key) = state.waiters.front() {
-            if !batch.has_room() {
-                drop(state);
-                batch.wake_all();
-                state = self.lock();
-                continue;
-            }
-            if let Some(waker) = state.waiters.get_mut(key).and_then(|w| w.waker.take()) {
-                batch.push(waker);
-            }
-            state.waiters.unlink(key);
-        }
-        drop(state);
-        batch.wake_all();
+        self.permits.close();
     }
 
     /// Whether [`close`](Semaphore::close) was called.
@@ -244,7 +213,7 @@ impl Semaphore {
     /// assert!(semaphore.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.lock().closed
+        self.permits.is_closed()
     }
 
     /// Waits for one permit.
@@ -417,7 +386,7 @@ impl Semaphore {
     ) -> Result<SemaphorePermit<'_>, AcquireTimeoutError> {
         match block::block_on_timeout(self.acquire_many(n), timeout) {
             Some(Ok(permit)) => Ok(permit),
-            Some(Err(AcquireError(()))) => Err(AcquireTimeoutError::Closed),
+            Some(Err(AcquireError { .. })) => Err(AcquireTimeoutError::Closed),
             None => Err(AcquireTimeoutError::Timeout),
         }
     }
@@ -490,142 +459,24 @@ impl Semaphore {
     }
 
     fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
-        let mut state = self.lock();
-        if state.closed {
-            Err(TryAcquireError::Closed)
-        } else if state.waiters.is_empty() && state.permits >= n {
-            state.permits -= n;
-            Ok(())
-        } else {
-            Err(TryAcquireError::NoPermits)
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Returns `n` permits and hands what it can to the waiters in order.
-    fn release(&self, n: usize) {
-        if n == 0 {
-            return;
-        }
-        let mut state = self.lock();
-        state.permits = state.permits.saturating_add(n);
-        self.grant(state);
-    }
-
-    /// Serves waiters from the front while the permits last, then wakes them
-    /// with the lock released.
-    fn grant<'a>(&'a self, mut state: MutexGuard<'a, State>) {
-        let mut batch = WakeBatch::default();
-        while let Some(key) = state.waiters.front() {
-            let permits = state.permits;
-            let Some(waiter) = state.waiters.get_mut(key) else {
-                break;
-            };
-            if waiter.wanted > permits {
-                // Strict FIFO: nobody overtakes the front waiter.
-                break;
-            }
-            if !batch.has_room() {
-                drop(state);
-                batch.wake_all();
-                state = self.lock();
-                continue;
-            }
-            waiter.granted = true;
-            let wanted = waiter.wanted;
-            if let Some(waker) = waiter.waker.take() {
-                batch.push(waker);
-            }
-            state.permits -= wanted;
-            state.waiters.unlink(key);
-        }
-        drop(state);
-        batch.wake_all();
+        self.permits.try_acquire(n).map_err(|error| match error {
+            TryAcquire::NoPermits => TryAcquireError::NoPermits,
+            TryAcquire::Closed => TryAcquireError::Closed,
+        })
     }
 }
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.lock();
         f.debug_struct("Semaphore")
-            .field("permits", &state.permits)
-            .field("closed", &state.closed)
+            .field("permits", &self.available_permits())
+            .field("closed", &self.is_closed())
             .finish_non_exhaustive()
     }
 }
 
-/// One acquisition's place in line, shared by [`Acquire`] and [`AcquireOwned`].
-#[derive(Debug)]
-struct Waiting {
-    wanted: usize,
-    key: Option<Key>,
-}
-
-impl Waiting {
-    fn new(wanted: usize) -> Waiting {
-        Waiting { wanted, key: None }
-    }
-
-    fn poll(
-        &mut self,
-        semaphore: &Semaphore,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<(), AcquireError>> {
-        let mut state = semaphore.lock();
-        let Some(key) = self.key else {
-            if state.closed {
-                return Poll::Ready(Err(AcquireError(())));
-            }
-            if state.waiters.is_empty() && state.permits >= self.wanted {
-                state.permits -= self.wanted;
-                return Poll::Ready(Ok(()));
-            }
-            self.key = Some(state.waiters.push_back(Waiter {
-                wanted: self.wanted,
-                granted: false,
-                waker: Some(cx.waker().clone()),
-            }));
-            return Poll::Pending;
-        };
-        let granted = state.waiters.get(key).is_some_and(|waiter| waiter.granted);
-        if granted || state.closed {
-            state.waiters.remove(key);
-            self.key = None;
-            return Poll::Ready(if granted {
-                Ok(())
-            } else {
-                Err(AcquireError(()))
-            });
-        }
-        if let Some(waiter) = state.waiters.get_mut(key) {
-            match &mut waiter.waker {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                slot => *slot = Some(cx.waker().clone()),
-            }
-        }
-        Poll::Pending
-    }
-
-    /// Leaves the line; permits already handed over go back to the others.
-    fn cancel(&mut self, semaphore: &Semaphore) {
-        let Some(key) = self.key.take() else {
-            return;
-        };
-        let mut state = semaphore.lock();
-        let was_front = state.waiters.front() == Some(key);
-        match state.waiters.remove(key) {
-            Some(waiter) if waiter.granted => {
-                state.permits = state.permits.saturating_add(waiter.wanted);
-                semaphore.grant(state);
-            }
-            // The next waiter may need fewer permits than the one that left.
-            Some(_) if was_front => semaphore.grant(state),
-            _ => {}
-        }
-    }
+fn closed(Closed: Closed) -> AcquireError {
+    AcquireError(())
 }
 
 /// The future of [`Semaphore::acquire`] and [`Semaphore::acquire_many`].
@@ -655,16 +506,18 @@ impl<'a> Future for Acquire<'a> {
         let this = self.get_mut();
         let semaphore = this.semaphore;
         let waiting = &mut this.waiting;
-        crate::coop::budgeted(cx, |cx| waiting.poll(semaphore, cx)).map_ok(|()| SemaphorePermit {
-            semaphore,
-            permits: this.waiting.wanted,
-        })
+        crate::coop::budgeted(cx, |cx| waiting.poll_acquire(&semaphore.permits, cx))
+            .map_err(closed)
+            .map_ok(|()| SemaphorePermit {
+                semaphore,
+                permits: this.waiting.wanted(),
+            })
     }
 }
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
-        self.waiting.cancel(self.semaphore);
+        self.waiting.cancel(&self.semaphore.permits);
     }
 }
 
@@ -696,18 +549,18 @@ impl Future for AcquireOwned {
         let this = self.get_mut();
         let semaphore = &this.semaphore;
         let waiting = &mut this.waiting;
-        crate::coop::budgeted(cx, |cx| waiting.poll(semaphore, cx)).map_ok(|()| {
-            OwnedSemaphorePermit {
+        crate::coop::budgeted(cx, |cx| waiting.poll_acquire(&semaphore.permits, cx))
+            .map_err(closed)
+            .map_ok(|()| OwnedSemaphorePermit {
                 semaphore: Arc::clone(semaphore),
-                permits: this.waiting.wanted,
-            }
-        })
+                permits: this.waiting.wanted(),
+            })
     }
 }
 
 impl Drop for AcquireOwned {
     fn drop(&mut self) {
-        self.waiting.cancel(&self.semaphore);
+        self.waiting.cancel(&self.semaphore.permits);
     }
 }
 
@@ -758,7 +611,7 @@ impl SemaphorePermit<'_> {
 
 impl Drop for SemaphorePermit<'_> {
     fn drop(&mut self) {
-        self.semaphore.release(self.permits);
+        self.semaphore.permits.release(self.permits);
     }
 }
 
@@ -829,13 +682,14 @@ impl OwnedSemaphorePermit {
 
 impl Drop for OwnedSemaphorePermit {
     fn drop(&mut self) {
-        self.semaphore.release(self.permits);
+        self.semaphore.permits.release(self.permits);
     }
 }
 
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use std::task::Waker;
 
     fn noop_cx() -> Context<'static> {
         Context::from_waker(Waker::noop())
@@ -893,7 +747,7 @@ mod tests {
         semaphore.close();
         assert!(matches!(
             waiting.as_mut().poll(&mut noop_cx()),
-            Poll::Ready(Err(AcquireError(())))
+            Poll::Ready(Err(AcquireError { .. }))
         ));
         drop(held);
         assert_eq!(semaphore.available_permits(), 1);
@@ -903,6 +757,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_models {
     use super::*;
+    use std::task::Waker;
     use loom::future::block_on;
     use loom::thread;
 

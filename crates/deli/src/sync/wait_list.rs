@@ -42,6 +42,7 @@ impl<T> WaitList<T> {
     }
 
     /// Whether no waiter is linked (served-but-uncollected ones don't count).
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn is_empty(&self) -> bool {
         self.linked == 0
     }
@@ -68,6 +69,7 @@ impl<T> WaitList<T> {
         self.head
     }
 
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn get(&self, key: Key) -> Option<&T> {
         self.nodes.get(key).map(|node| &node.value)
     }

@@ -40,57 +40,61 @@ fn mpsc_receiver_gone_fails_waiting_and_later_sends() {
 }
 
 #[test]
-fn mpsc_senders_gone_drain_then_fail_receivers() {
+fn mpsc_senders_gone_drain_then_fail_the_receiver() {
     within(BOUND, || {
         for (flavour, runtime) in runtimes() {
             for bounded in [true, false] {
-                let (sender, receiver) = if bounded {
-                    mpsc::channel::<u32>(4)
-                } else {
-                    mpsc::unbounded()
-                };
-                let receiver = Arc::new(receiver);
-                let blocked = {
-                    let receiver = Arc::clone(&receiver);
-                    std::thread::spawn(move || {
-                        let mut got = Vec::new();
-                        loop {
-                            match receiver.recv_timeout(BOUND) {
-                                Ok(value) => got.push(value),
-                                Err(error) => return (got, error),
-                            }
-                        }
-                    })
-                };
-                let async_side = runtime.block_on(async {
-                    let task = {
-                        let receiver = Arc::clone(&receiver);
-                        deli::spawn(async move {
-                            let mut got = Vec::new();
-                            loop {
-                                match receiver.recv().await {
-                                    Ok(value) => got.push(value),
-                                    Err(error) => return (got, error),
-                                }
-                            }
-                        })
+                // The receiver waits on a plain thread, then in a task.
+                for on_a_thread in [true, false] {
+                    let (sender, mut receiver) = if bounded {
+                        mpsc::channel::<u32>(4)
+                    } else {
+                        mpsc::unbounded()
                     };
-                    deli::sleep(SETTLE).await;
-                    sender.send(7).await.unwrap();
-                    let second = sender.clone();
-                    drop(sender);
-                    second.send(8).await.unwrap();
-                    drop(second);
-                    task.await.unwrap()
-                });
-                let thread_side = blocked.join().unwrap();
-                assert_eq!(async_side.1, RecvError, "{flavour}");
-                assert_eq!(thread_side.1, RecvTimeoutError::Closed, "{flavour}");
-                let mut all: Vec<_> = async_side.0.into_iter().chain(thread_side.0).collect();
-                all.sort_unstable();
-                assert_eq!(all, [7, 8], "{flavour}, bounded={bounded}");
-                assert_eq!(receiver.try_recv(), Err(TryRecvError::Closed));
-                assert_eq!(receiver.recv_blocking(), Err(RecvError));
+                    let case = format!("{flavour}, bounded={bounded}, thread={on_a_thread}");
+                    let (got, error, mut receiver) = runtime.block_on(async move {
+                        let waiting = if on_a_thread {
+                            Err(std::thread::spawn(move || {
+                                let mut got = Vec::new();
+                                loop {
+                                    match receiver.recv_blocking() {
+                                        Ok(value) => got.push(value),
+                                        Err(error) => return (got, error, receiver),
+                                    }
+                                }
+                            }))
+                        } else {
+                            Ok(deli::spawn(async move {
+                                let mut got = Vec::new();
+                                loop {
+                                    match receiver.recv().await {
+                                        Ok(value) => got.push(value),
+                                        Err(error) => return (got, error, receiver),
+                                    }
+                                }
+                            }))
+                        };
+                        deli::sleep(SETTLE).await;
+                        sender.send(7).await.unwrap();
+                        let second = sender.clone();
+                        drop(sender);
+                        second.send(8).await.unwrap();
+                        drop(second);
+                        match waiting {
+                            Ok(task) => task.await.unwrap(),
+                            Err(thread) => thread.join().unwrap(),
+                        }
+                    });
+                    assert_eq!(error, RecvError, "{case}");
+                    assert_eq!(got, [7, 8], "{case}");
+                    assert_eq!(receiver.try_recv(), Err(TryRecvError::Closed));
+                    assert_eq!(receiver.recv_blocking(), Err(RecvError));
+                    assert_eq!(
+                        receiver.recv_timeout(BOUND),
+                        Err(RecvTimeoutError::Closed),
+                        "{case}"
+                    );
+                }
             }
         }
     });
@@ -111,7 +115,7 @@ fn mpsc_close_from_either_side() {
 fn mpsc_many_producers_one_consumer_in_order_per_producer() {
     within(BOUND, || {
         let runtime = deli::Runtime::builder().workers(2).build().unwrap();
-        let (sender, receiver) = mpsc::channel::<(u32, u32)>(8);
+        let (sender, mut receiver) = mpsc::channel::<(u32, u32)>(8);
         let threads: Vec<_> = (0..2)
             .map(|id| {
                 let sender = sender.clone();

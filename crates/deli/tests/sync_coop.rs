@@ -35,7 +35,7 @@ const ROUNDS: usize = 10_000;
 #[test]
 fn a_receive_loop_on_a_full_channel_yields() {
     let seen = rounds_before_neighbour_runs(|ran| async move {
-        let (sender, receiver) = mpsc::unbounded();
+        let (sender, mut receiver) = mpsc::unbounded();
         for n in 0..ROUNDS {
             sender.try_send(n).unwrap();
         }

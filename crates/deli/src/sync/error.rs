@@ -141,7 +141,7 @@ impl<T> std::fmt::Debug for SendTimeoutError<T> {
 /// # Examples
 ///
 /// ```
-/// let (sender, receiver) = deli::sync::mpsc::unbounded::<u8>();
+/// let (sender, mut receiver) = deli::sync::mpsc::unbounded::<u8>();
 /// drop(sender);
 /// let error = receiver.recv_blocking().unwrap_err();
 /// assert_eq!(error.to_string(), "receiving on an empty and closed channel");
@@ -180,7 +180,7 @@ pub enum TryRecvError {
 /// use std::time::Duration;
 /// use deli::sync::RecvTimeoutError;
 ///
-/// let (_sender, receiver) = deli::sync::mpsc::unbounded::<u8>();
+/// let (_sender, mut receiver) = deli::sync::mpsc::unbounded::<u8>();
 /// let error = receiver.recv_timeout(Duration::from_millis(5)).unwrap_err();
 /// assert_eq!(error, RecvTimeoutError::Timeout);
 /// ```

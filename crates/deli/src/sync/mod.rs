@@ -73,7 +73,7 @@
 //!
 //! let limit = Arc::new(Semaphore::new(2));
 //! let log = Arc::new(Mutex::new(Vec::new()));
-//! let (done, finished) = mpsc::unbounded();
+//! let (done, mut finished) = mpsc::unbounded();
 //! deli::run(async {
 //!     for n in 0..5 {
 //!         let (limit, log, done) = (limit.clone(), log.clone(), done.clone());
@@ -101,8 +101,8 @@ mod event;
 pub mod mpsc;
 mod mutex;
 mod notify;
-mod permits;
 pub mod oneshot;
+mod permits;
 mod queue;
 mod rwlock;
 pub mod semaphore;

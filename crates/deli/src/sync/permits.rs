@@ -41,8 +41,8 @@
 use std::task::{Context, Poll, Waker};
 
 use super::wait_list::{Key, WaitList, WakeBatch};
-use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::atomic::AtomicU64;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 #[cfg(loom)]
 use crate::loom::sync::{Mutex, MutexGuard};
 #[cfg(not(loom))]
@@ -533,8 +533,14 @@ mod tests {
             "the front waiter is not overtaken"
         );
         permits.release(4);
-        assert_eq!(first.poll_acquire(&permits, &mut noop_cx()), Poll::Ready(Ok(())));
-        assert_eq!(second.poll_acquire(&permits, &mut noop_cx()), Poll::Ready(Ok(())));
+        assert_eq!(
+            first.poll_acquire(&permits, &mut noop_cx()),
+            Poll::Ready(Ok(()))
+        );
+        assert_eq!(
+            second.poll_acquire(&permits, &mut noop_cx()),
+            Poll::Ready(Ok(()))
+        );
         assert_eq!(permits.available(), 2);
         assert_eq!(permits.try_acquire(2), Ok(()), "WAITERS was cleared");
     }
@@ -545,10 +551,16 @@ mod tests {
         let mut waiting = Waiting::new(2);
         assert!(waiting.poll_acquire(&permits, &mut noop_cx()).is_pending());
         permits.close();
-        assert_eq!(waiting.poll_acquire(&permits, &mut noop_cx()), Poll::Ready(Err(Closed)));
+        assert_eq!(
+            waiting.poll_acquire(&permits, &mut noop_cx()),
+            Poll::Ready(Err(Closed))
+        );
         assert_eq!(permits.available(), 1);
         assert_eq!(permits.try_acquire(1), Err(TryAcquire::Closed));
-        assert_eq!(Waiting::new(1).poll_acquire(&permits, &mut noop_cx()), Poll::Ready(Err(Closed)));
+        assert_eq!(
+            Waiting::new(1).poll_acquire(&permits, &mut noop_cx()),
+            Poll::Ready(Err(Closed))
+        );
     }
 
     #[test]

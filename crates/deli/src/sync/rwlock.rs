@@ -267,10 +267,13 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.try_read().is_none());
     /// ```
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
-        self.permits.try_acquire(MAX_READERS).ok().map(|()| RwLockWriteGuard {
-            lock: self,
-            _value: PhantomData,
-        })
+        self.permits
+            .try_acquire(MAX_READERS)
+            .ok()
+            .map(|()| RwLockWriteGuard {
+                lock: self,
+                _value: PhantomData,
+            })
     }
 
     /// The value inside, through `&mut` — no locking needed.

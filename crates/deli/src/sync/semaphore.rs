@@ -757,9 +757,9 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_models {
     use super::*;
-    use std::task::Waker;
     use loom::future::block_on;
     use loom::thread;
+    use std::task::Waker;
 
     #[test]
     fn loom_semaphore_hands_the_permit_over_without_losing_a_wakeup() {

@@ -40,3 +40,14 @@ pub(crate) mod cell {
         }
     }
 }
+
+/// Runs a loom model exploring schedules with at most `preemptions` forced
+/// thread switches (unless `LOOM_MAX_PREEMPTIONS` says otherwise): the
+/// bound keeps the models of the sync primitives within CI's time while
+/// still covering every interleaving of up to that many switches.
+#[cfg(all(test, loom))]
+pub(crate) fn model_bounded(preemptions: usize, model: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound.get_or_insert(preemptions);
+    builder.check(model);
+}

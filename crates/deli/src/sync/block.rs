@@ -109,7 +109,7 @@ mod tests {
 
     #[test]
     fn woken_from_another_thread() {
-        let (sender, receiver) = async_channel::bounded::<u8>(1);
+        let (sender, mut receiver) = crate::sync::mpsc::channel::<u8>(1);
         let helper = thread::spawn(move || {
             thread::sleep(Duration::from_millis(10));
             let _ = sender.send_blocking(9);

@@ -239,10 +239,7 @@ impl Permits {
     /// is empty); wakes the served waiters after releasing the lock.
     fn release_locked<'a>(&'a self, mut n: usize, mut line: MutexGuard<'a, Line>) {
         let mut batch = WakeBatch::default();
-        loop {
-            let Some(key) = line.waiters.front() else {
-                break;
-            };
+        while let Some(key) = line.waiters.front() {
             if n == 0 {
                 // Waiters remain and nothing is left to give: the word
                 // already holds zero permits and WAITERS.
@@ -589,7 +586,7 @@ mod loom_models {
 
     #[test]
     fn loom_permits_release_racing_a_new_waiter_is_not_lost() {
-        loom::model(|| {
+        crate::loom::model_bounded(3, || {
             let permits = Arc::new(Permits::new(1));
             let other = Arc::clone(&permits);
             let contender = thread::spawn(move || {
@@ -606,7 +603,7 @@ mod loom_models {
 
     #[test]
     fn loom_permits_many_at_once_collects_from_two_releases() {
-        loom::model(|| {
+        crate::loom::model_bounded(3, || {
             let permits = Arc::new(Permits::new(0));
             let releasers: Vec<_> = (0..2)
                 .map(|_| {
@@ -626,7 +623,7 @@ mod loom_models {
 
     #[test]
     fn loom_permits_cancel_passes_permits_on() {
-        loom::model(|| {
+        crate::loom::model_bounded(3, || {
             let permits = Arc::new(Permits::new(0));
             let cancelling = {
                 let permits = Arc::clone(&permits);
@@ -657,7 +654,7 @@ mod loom_models {
 
     #[test]
     fn loom_permits_close_wakes_a_waiter() {
-        loom::model(|| {
+        crate::loom::model_bounded(3, || {
             let permits = Arc::new(Permits::new(0));
             let other = Arc::clone(&permits);
             let closer = thread::spawn(move || other.close());

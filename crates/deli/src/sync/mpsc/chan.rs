@@ -303,7 +303,7 @@ mod loom_models {
 
     #[test]
     fn loom_mpsc_a_value_sent_while_the_receiver_parks_is_received() {
-        loom::model(|| {
+        crate::loom::model_bounded(3, || {
             let chan = Arc::new(Chan::<u32>::new(Some(1)));
             let sender = {
                 let chan = Arc::clone(&chan);
@@ -321,7 +321,7 @@ mod loom_models {
 
     #[test]
     fn loom_mpsc_a_full_sender_gets_room_from_the_receiver() {
-        loom::model(|| {
+        crate::loom::model_bounded(3, || {
             let chan = Arc::new(Chan::<u32>::new(Some(1)));
             chan.add_sender();
             let sender = {
@@ -344,7 +344,7 @@ mod loom_models {
 
     #[test]
     fn loom_mpsc_close_fails_a_waiting_sender_and_keeps_what_is_in() {
-        loom::model(|| {
+        crate::loom::model_bounded(3, || {
             let chan = Arc::new(Chan::<u32>::new(Some(1)));
             chan.try_send(1).unwrap();
             let sender = {

@@ -358,3 +358,52 @@ fn client_and_server_share_a_current_thread_runtime() {
         });
     });
 }
+
+/// A handler that panics answers 500 for its own request only: the
+/// connection stays up, over HTTP/1.1 keep-alive and for the other streams
+/// of one HTTP/2 connection.
+#[test]
+fn a_panicking_handler_answers_500_and_spares_the_connection() {
+    within(BOUND, || {
+        runtime().block_on(async {
+            let server = Server::bind("127.0.0.1:0")
+                .serve(|request: Request| async move {
+                    if request.uri().path() == "/panic" {
+                        panic!("the handler broke");
+                    }
+                    deli::sleep(Duration::from_millis(20)).await;
+                    "fine"
+                })
+                .await
+                .unwrap();
+            let base = format!("http://{}", server.local_addr());
+            for client in [
+                Client::builder().http1_only().build().unwrap(),
+                Client::builder().http2_prior_knowledge().build().unwrap(),
+            ] {
+                // Slow requests in flight on the same HTTP/2 connection
+                // while another request's handler panics.
+                let slow: Vec<_> = (0..4)
+                    .map(|_| {
+                        let (client, url) = (client.clone(), format!("{base}/slow"));
+                        deli::spawn(async move { client.get(&url).await.unwrap() })
+                    })
+                    .collect();
+                let broken = client.get(&format!("{base}/panic")).await.unwrap();
+                assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+                for response in slow {
+                    let response = response.await.unwrap();
+                    assert_eq!(response.status(), StatusCode::OK);
+                    assert_eq!(response.into_body().text().await.unwrap(), "fine");
+                }
+                let after = client.get(&format!("{base}/after")).await.unwrap();
+                assert_eq!(after.into_body().text().await.unwrap(), "fine");
+            }
+            // One HTTP/1.1 connection (kept alive through the panic) and one
+            // HTTP/2 connection, give or take a pooled one the HTTP/1.1
+            // requests in parallel needed.
+            assert!(server.connections() <= 6, "{}", server.connections());
+            server.shutdown(Duration::from_secs(5)).await;
+        });
+    });
+}

@@ -5,7 +5,9 @@
 //! that sent part of a request head and stalled (hyper just closes), and a
 //! bounded "lingering close" (stop writing, discard what the client still
 //! sends for a moment) so that a client whose upload was refused with `413`
-//! reads the answer instead of a reset.
+//! reads the answer instead of a reset. A handler that panics answers
+//! `500` for its own request only: the panic is caught around the handler,
+//! so the connection — and every other HTTP/2 stream on it — carries on.
 //!
 //! May call [`crate::http::rt`], [`crate::http::body`],
 //! [`crate::http::response`], deli's time and spawn.
@@ -14,12 +16,14 @@ use std::convert::Infallible;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::io::IoSlice;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH};
+use http::StatusCode;
 use hyper::body::Incoming;
 use hyper::rt::ReadBufCursor;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -258,7 +262,24 @@ where
         return Ok(response);
     }
     let request = request.map(|body| Body::incoming(body).limit(limit));
-    Ok((shared.handler)(request).await.into_response())
+    let mut handled = pin!(async { (shared.handler)(request).await.into_response() });
+    let outcome =
+        poll_fn(
+            |cx| match catch_unwind(AssertUnwindSafe(|| handled.as_mut().poll(cx))) {
+                Ok(Poll::Ready(response)) => Poll::Ready(Ok(response)),
+                Ok(Poll::Pending) => Poll::Pending,
+                Err(payload) => Poll::Ready(Err(payload)),
+            },
+        )
+        .await;
+    Ok(outcome.unwrap_or_else(|payload| {
+        tracing::error!(
+            target: "deli::http",
+            error = %crate::task::JobError::from_panic(payload),
+            "an HTTP handler panicked; answered 500"
+        );
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal server error\n").into_response()
+    }))
 }
 
 async fn write_all<S: AsyncWrite + Unpin>(stream: &mut S, mut bytes: &[u8]) -> io::Result<()> {

@@ -64,7 +64,9 @@ enum Bind {
 /// [`IntoResponse`]: a [`Response`](super::Response), text, a status,
 /// [`Json`](super::Json), or a `Result` of them — so `?` on
 /// [`Body::bytes`](super::Body::bytes) answers `413` by itself when the body
-/// is over the limit.
+/// is over the limit. A handler that panics answers `500` for that request
+/// (and reports the panic through `tracing`, target `deli::http`); the
+/// connection and its other requests carry on.
 ///
 /// Defaults: bodies up to 1 MiB, request heads within 30 s (`408` after;
 /// an idle keep-alive connection closes then too), heads up to 64 KiB and

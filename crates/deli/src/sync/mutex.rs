@@ -10,7 +10,6 @@
 //! also gives deli its own guard types, owned guards included. Uses
 //! `super::permits` and `super::block`.
 
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
@@ -19,6 +18,7 @@ use std::time::Duration;
 
 use super::block;
 use super::permits::Permits;
+use crate::loom::cell::UnsafeCell;
 
 /// A lock around a `T` that async tasks (on any executor) and plain threads
 /// share: [`lock`](Mutex::lock) from async code, [`lock_blocking`](Mutex::lock_blocking)
@@ -275,7 +275,9 @@ impl<T: ?Sized> Mutex<T> {
     /// assert_eq!(mutex.into_inner(), 5);
     /// ```
     pub fn get_mut(&mut self) -> &mut T {
-        self.value.get_mut()
+        // SAFETY: `&mut self` proves no guard (and no other reference to
+        // the value) exists.
+        self.value.with_mut(|value| unsafe { &mut *value })
     }
 }
 
@@ -308,7 +310,7 @@ impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     fn deref(&self) -> &T {
         // SAFETY: this guard holds the mutex's only permit, so no other
         // reference to the value exists while it lives.
-        unsafe { &*self.mutex.value.get() }
+        self.mutex.value.with(|value| unsafe { &*value })
     }
 }
 
@@ -316,7 +318,7 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`, and `&mut self` makes this the only
         // reference through the guard.
-        unsafe { &mut *self.mutex.value.get() }
+        self.mutex.value.with_mut(|value| unsafe { &mut *value })
     }
 }
 
@@ -361,7 +363,7 @@ impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
     fn deref(&self) -> &T {
         // SAFETY: this guard holds the mutex's only permit, so no other
         // reference to the value exists while it lives.
-        unsafe { &*self.mutex.value.get() }
+        self.mutex.value.with(|value| unsafe { &*value })
     }
 }
 
@@ -369,7 +371,7 @@ impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`, and `&mut self` makes this the only
         // reference through the guard.
-        unsafe { &mut *self.mutex.value.get() }
+        self.mutex.value.with_mut(|value| unsafe { &mut *value })
     }
 }
 
@@ -388,5 +390,27 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
 impl<T: ?Sized + fmt::Display> fmt::Display for OwnedMutexGuard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_models {
+    use super::*;
+    use loom::future::block_on;
+    use loom::thread;
+
+    /// The value sits in loom's `UnsafeCell`, so loom flags any access not
+    /// ordered after the previous holder's: this checks that both the fast
+    /// path and the hand-off to a waiter publish the holder's writes.
+    #[test]
+    fn loom_mutex_hand_off_publishes_the_holders_writes() {
+        crate::loom::model_bounded(3, || {
+            let mutex = crate::loom::sync::Arc::new(Mutex::new(0u32));
+            let other = crate::loom::sync::Arc::clone(&mutex);
+            let contender = thread::spawn(move || *block_on(other.lock()) += 1);
+            *block_on(mutex.lock()) += 1;
+            contender.join().unwrap();
+            assert_eq!(*mutex.try_lock().unwrap(), 2);
+        });
     }
 }

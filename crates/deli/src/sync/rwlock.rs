@@ -9,7 +9,6 @@
 //! wrapper of `async_lock::RwLock` together with the mutex (see there for
 //! the benchmark). Uses `super::permits` and `super::block`.
 
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
@@ -17,6 +16,7 @@ use std::time::Duration;
 
 use super::block;
 use super::permits::Permits;
+use crate::loom::cell::UnsafeCell;
 
 /// How many readers may hold an [`RwLock`] at once; a writer takes all.
 const MAX_READERS: usize = (u32::MAX >> 3) as usize;
@@ -286,7 +286,9 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(lock.into_inner(), 2);
     /// ```
     pub fn get_mut(&mut self) -> &mut T {
-        self.value.get_mut()
+        // SAFETY: `&mut self` proves no guard (and no other reference to
+        // the value) exists.
+        self.value.with_mut(|value| unsafe { &mut *value })
     }
 }
 
@@ -319,7 +321,7 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     fn deref(&self) -> &T {
         // SAFETY: this guard holds a reader's permit, so no writer (which
         // needs every permit) holds `&mut T` while it lives.
-        unsafe { &*self.lock.value.get() }
+        self.lock.value.with(|value| unsafe { &*value })
     }
 }
 
@@ -340,7 +342,7 @@ impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
 
     fn deref(&self) -> &T {
         // SAFETY: this guard holds every permit, so no other guard exists.
-        unsafe { &*self.lock.value.get() }
+        self.lock.value.with(|value| unsafe { &*value })
     }
 }
 
@@ -348,7 +350,7 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: this guard holds every permit, and `&mut self` makes this
         // the only reference through it.
-        unsafe { &mut *self.lock.value.get() }
+        self.lock.value.with_mut(|value| unsafe { &mut *value })
     }
 }
 
@@ -361,5 +363,29 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_models {
+    use super::*;
+    use loom::future::block_on;
+    use loom::thread;
+
+    /// As the mutex's model: loom's `UnsafeCell` flags a read not ordered
+    /// after the writer's write (or a write racing a read).
+    #[test]
+    fn loom_rwlock_readers_see_the_writers_value() {
+        crate::loom::model_bounded(3, || {
+            let lock = crate::loom::sync::Arc::new(RwLock::new(0u32));
+            let writer = {
+                let lock = crate::loom::sync::Arc::clone(&lock);
+                thread::spawn(move || *block_on(lock.write()) = 1)
+            };
+            let seen = *block_on(lock.read());
+            assert!(seen == 0 || seen == 1);
+            writer.join().unwrap();
+            assert_eq!(*block_on(lock.read()), 1);
+        });
     }
 }

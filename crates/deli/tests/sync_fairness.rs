@@ -193,3 +193,104 @@ fn mpsc_send_timeout_gives_the_value_back_and_room_goes_in_order() {
         assert_eq!(received, [2]);
     });
 }
+
+/// A close with a long line fails every waiter, none of them is later told
+/// it was served, and no permit is made up on the way.
+#[test]
+fn close_with_a_long_line_fails_every_waiter_and_invents_no_permit() {
+    let semaphore = Semaphore::new(2);
+    let mut waiters: Vec<_> = (0..40)
+        .map(|_| Box::pin(semaphore.acquire_many(5)))
+        .collect();
+    for waiter in &mut waiters {
+        assert!(poll_once(waiter.as_mut()).is_pending());
+    }
+    semaphore.close();
+    semaphore.add_permits(5);
+    let mut failed = 0;
+    for (n, waiter) in waiters.iter_mut().enumerate() {
+        match poll_once(waiter.as_mut()) {
+            Poll::Ready(Err(_)) => failed += 1,
+            Poll::Ready(Ok(_)) => panic!("waiter {n} was served after the close"),
+            Poll::Pending => panic!("waiter {n} still waits after the close"),
+        }
+    }
+    assert_eq!(failed, 40);
+    drop(waiters);
+    // The 2 the front waiter had been handed, plus the 5 added.
+    assert_eq!(semaphore.available_permits(), 7);
+}
+
+/// A waker whose drop releases a permit of the same semaphore (it owns
+/// one) is dropped outside the semaphore's lock.
+#[test]
+fn a_waker_dropped_by_the_semaphore_may_release_into_it() {
+    use std::task::Wake;
+    struct HoldsAPermit(#[allow(dead_code)] deli::sync::OwnedSemaphorePermit);
+    impl Wake for HoldsAPermit {
+        fn wake(self: Arc<Self>) {}
+    }
+    within(BOUND, || {
+        let semaphore = Arc::new(Semaphore::new(1));
+        let mut waiting = Box::pin(semaphore.acquire());
+        let held = semaphore.try_acquire_owned().unwrap();
+        let waker = Waker::from(Arc::new(HoldsAPermit(held)));
+        assert!(waiting
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        // A different waker replaces the one holding the permit, whose drop
+        // then returns the permit — to this very waiter.
+        assert!(poll_once(waiting.as_mut()).is_pending());
+        assert!(poll_once(waiting.as_mut()).is_ready());
+    });
+}
+
+/// Asking for more permits than a semaphore can hold fails at once instead
+/// of blocking everyone behind it.
+#[test]
+fn an_impossible_acquisition_fails_at_once() {
+    let semaphore = Semaphore::new(1);
+    let error = semaphore
+        .acquire_many_blocking(Semaphore::MAX_PERMITS + 1)
+        .unwrap_err();
+    assert!(error.to_string().contains("more permits"), "{error}");
+    assert!(semaphore.try_acquire().is_ok());
+}
+
+/// A send that got room before the channel closed succeeds — and so its
+/// value is received: the receiver is not told the channel ended first.
+#[test]
+fn a_send_that_succeeds_is_received_even_across_a_close() {
+    let (sender, mut receiver) = mpsc::channel(1);
+    sender.try_send(0).unwrap();
+    let mut late = Box::pin(sender.send(1));
+    assert!(poll_once(late.as_mut()).is_pending());
+    assert_eq!(receiver.try_recv(), Ok(0));
+    // The room went to `late`; now the channel closes before it pushes.
+    receiver.close();
+    assert_eq!(
+        receiver.try_recv(),
+        Err(deli::sync::TryRecvError::Empty),
+        "not the end: a send is on its way in"
+    );
+    assert!(matches!(poll_once(late.as_mut()), Poll::Ready(Ok(()))));
+    assert_eq!(receiver.try_recv(), Ok(1));
+    assert_eq!(receiver.try_recv(), Err(deli::sync::TryRecvError::Closed));
+}
+
+/// Values still queued are dropped with the receiver, not with the last
+/// sender: a reply channel inside one fails at once.
+#[test]
+fn queued_values_are_dropped_with_the_receiver() {
+    let (sender, receiver) = mpsc::unbounded();
+    let (reply, answer) = deli::sync::oneshot::channel::<u32>();
+    sender.try_send(reply).unwrap();
+    drop(receiver);
+    assert!(
+        answer.recv_blocking().is_err(),
+        "the reply sender was dropped"
+    );
+    assert!(sender.is_closed());
+}

@@ -36,7 +36,8 @@
 //! (same code otherwise). Under `--cfg loom` the mutex is loom's, so the
 //! `loom_permits_*` models run this exact code. Wakers are collected under
 //! the mutex and woken after it is released. Uses `super::wait_list`,
-//! `parking_lot` and `crate::loom`.
+//! `parking_lot`, `crate::coop` (the acquire future spends budget) and
+//! `crate::loom`.
 
 use std::task::{Context, Poll, Waker};
 
@@ -194,30 +195,37 @@ impl Permits {
 
     /// Closes the pool: waiters and later acquisitions fail; what waiters
     /// had been assigned returns to the pool, for the holders' accounting.
-    pub(crate) fn close(&self) {
-        let mut batch = WakeBatch::default();
+    /// Returns whether this call closed it.
+    pub(crate) fn close(&self) -> bool {
+        let mut wakers = Vec::new();
         let mut line = self.lock();
-        self.word.fetch_or(CLOSED, Ordering::AcqRel);
+        let previous = self.word.fetch_or(CLOSED, Ordering::AcqRel);
         let mut returned = 0;
+        // All in one hold of the lock (closing is rare, so the wakers go in
+        // a `Vec`): with the lock let go half-way, a release could serve a
+        // waiter behind ones already failed, and `served` would pass their
+        // tickets.
         while let Some(key) = line.waiters.front() {
-            if !batch.has_room() {
-                drop(line);
-                batch.wake_all();
-                line = self.lock();
-                continue;
-            }
             if let Some(waiter) = line.waiters.get_mut(key) {
                 returned += std::mem::take(&mut waiter.assigned);
                 waiter.status = Status::Closed;
-                if let Some(waker) = waiter.waker.take() {
-                    batch.push(waker);
-                }
+                wakers.extend(waiter.waker.take());
             }
             line.waiters.unlink(key);
         }
         // The line is empty: clear WAITERS and hand back what was assigned.
         self.release_locked(returned, line);
-        batch.wake_all();
+        for waker in wakers {
+            waker.wake();
+        }
+        previous & CLOSED == 0
+    }
+
+    /// Whether the pool is closed and every one of its `total` permits is
+    /// back: read from one word, so no acquisition can slip in between.
+    pub(crate) fn is_closed_and_idle(&self, total: usize) -> bool {
+        let word = self.word.load(Ordering::Acquire);
+        word & CLOSED != 0 && permits_in(word) == total
     }
 
     fn lock(&self) -> MutexGuard<'_, Line> {
@@ -412,19 +420,26 @@ impl Waiting {
             return Poll::Ready(Ok(()));
         }
         let Some(waiter) = line.waiters.get_mut(key) else {
-            // Never happens: an unserved node is only removed by its future.
+            // An unserved node is only removed by its own future.
+            debug_assert!(false, "a waiter's node vanished");
             self.place = None;
             return Poll::Ready(Err(Closed));
         };
         if waiter.status == Status::Closed {
-            line.waiters.remove(key);
+            let removed = line.waiters.remove(key);
             self.place = None;
+            drop(line);
+            drop(removed);
             return Poll::Ready(Err(Closed));
         }
-        match &mut waiter.waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
+        let replaced = match &waiter.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => None,
+            _ => waiter.waker.replace(cx.waker().clone()),
+        };
+        drop(line);
+        // A waker's drop may run anything, even a release of this pool:
+        // never under the lock.
+        drop(replaced);
         Poll::Pending
     }
 
@@ -435,10 +450,12 @@ impl Waiting {
             return;
         };
         let mut line = permits.lock();
+        let mut removed = None;
         let returned = if permits.is_served(ticket) {
             self.wanted
         } else {
-            match line.waiters.remove(key) {
+            removed = line.waiters.remove(key);
+            match &removed {
                 Some(waiter) if waiter.status == Status::Waiting => waiter.assigned,
                 _ => 0,
             }
@@ -446,6 +463,8 @@ impl Waiting {
         // Also when nothing returns: if this was the last waiter, WAITERS
         // must be cleared.
         permits.release_locked(returned, line);
+        // Its waker, if any, is dropped with the lock released.
+        drop(removed);
     }
 }
 

@@ -57,19 +57,34 @@ pub struct Semaphore {
     permits: Permits,
 }
 
-/// The semaphore was closed; no permit was taken.
+/// The semaphore was closed — or the acquisition asked for more than
+/// [`Semaphore::MAX_PERMITS`], which could never be served — and no permit
+/// was taken.
 ///
 /// # Examples
 ///
 /// ```
-/// let semaphore = deli::sync::Semaphore::new(1);
+/// use deli::sync::Semaphore;
+///
+/// let semaphore = Semaphore::new(1);
+/// let error = semaphore.acquire_many_blocking(Semaphore::MAX_PERMITS + 1).unwrap_err();
+/// assert!(error.to_string().starts_with("more permits"));
 /// semaphore.close();
 /// let error = semaphore.acquire_blocking().unwrap_err();
 /// assert_eq!(error.to_string(), "the semaphore is closed");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
-#[error("the semaphore is closed")]
-pub struct AcquireError(());
+#[error("{}", match .0 {
+    Refusal::Closed => "the semaphore is closed",
+    Refusal::TooMany => "more permits asked for than a semaphore can hold",
+})]
+pub struct AcquireError(Refusal);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Refusal {
+    Closed,
+    TooMany,
+}
 
 /// Why a `try_acquire` returned no permit.
 ///
@@ -238,7 +253,8 @@ impl Semaphore {
     }
 
     /// Waits for `n` permits, taken all at once (`n == 0` succeeds at once
-    /// unless closed). Cancel-safe, as [`acquire`](Semaphore::acquire).
+    /// unless closed; more than [`MAX_PERMITS`](Semaphore::MAX_PERMITS) fails
+    /// at once). Cancel-safe, as [`acquire`](Semaphore::acquire).
     ///
     /// # Examples
     ///
@@ -475,8 +491,21 @@ impl fmt::Debug for Semaphore {
     }
 }
 
-fn closed(Closed: Closed) -> AcquireError {
-    AcquireError(())
+/// One poll of an acquisition: refuses one that can never be served, then
+/// takes its place in line under the cooperative budget. Ready with the
+/// number of permits taken.
+fn poll_waiting(
+    semaphore: &Semaphore,
+    waiting: &mut Waiting,
+    cx: &mut Context<'_>,
+) -> Poll<Result<usize, AcquireError>> {
+    let wanted = waiting.wanted();
+    if wanted > Semaphore::MAX_PERMITS {
+        return Poll::Ready(Err(AcquireError(Refusal::TooMany)));
+    }
+    crate::coop::budgeted(cx, |cx| waiting.poll_acquire(&semaphore.permits, cx))
+        .map_err(|Closed| AcquireError(Refusal::Closed))
+        .map_ok(|()| wanted)
 }
 
 /// The future of [`Semaphore::acquire`] and [`Semaphore::acquire_many`].
@@ -505,13 +534,8 @@ impl<'a> Future for Acquire<'a> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let semaphore = this.semaphore;
-        let waiting = &mut this.waiting;
-        crate::coop::budgeted(cx, |cx| waiting.poll_acquire(&semaphore.permits, cx))
-            .map_err(closed)
-            .map_ok(|()| SemaphorePermit {
-                semaphore,
-                permits: this.waiting.wanted(),
-            })
+        poll_waiting(semaphore, &mut this.waiting, cx)
+            .map_ok(|permits| SemaphorePermit { semaphore, permits })
     }
 }
 
@@ -548,13 +572,10 @@ impl Future for AcquireOwned {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let semaphore = &this.semaphore;
-        let waiting = &mut this.waiting;
-        crate::coop::budgeted(cx, |cx| waiting.poll_acquire(&semaphore.permits, cx))
-            .map_err(closed)
-            .map_ok(|()| OwnedSemaphorePermit {
-                semaphore: Arc::clone(semaphore),
-                permits: this.waiting.wanted(),
-            })
+        poll_waiting(semaphore, &mut this.waiting, cx).map_ok(|permits| OwnedSemaphorePermit {
+            semaphore: Arc::clone(semaphore),
+            permits,
+        })
     }
 }
 
@@ -763,7 +784,7 @@ mod loom_models {
 
     #[test]
     fn loom_semaphore_hands_the_permit_over_without_losing_a_wakeup() {
-        loom::model(|| {
+        crate::loom::model_bounded(3, || {
             let semaphore = Arc::new(Semaphore::new(1));
             let other = Arc::clone(&semaphore);
             let contender = thread::spawn(move || {
@@ -777,7 +798,7 @@ mod loom_models {
 
     #[test]
     fn loom_semaphore_close_wakes_a_waiter() {
-        loom::model(|| {
+        crate::loom::model_bounded(3, || {
             let semaphore = Arc::new(Semaphore::new(0));
             let other = Arc::clone(&semaphore);
             let closer = thread::spawn(move || other.close());
@@ -788,7 +809,7 @@ mod loom_models {
 
     #[test]
     fn loom_semaphore_cancelled_waiter_passes_permits_on() {
-        loom::model(|| {
+        crate::loom::model_bounded(3, || {
             let semaphore = Arc::new(Semaphore::new(0));
             let cancelling = {
                 let semaphore = Arc::clone(&semaphore);

@@ -1,10 +1,12 @@
-//! [`WaitList`]: the FIFO of waiters behind [`Semaphore`](super::Semaphore)
-//! and [`Notify`](super::Notify) — a doubly linked list threaded through a
+//! [`WaitList`]: the FIFO of waiters behind the permit pool (`super::permits`,
+//! under [`Semaphore`](super::Semaphore), [`Mutex`](super::Mutex) and
+//! [`RwLock`](super::RwLock)) and [`Notify`](super::Notify) — a doubly
+//! linked list threaded through a
 //! slab, so a waiter joins at the back, leaves from anywhere (its future was
 //! dropped) and is served from the front, each in O(1) without allocating
 //! once the slab has grown.
 //!
-//! It is a plain data structure: its owner keeps it under a `std` mutex, so
+//! It is a plain data structure: its owner keeps it under a mutex, so
 //! nothing here is lock-free. Uses `slab` only.
 
 use slab::Slab;
@@ -17,8 +19,9 @@ struct Node<T> {
     value: T,
     prev: Option<Key>,
     next: Option<Key>,
-    /// Whether the node is in the FIFO order; an unlinked node has been
-    /// served but its future has not yet collected the result.
+    /// Whether the node is in the FIFO order; an unlinked one is out of
+    /// line (served, or failed by a close) but kept until its future
+    /// collects the outcome.
     linked: bool,
 }
 

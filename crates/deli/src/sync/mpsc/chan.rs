@@ -1,8 +1,8 @@
 //! [`Chan`]: the state one channel's senders and receiver share, and the
 //! protocol that keeps every value and every wake-up: values in a
-//! lock-free queue, free room (bounded channels) in a [`Permits`] pool, the
-//! receiver's waker in an atomic slot, and one word counting senders with
-//! a closed bit.
+//! lock-free queue, room in a [`Permits`] pool (an unbounded channel's pool
+//! is as large as a pool gets, so closing works the same for both), the
+//! receiver's waker in an atomic slot, and a count of senders.
 //!
 //! **Why our own.** The `sync/mpsc-mt` benchmark (`deli-bench -- sync`: 4
 //! producers, 1 consumer, a million values through a bounded channel of
@@ -10,16 +10,17 @@
 //! tokio's time: every operation notified an `event-listener` list, and a
 //! receiver or sender that had to wait allocated a listener. Here a send
 //! takes a permit (one CAS while there is room), pushes (one CAS) and wakes
-//! the receiver only if it registered; a receive pops and returns the
-//! permit (one CAS while no sender waits). Waiting senders queue fairly in
+//! the receiver; a receive pops and returns the permit (one CAS while no
+//! sender waits). Waiting senders queue fairly in
 //! the permit pool, which hands freed room straight to the first of them.
 //!
 //! **No value lost.** The receiver registers its waker *before* its final
 //! look at the queue and the senders' word; a sender pushes (or the last
 //! sender leaves) *before* waking it. Whichever happens second sees the
-//! first. A value pushed after the channel closed (its sender passed the
-//! closed check just before) is still received, or dropped with the
-//! channel.
+//! first. The receiver is told the channel ended only once every sender
+//! is gone, or it is closed and every permit is back — so a send that got
+//! room just before a close, and so succeeds, is received too. Values left
+//! when the receiver goes are dropped then.
 //!
 //! Under `--cfg loom` the queue is a loom mutex over a `VecDeque` and the
 //! waker slot a loom mutex over an `Option<Waker>`, stand-ins with the same
@@ -31,10 +32,7 @@
 use std::task::{Context, Poll};
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
-use crate::sync::permits::{Permits, TryAcquire};
-
-const CLOSED: usize = 1;
-const ONE_SENDER: usize = 2;
+use crate::sync::permits::{Permits, TryAcquire, MAX_PERMITS};
 
 /// What a receive found.
 #[derive(Debug, PartialEq, Eq)]
@@ -55,94 +53,101 @@ pub(crate) enum Refused<T> {
 /// One channel's shared state.
 pub(crate) struct Chan<T> {
     values: Values<T>,
-    /// Free room of a bounded channel; `None` for an unbounded one.
-    room: Option<Permits>,
-    capacity: Option<usize>,
+    /// One permit per value the channel may hold (an unbounded channel has
+    /// the most a pool can hold). A send takes one before it pushes, a
+    /// receive returns one after it pops; closing the channel closes the
+    /// pool, which fails waiting and later sends.
+    room: Permits,
+    /// The permits `room` started with.
+    total: usize,
+    bounded: bool,
     receiver: ReceiverWaker,
-    /// `senders << 1 | CLOSED`.
-    state: AtomicUsize,
+    senders: AtomicUsize,
 }
 
 impl<T> Chan<T> {
     /// A channel with one sender, bounded to `capacity` values if given.
     pub(crate) fn new(capacity: Option<usize>) -> Chan<T> {
+        let total = capacity.unwrap_or(MAX_PERMITS).clamp(1, MAX_PERMITS);
         Chan {
             values: Values::new(),
-            room: capacity.map(Permits::new),
-            capacity,
+            room: Permits::new(total),
+            total,
+            bounded: capacity.is_some(),
             receiver: ReceiverWaker::new(),
-            state: AtomicUsize::new(ONE_SENDER),
+            senders: AtomicUsize::new(1),
         }
     }
 
     pub(crate) fn capacity(&self) -> Option<usize> {
-        self.capacity
+        self.bounded.then_some(self.total)
     }
 
     pub(crate) fn len(&self) -> usize {
         self.values.len()
     }
 
+    /// Closed by a call, or the receiver is gone: sends fail.
     pub(crate) fn is_closed(&self) -> bool {
-        self.state.load(Ordering::Acquire) & CLOSED != 0
+        self.room.is_closed()
     }
 
     /// Whether nothing more can be sent: closed, or every sender gone.
     pub(crate) fn is_finished(&self) -> bool {
-        let state = self.state.load(Ordering::Acquire);
-        state & CLOSED != 0 || state < ONE_SENDER
+        self.senders.load(Ordering::Acquire) == 0 || self.is_closed()
+    }
+
+    /// Whether the receiver has had everything it will ever get, once the
+    /// queue is empty: every sender is gone, or the channel is closed and
+    /// no send that got room before the close is still on its way in (its
+    /// permit would be out). Without that last part a send could succeed
+    /// after the receiver was told the channel had ended.
+    fn is_drained(&self) -> bool {
+        self.senders.load(Ordering::Acquire) == 0 || self.room.is_closed_and_idle(self.total)
     }
 
     /// Closes the channel; returns whether this call did.
     pub(crate) fn close(&self) -> bool {
-        let previous = self.state.fetch_or(CLOSED, Ordering::AcqRel);
-        if previous & CLOSED != 0 {
-            return false;
+        let closed_now = self.room.close();
+        if closed_now {
+            self.receiver.wake();
         }
-        if let Some(room) = &self.room {
-            room.close();
-        }
-        self.receiver.wake();
-        true
+        closed_now
     }
 
     pub(crate) fn add_sender(&self) {
-        self.state.fetch_add(ONE_SENDER, Ordering::Relaxed);
+        self.senders.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A sender is gone; the last one wakes the receiver, which then finds
     /// the channel finished once it is empty.
     pub(crate) fn drop_sender(&self) {
-        let previous = self.state.fetch_sub(ONE_SENDER, Ordering::AcqRel);
-        if previous >> 1 == 1 {
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.receiver.wake();
         }
     }
 
     /// Sends at once if there is room.
     pub(crate) fn try_send(&self, value: T) -> Result<(), Refused<T>> {
-        if self.is_closed() {
-            return Err(Refused::Closed(value));
-        }
-        if let Some(room) = &self.room {
-            match room.try_acquire(1) {
-                Ok(()) => {}
-                Err(TryAcquire::NoPermits) => return Err(Refused::Full(value)),
-                Err(TryAcquire::Closed) => return Err(Refused::Closed(value)),
+        match self.room.try_acquire(1) {
+            Ok(()) => {
+                self.push(value);
+                Ok(())
             }
+            Err(TryAcquire::NoPermits) => Err(Refused::Full(value)),
+            Err(TryAcquire::Closed) => Err(Refused::Closed(value)),
         }
-        self.push(value);
-        Ok(())
     }
 
-    /// Puts `value` in, the room for it being already taken.
+    /// Puts `value` in, its room being already taken from [`room`](Chan::room).
     pub(crate) fn push(&self, value: T) {
         self.values.push(value);
         self.receiver.wake();
     }
 
-    pub(crate) fn room(&self) -> Option<&Permits> {
-        self.room.as_ref()
+    /// The pool a send takes its permit from before it [`push`](Chan::push)es.
+    pub(crate) fn room(&self) -> &Permits {
+        &self.room
     }
 
     /// Takes a value if one is there.
@@ -150,9 +155,9 @@ impl<T> Chan<T> {
         if let Some(value) = self.pop() {
             return Received::Value(value);
         }
-        if self.is_finished() {
-            // A value pushed just before the last sender left is in the
-            // queue by now (the push comes before the sender's drop).
+        if self.is_drained() {
+            // A value pushed just before the last sender left (or before
+            // the last permit came back) is in the queue by now.
             return match self.pop() {
                 Some(value) => Received::Value(value),
                 None => Received::Finished,
@@ -179,11 +184,18 @@ impl<T> Chan<T> {
         }
     }
 
+    /// The receiver is gone: close, and drop what is queued now, so values
+    /// (and whatever they own, such as reply channels) do not outlive it.
+    /// A send that got room before the close may still push one later; it
+    /// is dropped with the channel.
+    pub(crate) fn close_and_drain(&self) {
+        self.close();
+        while self.pop().is_some() {}
+    }
+
     fn pop(&self) -> Option<T> {
         let value = self.values.pop()?;
-        if let Some(room) = &self.room {
-            room.release(1);
-        }
+        self.room.release(1);
         Some(value)
     }
 }
@@ -274,7 +286,7 @@ impl<T> std::fmt::Debug for Chan<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Chan")
             .field("len", &self.len())
-            .field("capacity", &self.capacity)
+            .field("capacity", &self.capacity())
             .field("closed", &self.is_closed())
             .finish_non_exhaustive()
     }
@@ -289,13 +301,8 @@ mod loom_models {
     use std::future::poll_fn;
 
     async fn send(chan: &Chan<u32>, value: u32) -> Result<(), u32> {
-        if chan.is_closed() {
+        if chan.room().acquire(1).await.is_err() {
             return Err(value);
-        }
-        if let Some(room) = chan.room() {
-            if room.acquire(1).await.is_err() {
-                return Err(value);
-            }
         }
         chan.push(value);
         Ok(())

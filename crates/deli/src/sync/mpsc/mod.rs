@@ -10,7 +10,8 @@
 //! Closing works from either side: when every [`Sender`] is dropped (or
 //! [`close`](Sender::close) is called) the receiver gets what is left,
 //! then [`RecvError`]; when the [`Receiver`] is dropped, every send fails
-//! with [`SendError`] carrying the value back. A blocking send with a
+//! with [`SendError`] carrying the value back, and the values still queued
+//! are dropped. A blocking send with a
 //! deadline, [`send_timeout`](Sender::send_timeout), gives the value back
 //! too.
 //!
@@ -55,7 +56,6 @@ use super::block;
 use super::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
-use super::Semaphore;
 use chan::{Chan, Received, Refused};
 
 /// A channel that holds at most `capacity` values; a send waits for room.
@@ -71,7 +71,7 @@ use chan::{Chan, Received, Refused};
 /// assert_eq!(receiver.try_recv(), Ok(1));
 /// ```
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    pair(Chan::new(Some(capacity.clamp(1, Semaphore::MAX_PERMITS))))
+    pair(Chan::new(Some(capacity)))
 }
 
 /// A channel without a limit: a send never waits.
@@ -143,17 +143,9 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        if self.chan.is_closed() {
+        // Taking room spends cooperative budget, also when there is plenty.
+        if self.chan.room().acquire(1).await.is_err() {
             return Err(SendError(value));
-        }
-        match self.chan.room() {
-            // Taking room spends budget; so must a send that never waits.
-            Some(room) => {
-                if room.acquire(1).await.is_err() {
-                    return Err(SendError(value));
-                }
-            }
-            None => crate::coop::spend().await,
         }
         self.chan.push(value);
         Ok(())
@@ -217,18 +209,14 @@ impl<T> Sender<T> {
     /// ));
     /// ```
     pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        if self.chan.is_closed() {
-            return Err(SendTimeoutError::Closed(value));
-        }
-        if let Some(room) = self.chan.room() {
-            match block::block_on_timeout(room.acquire(1), timeout) {
-                Some(Ok(())) => {}
-                Some(Err(_closed)) => return Err(SendTimeoutError::Closed(value)),
-                None => return Err(SendTimeoutError::Timeout(value)),
+        match block::block_on_timeout(self.chan.room().acquire(1), timeout) {
+            Some(Ok(())) => {
+                self.chan.push(value);
+                Ok(())
             }
+            Some(Err(_closed)) => Err(SendTimeoutError::Closed(value)),
+            None => Err(SendTimeoutError::Timeout(value)),
         }
-        self.chan.push(value);
-        Ok(())
     }
 
     /// Closes the channel from this side: sends fail from now on, the
@@ -456,7 +444,7 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.chan.close();
+        self.chan.close_and_drain();
     }
 }
 

@@ -263,7 +263,7 @@ fn an_impossible_acquisition_fails_at_once() {
 /// value is received: the receiver is not told the channel ended first.
 #[test]
 fn a_send_that_succeeds_is_received_even_across_a_close() {
-    let (sender, mut receiver) = mpsc::channel(1);
+    let (sender, receiver) = mpsc::channel(1);
     sender.try_send(0).unwrap();
     let mut late = Box::pin(sender.send(1));
     assert!(poll_once(late.as_mut()).is_pending());

@@ -11,6 +11,11 @@
 //! this thread, which lives as long as the pool, because the parent-death
 //! signal follows the thread that spawned the child.
 //!
+//! A child killed to cancel its running job may be killed just after that
+//! job answered, while the next job in its pipe runs; the kill names the
+//! cancelled job, so the driver requeues the next one instead of failing
+//! it with `WorkerDied`.
+//!
 //! The driver also traces its jobs' runs on the child's lane, on the
 //! child's behalf: Running when a job reaches the head of the child's
 //! pipeline (the child runs them in order), Terminated when its reply or
@@ -126,7 +131,11 @@ impl Driver {
             broken: false,
         });
         self.sent = 0;
-        self.shared.status(self.index).pid = Some(pid);
+        {
+            let mut status = self.shared.status(self.index);
+            status.pid = Some(pid);
+            status.cancel_kill = None;
+        }
         if self.shared.is_closed() {
             // `close` may have looked at the status before the pid was there.
             spawn::kill(pid);
@@ -280,6 +289,7 @@ impl Driver {
             let mut status = self.shared.status(self.index);
             status.pid = None;
             status.running = None;
+            status.cancel_kill = None;
         }
         spawn::kill(worker.child.id());
         Some(worker.child.wait())
@@ -293,11 +303,25 @@ impl Driver {
     /// queued behind it in its pipe go back to the pool's queue.
     fn end_worker(&mut self, ending: Ending) {
         let pid = self.worker.as_ref().map(|worker| worker.child.id());
+        let cancel_kill = self.shared.status(self.index).cancel_kill;
         let Some(status) = self.reap() else {
             return;
         };
         let mut jobs = std::mem::take(&mut self.in_flight);
         self.in_flight_bytes = 0;
+        // Killed to cancel a job that had already answered: the job it was
+        // running when the kill landed did nothing wrong, and goes back to
+        // the queue with the others (it may have started: jobs that must
+        // not run twice should not be cancelled while others queue behind
+        // them in one child).
+        let held_is_innocent = matches!(ending, Ending::Died)
+            && !self.shared.is_closed()
+            && cancel_kill
+                .is_some_and(|cancelled| jobs.front().is_some_and(|held| held.id != cancelled));
+        if held_is_innocent {
+            self.shared.requeue_front(jobs.into_iter());
+            return;
+        }
         if let Some(held) = jobs.pop_front() {
             let error = if self.shared.is_closed() {
                 JobError::Shutdown

@@ -48,6 +48,10 @@ pub(crate) struct WorkerStatus {
     pub(crate) pid: Option<u32>,
     /// The job the child is running (the oldest one sent to it).
     pub(crate) running: Option<TaskId>,
+    /// The job whose cancel killed this child. The kill may land after
+    /// that job's reply, while the next one runs: the driver then knows
+    /// the next one was not at fault and runs it again elsewhere.
+    pub(crate) cancel_kill: Option<TaskId>,
 }
 
 #[derive(Debug)]
@@ -183,9 +187,10 @@ impl Scheduler for Shared {
         // A job already running is stopped the only way a process can be:
         // its child is killed (and replaced by its driver).
         for worker in 0..self.workers.len() {
-            let status = self.status(worker);
+            let mut status = self.status(worker);
             if status.running == Some(header.id) {
                 if let Some(pid) = status.pid {
+                    status.cancel_kill = Some(header.id);
                     spawn::kill(pid);
                 }
             }

@@ -292,6 +292,101 @@ fn a_well_behaved_run_starts_no_extra_threads() {
     });
 }
 
+/// Pins thread `tid` to CPU 0 and sets its nice value; false if the OS
+/// refuses (a restricted container), and the test then skips.
+fn pin_to_cpu0_with_nice(tid: libc::pid_t, nice: libc::c_int) -> bool {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes
+    // within it; the calls take a thread id and a pointer to that set.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(0, &mut set);
+        libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+            && libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice) == 0
+    }
+}
+
+/// A worker the OS keeps off the CPU (pinned, at the lowest priority, next
+/// to a spinning thread of normal priority) runs its short polls only now
+/// and then: its poll word stands still for many thresholds, exactly as if
+/// a poll were blocking. It is not reported, and no spare starts for it.
+#[test]
+fn a_worker_the_os_does_not_run_is_not_taken_for_blocked() {
+    let _turn = one_at_a_time();
+    if std::fs::read_dir("/proc/self/task").is_err() {
+        eprintln!("skipped: no /proc here to read threads' states from");
+        return;
+    }
+    within(BOUND, || {
+        let reports = Arc::new(AtomicUsize::new(0));
+        let counted = reports.clone();
+        let runtime = deli::Runtime::builder()
+            .workers(1)
+            .thread_name("starved")
+            .monitor(Some(Duration::from_millis(10)))
+            .on_blocked(move |_| {
+                counted.fetch_add(1, Ordering::SeqCst);
+            })
+            .build()
+            .unwrap();
+        let worker = runtime.block_on(async {
+            // SAFETY: gettid has no preconditions.
+            deli::spawn(async { unsafe { libc::gettid() } })
+                .await
+                .unwrap()
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let hog_ready = Arc::new(AtomicUsize::new(0));
+        let hog = {
+            let (stop, ready) = (stop.clone(), hog_ready.clone());
+            std::thread::spawn(move || {
+                // SAFETY: gettid has no preconditions.
+                let me = unsafe { libc::gettid() };
+                ready.store(
+                    if pin_to_cpu0_with_nice(me, 0) { 1 } else { 2 },
+                    Ordering::SeqCst,
+                );
+                while !stop.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        };
+        while hog_ready.load(Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        if hog_ready.load(Ordering::SeqCst) == 2 || !pin_to_cpu0_with_nice(worker, 19) {
+            stop.store(true, Ordering::SeqCst);
+            hog.join().unwrap();
+            eprintln!("skipped: cannot pin threads or lower their priority here");
+            return;
+        }
+        let polls = runtime.block_on(async {
+            let ticket = deli::spawn(async {
+                let started = Instant::now();
+                let mut polls = 0u64;
+                while started.elapsed() < Duration::from_millis(600) {
+                    deli::yield_now().await;
+                    polls += 1;
+                }
+                polls
+            });
+            ticket.await.unwrap()
+        });
+        stop.store(true, Ordering::SeqCst);
+        hog.join().unwrap();
+        assert!(polls > 0);
+        assert_eq!(
+            reports.load(Ordering::SeqCst),
+            0,
+            "a starved worker was reported"
+        );
+        assert_eq!(
+            worker_threads("starved"),
+            BTreeSet::from(["starved-0".to_owned()]),
+            "a spare was started"
+        );
+    });
+}
+
 #[test]
 fn spares_retire_after_their_keep_alive() {
     let _turn = one_at_a_time();

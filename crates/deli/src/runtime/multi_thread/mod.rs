@@ -17,11 +17,12 @@
 
 pub(crate) mod lifo;
 pub(crate) mod monitor;
+pub(crate) mod sched;
 pub(crate) mod spares;
 pub(crate) mod worker;
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -66,6 +67,9 @@ pub(crate) struct Remote {
     /// Set by the monitor when it puts a spare in this worker's place: the
     /// worker retires to the spares when its long poll returns.
     pub(crate) retire: AtomicBool,
+    /// The OS thread id of the thread running in this slot (0 before one
+    /// starts), for the monitor's look at its scheduling ([`sched`]).
+    pub(crate) tid: AtomicI32,
 }
 
 /// Everything the workers of one runtime share.
@@ -236,6 +240,7 @@ pub(crate) fn start(
             parker: Parker::new(),
             polls: AtomicU64::new(0),
             retire: AtomicBool::new(false),
+            tid: AtomicI32::new(0),
         }));
     }
     let spare_locals = locals.split_off(workers);

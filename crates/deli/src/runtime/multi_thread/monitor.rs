@@ -18,6 +18,10 @@
 //!   is on, as [`trace::Blocked`](crate::trace::Blocked) reports on the
 //!   worker's lane, when it notices and when the poll returns.
 //!
+//! A worker the OS has kept off the CPU for most of that time (runnable,
+//! not run: the machine is busier than its cores) is not blocked, and is
+//! left alone ([`sched`](super::sched) reads its CPU time and state).
+//!
 //! It may call the rest of `multi_thread`, the driver, the task registry
 //! (to name the task) and `trace`.
 
@@ -25,6 +29,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::sched::{self, SchedSample};
 use super::spares::SlotState;
 use super::{Shared, POLL_ID_MASK, POLL_SEQ_BITS};
 use crate::runtime::blocked::{BlockedTask, OnBlocked};
@@ -48,6 +53,10 @@ struct Watch {
     /// worker awake).
     word: u64,
     since: Instant,
+    /// The worker thread's CPU time, read when its word was first seen
+    /// standing still: at the threshold, a worker that barely ran since and
+    /// is waiting for a CPU is not taken for blocked.
+    sched: Option<SchedSample>,
     episode: Option<Episode>,
 }
 
@@ -76,6 +85,7 @@ impl Monitor {
             .map(|_| Watch {
                 word: 0,
                 since: now,
+                sched: None,
                 episode: None,
             })
             .collect();
@@ -130,16 +140,31 @@ impl Monitor {
                 let watch = &mut self.watches[index];
                 watch.word = word;
                 watch.since = now;
+                watch.sched = None;
                 continue;
             }
             // Zero: no poll since the worker started (or was activated).
             if state != SlotState::Active || parked || word != watch.word || word == 0 {
                 watch.word = word;
                 watch.since = now;
+                watch.sched = None;
                 continue;
             }
+            let tid = remote.tid.load(Ordering::Relaxed);
             if now.duration_since(watch.since) < self.threshold {
+                if watch.sched.is_none() {
+                    watch.sched = sched::sample(tid);
+                }
                 continue;
+            }
+            let latest = sched::sample(tid);
+            if let (Some(earlier), Some(later)) = (watch.sched, latest) {
+                if sched::starved(tid, earlier, later) {
+                    // Preempted, not blocked: look again a threshold on.
+                    watch.since = now;
+                    watch.sched = latest;
+                    continue;
+                }
             }
             // One poll has run past the threshold: a blocked worker.
             let since = watch.since;

@@ -114,6 +114,9 @@ impl Worker {
             index: self.index,
         }));
         CURRENT_WORKER.with(|current| current.set(&self));
+        self.remote()
+            .tid
+            .store(super::sched::current_tid(), Ordering::Relaxed);
         let exit = {
             let _exit = ExitGuard(&self);
             self.run_slot(spare)

@@ -155,6 +155,54 @@ fn slow_loris_clients_get_408_and_others_are_served() {
     });
 }
 
+/// A client that stops sending its body is answered `408` once the body
+/// read timeout passes; one that sends slowly but steadily, each chunk
+/// within the timeout, is served in full.
+#[test]
+fn a_stalled_body_gets_408_and_a_slow_steady_one_is_served() {
+    within(BOUND, || {
+        runtime().block_on(async {
+            let server = Server::bind("127.0.0.1:0")
+                .body_read_timeout(Duration::from_millis(300))
+                .serve(routes)
+                .await
+                .unwrap();
+            let addr = server.local_addr();
+            let mut stalled = TcpStream::connect(addr).await.unwrap();
+            stalled
+                .write_all(b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n0123456789")
+                .await
+                .unwrap();
+            let started = Instant::now();
+            let answer = read_until_closed(&mut stalled, Duration::from_secs(10)).await;
+            assert!(
+                answer.starts_with(b"HTTP/1.1 408"),
+                "{}",
+                String::from_utf8_lossy(&answer)
+            );
+            assert!(started.elapsed() < Duration::from_secs(8));
+
+            let mut steady = TcpStream::connect(addr).await.unwrap();
+            steady
+                .write_all(b"POST /echo HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n")
+                .await
+                .unwrap();
+            for _ in 0..6 {
+                // 6 x 100 ms: twice the timeout in all, never a gap of it.
+                deli::sleep(Duration::from_millis(100)).await;
+                steady.write_all(b"2\r\nab\r\n").await.unwrap();
+            }
+            steady.write_all(b"0\r\n\r\n").await.unwrap();
+            let answer = read_until_closed(&mut steady, Duration::from_secs(10)).await;
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+            assert!(answer.ends_with("abababababab"), "{answer}");
+            others_are_served(&format!("http://{addr}")).await;
+            server.shutdown(Duration::from_secs(5)).await;
+        });
+    });
+}
+
 /// A future polled once: `true` if it was ready.
 trait NowOrNever {
     fn now_or_never_ready(self) -> bool;

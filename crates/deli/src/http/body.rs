@@ -1,12 +1,14 @@
 //! [`Body`]: the one body type of [`crate::http`], for requests and
 //! responses, on the server and the client. It is empty, a buffer, a body
 //! arriving from the peer (under an optional size limit), or any streaming
-//! `http_body::Body` boxed. Owns the size limit; may call only
-//! [`super::error`].
+//! `http_body::Body` boxed. Owns the size limit and the idle timeout; may
+//! call only [`super::error`] and deli's timers.
 
 use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_core::Stream;
@@ -42,6 +44,15 @@ pub struct Body {
     kind: Kind,
     limit: Option<u64>,
     received: u64,
+    idle: Option<Idle>,
+}
+
+/// A body's idle timeout: the longest wait for its next frame. The timer is
+/// made at the first wait (a body that is always ready never allocates one)
+/// and rearmed at each frame.
+struct Idle {
+    after: Duration,
+    timer: Option<Pin<Box<crate::time::Sleep>>>,
 }
 
 enum Kind {
@@ -58,6 +69,7 @@ impl Body {
             kind,
             limit: None,
             received: 0,
+            idle: None,
         }
     }
 
@@ -170,6 +182,29 @@ impl Body {
         self
     }
 
+    /// This body, failing with [`Error::BodyStalled`] when its source
+    /// sends nothing for `idle` (between two frames, or before the first):
+    /// a peer that stops sending cannot hold the reader forever. Needs
+    /// deli's timers, so it is read on a deli runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// deli::run(async {
+    ///     let body = deli::http::Body::from("ok").idle_timeout(Duration::from_secs(5));
+    ///     assert_eq!(body.text().await.unwrap(), "ok");
+    /// });
+    /// ```
+    pub fn idle_timeout(mut self, idle: Duration) -> Body {
+        self.idle = Some(Idle {
+            after: idle,
+            timer: None,
+        });
+        self
+    }
+
     /// Reads the whole body.
     ///
     /// # Errors
@@ -269,6 +304,10 @@ impl Body {
             kind,
             limit: self.limit,
             received: self.received,
+            idle: self.idle.as_ref().map(|idle| Idle {
+                after: idle.after,
+                timer: None,
+            }),
         })
     }
 
@@ -304,6 +343,26 @@ impl fmt::Debug for Body {
     }
 }
 
+impl Body {
+    /// The source is not ready: wait, unless the idle timeout has passed.
+    fn wait(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let Some(idle) = &mut self.idle else {
+            return Poll::Pending;
+        };
+        let after = idle.after;
+        let timer = idle
+            .timer
+            .get_or_insert_with(|| Box::pin(crate::time::sleep(after)));
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        // Nothing more is read past a failure.
+        self.kind = Kind::Empty;
+        self.idle = None;
+        Poll::Ready(Some(Err(Error::BodyStalled(after))))
+    }
+}
+
 impl http_body::Body for Body {
     type Data = Bytes;
     type Error = Error;
@@ -320,15 +379,23 @@ impl http_body::Body for Body {
                 Some(bytes) if !bytes.is_empty() => Ok(Frame::data(bytes)),
                 _ => return Poll::Ready(None),
             },
-            Kind::Incoming(body) => match std::task::ready!(Pin::new(body).poll_frame(cx)) {
-                None => return Poll::Ready(None),
-                Some(frame) => frame.map_err(|error| Error::Body(Box::new(error))),
+            Kind::Incoming(body) => match Pin::new(body).poll_frame(cx) {
+                Poll::Pending => return this.wait(cx),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(frame)) => frame.map_err(|error| Error::Body(Box::new(error))),
             },
-            Kind::Boxed(body) => match std::task::ready!(body.as_mut().poll_frame(cx)) {
-                None => return Poll::Ready(None),
-                Some(frame) => frame.map_err(|error| Error::from_boxed(error, Error::Body)),
+            Kind::Boxed(body) => match body.as_mut().poll_frame(cx) {
+                Poll::Pending => return this.wait(cx),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(frame)) => {
+                    frame.map_err(|error| Error::from_boxed(error, Error::Body))
+                }
             },
         };
+        if let Some(idle) = &mut this.idle {
+            // A frame came: the next wait starts afresh.
+            idle.timer = None;
+        }
         let checked = frame.and_then(|frame| {
             if let Some(data) = frame.data_ref() {
                 this.count(data)?;

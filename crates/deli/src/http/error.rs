@@ -89,6 +89,11 @@ pub enum Error {
     /// [`ResponseExt::error_for_status`](super::ResponseExt::error_for_status)).
     #[error("the server answered {0}")]
     Status(StatusCode),
+    /// A body sent nothing for longer than its idle timeout
+    /// ([`Body::idle_timeout`](super::Body::idle_timeout); on the server,
+    /// [`Server::body_read_timeout`](super::Server::body_read_timeout)).
+    #[error("the body sent nothing for {0:?}")]
+    BodyStalled(Duration),
     /// A body was larger than the configured limit.
     #[error("the body is larger than the limit of {limit} bytes")]
     BodyTooLarge {
@@ -135,6 +140,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::BodyStalled(_) => StatusCode::REQUEST_TIMEOUT,
             Error::Body(_) | Error::Json(_) => StatusCode::BAD_REQUEST,
             Error::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Error::Dns { .. }
@@ -149,7 +155,8 @@ impl Error {
         }
     }
 
-    /// Whether this is a [`Timeout`](Error::Timeout).
+    /// Whether this is a [`Timeout`](Error::Timeout) or a
+    /// [`BodyStalled`](Error::BodyStalled).
     ///
     /// # Examples
     ///
@@ -157,7 +164,7 @@ impl Error {
     /// assert!(deli::http::Error::Timeout(std::time::Duration::ZERO).is_timeout());
     /// ```
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout(_))
+        matches!(self, Error::Timeout(_) | Error::BodyStalled(_))
     }
 
     /// A copy of this error for when the original is held elsewhere (the
@@ -186,6 +193,7 @@ impl Error {
             Error::Timeout(limit) => Error::Timeout(*limit),
             Error::Status(status) => Error::Status(*status),
             Error::BodyTooLarge { limit } => Error::BodyTooLarge { limit: *limit },
+            Error::BodyStalled(idle) => Error::BodyStalled(*idle),
             Error::TooManyRedirects { max } => Error::TooManyRedirects { max: *max },
             Error::Io(error) => Error::Io(copy(error)),
             Error::Body(_) | Error::Http(_) | Error::Json(_) => {

@@ -261,7 +261,8 @@ where
             .insert(CONNECTION, HeaderValue::from_static("close"));
         return Ok(response);
     }
-    let request = request.map(|body| Body::incoming(body).limit(limit));
+    let idle = shared.limits.body_read_timeout;
+    let request = request.map(|body| Body::incoming(body).limit(limit).idle_timeout(idle));
     let mut handled = pin!(async { (shared.handler)(request).await.into_response() });
     let outcome =
         poll_fn(

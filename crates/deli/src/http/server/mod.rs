@@ -36,6 +36,7 @@ use crate::net::{TcpListener, TcpStream};
 #[derive(Debug, Clone)]
 struct Limits {
     max_body_bytes: u64,
+    body_read_timeout: Duration,
     header_read_timeout: Duration,
     max_header_bytes: usize,
     max_headers: usize,
@@ -69,7 +70,8 @@ enum Bind {
 /// connection and its other requests carry on.
 ///
 /// Defaults: bodies up to 1 MiB, request heads within 30 s (`408` after;
-/// an idle keep-alive connection closes then too), heads up to 64 KiB and
+/// an idle keep-alive connection closes then too), body data at least
+/// every 30 s (`408`), heads up to 64 KiB and
 /// 100 header lines (`431` over), keep-alive on, HTTP/1.1 and HTTP/2.
 ///
 /// # Examples
@@ -142,6 +144,7 @@ impl Server {
             tls: None,
             limits: Limits {
                 max_body_bytes: 1 << 20,
+                body_read_timeout: Duration::from_secs(30),
                 header_read_timeout: Duration::from_secs(30),
                 max_header_bytes: 64 << 10,
                 max_headers: HYPER_MAX_HEADERS,
@@ -177,6 +180,22 @@ impl Server {
     /// ```
     pub fn max_body_bytes(mut self, limit: u64) -> Server {
         self.limits.max_body_bytes = limit;
+        self
+    }
+
+    /// The longest a request body may send nothing (before its first bytes
+    /// or between two chunks): past it the handler's read fails with
+    /// [`Error::BodyStalled`], which answers `408`. A client trickling or
+    /// stopping its upload cannot hold a handler forever.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _server = deli::http::Server::bind("127.0.0.1:0")
+    ///     .body_read_timeout(std::time::Duration::from_secs(10));
+    /// ```
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Server {
+        self.limits.body_read_timeout = timeout;
         self
     }
 

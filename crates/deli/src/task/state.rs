@@ -17,8 +17,8 @@
 //! with a cancel request racing both.
 //!
 //! The word packs the lifecycle in its low three bits and a "cancel
-//! requested" flag above them, so a cancel and a state change never lose each
-//! other.
+//! requested" and a "has run" flag above them, so a cancel and a state
+//! change never lose each other.
 
 use crate::loom::sync::atomic::{AtomicU8, Ordering};
 
@@ -55,6 +55,9 @@ const WAITING: u8 = 3;
 const TERMINATED: u8 = 4;
 const LIFECYCLE_MASK: u8 = 0b111;
 const CANCEL_REQUESTED: u8 = 0b1000;
+/// Set at the first poll and kept: the scheduler treats a task that has
+/// never run (new work) differently from one woken again.
+const HAS_RUN: u8 = 0b1_0000;
 
 /// The atomic lifecycle word of one task.
 #[derive(Debug)]
@@ -76,7 +79,7 @@ impl StateCell {
 
     /// The task was handed to a run queue. Returns the state it left.
     pub(crate) fn to_ready(&self) -> State {
-        self.transition(|lifecycle| match lifecycle {
+        self.transition(0, |lifecycle| match lifecycle {
             TERMINATED => None,
             _ => Some(READY),
         })
@@ -84,7 +87,7 @@ impl StateCell {
 
     /// A worker is about to poll the task. Returns the state it left.
     pub(crate) fn to_running(&self) -> State {
-        self.transition(|lifecycle| match lifecycle {
+        self.transition(HAS_RUN, |lifecycle| match lifecycle {
             TERMINATED => None,
             _ => Some(RUNNING),
         })
@@ -93,7 +96,7 @@ impl StateCell {
     /// The poll returned `Pending`. The task is Waiting unless a wake arrived
     /// during the poll, in which case it is already Ready again and stays so.
     pub(crate) fn running_to_waiting(&self) -> State {
-        self.transition(|lifecycle| match lifecycle {
+        self.transition(0, |lifecycle| match lifecycle {
             RUNNING => Some(WAITING),
             _ => None,
         })
@@ -101,7 +104,7 @@ impl StateCell {
 
     /// The task ended, one way or another. Final.
     pub(crate) fn to_terminated(&self) -> State {
-        self.transition(|_| Some(TERMINATED))
+        self.transition(0, |_| Some(TERMINATED))
     }
 
     /// Asks for cancellation. Returns true for the first request made while
@@ -115,9 +118,15 @@ impl StateCell {
         self.word.load(Ordering::Acquire) & CANCEL_REQUESTED != 0
     }
 
-    /// Applies `next` to the lifecycle bits (keeping the cancel flag) until
-    /// it sticks; `None` leaves the word alone. Returns the state seen before.
-    fn transition(&self, next: impl Fn(u8) -> Option<u8>) -> State {
+    /// Whether the task has been polled at least once.
+    pub(crate) fn has_run(&self) -> bool {
+        self.word.load(Ordering::Relaxed) & HAS_RUN != 0
+    }
+
+    /// Applies `next` to the lifecycle bits (keeping the flags, and adding
+    /// `flags`) until it sticks; `None` leaves the word alone. Returns the
+    /// state seen before.
+    fn transition(&self, flags: u8, next: impl Fn(u8) -> Option<u8>) -> State {
         let mut current = self.word.load(Ordering::Acquire);
         loop {
             let lifecycle = current & LIFECYCLE_MASK;
@@ -129,7 +138,7 @@ impl StateCell {
                 // poll's end): nothing to write.
                 return decode(current);
             }
-            let desired = (current & !LIFECYCLE_MASK) | target;
+            let desired = (current & !LIFECYCLE_MASK) | target | flags;
             match self.word.compare_exchange_weak(
                 current,
                 desired,

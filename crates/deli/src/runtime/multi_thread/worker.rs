@@ -432,8 +432,24 @@ pub(crate) fn schedule_local(task: Runnable, yielded: bool) -> Result<(), Runnab
             worker.remote().lifo.replace(task)
         };
         if let Some(task) = displaced {
-            worker.local.borrow_mut().push_back(task, &shared.inject);
-            shared.notify_parked();
+            // A task that never ran (just spawned) may be the start of
+            // parallel work: a parked sibling is woken for it. One woken
+            // again is most often a message-passing partner this worker
+            // reaches within microseconds: waking a sibling for a lone one
+            // moved producer/consumer pairs across cores and set both
+            // workers fighting over the channel (`deli-bench -- sync`,
+            // mpsc-mt: 1.12–1.29× tokio's time when every displaced task
+            // woke a sibling, 1.00–1.10× with this rule). Two queued are
+            // worth a sibling; a stuck worker's queue is stolen by the idle
+            // workers' watch and the monitor anyway.
+            let fresh = !task.metadata().state.has_run();
+            let mut local = worker.local.borrow_mut();
+            local.push_back(task, &shared.inject);
+            let queued = local.len();
+            drop(local);
+            if fresh || queued >= 2 {
+                shared.notify_parked();
+            }
         }
         Ok(())
     })

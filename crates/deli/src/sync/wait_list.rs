@@ -7,7 +7,7 @@
 //! once the slab has grown.
 //!
 //! It is a plain data structure: its owner keeps it under a mutex, so
-//! nothing here is lock-free. Uses `slab` only.
+//! nothing here is lock-free. Uses `slab` and `smallvec` only.
 
 use slab::Slab;
 
@@ -111,11 +111,12 @@ impl<T> WaitList<T> {
 }
 
 /// Wakers collected under a lock and woken after it is released, so a
-/// woken task never finds the lock still held; fixed-size, no allocation.
+/// woken task never finds the lock still held; held inline (a `SmallVec`,
+/// whose buffer is not initialised up front: a zeroed array of 32 wakers
+/// cost every contended release a 512-byte fill), no allocation.
 #[derive(Debug, Default)]
 pub(crate) struct WakeBatch {
-    wakers: [Option<std::task::Waker>; WakeBatch::CAPACITY],
-    len: usize,
+    wakers: smallvec::SmallVec<[std::task::Waker; WakeBatch::CAPACITY]>,
 }
 
 impl WakeBatch {
@@ -124,29 +125,24 @@ impl WakeBatch {
     /// Whether another waker fits; the owner wakes the batch and goes on
     /// when it does not.
     pub(crate) fn has_room(&self) -> bool {
-        self.len < Self::CAPACITY
+        self.wakers.len() < Self::CAPACITY
     }
 
     /// Adds `waker`; wakes it at once if the batch is full (a caller that
     /// checks [`has_room`](Self::has_room) never gets there).
     pub(crate) fn push(&mut self, waker: std::task::Waker) {
-        match self.wakers.get_mut(self.len) {
-            Some(slot) => {
-                *slot = Some(waker);
-                self.len += 1;
-            }
-            None => waker.wake(),
+        if self.has_room() {
+            self.wakers.push(waker);
+        } else {
+            waker.wake();
         }
     }
 
     /// Wakes every collected waker.
     pub(crate) fn wake_all(&mut self) {
-        for slot in &mut self.wakers[..self.len] {
-            if let Some(waker) = slot.take() {
-                waker.wake();
-            }
+        for waker in self.wakers.drain(..) {
+            waker.wake();
         }
-        self.len = 0;
     }
 }
 

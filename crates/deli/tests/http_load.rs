@@ -5,31 +5,11 @@
 mod common;
 mod http_common;
 
-use std::io;
 use std::time::Duration;
 
-use common::{within, BOUND};
+use common::{raise_open_files_limit, within, BOUND};
 use deli::http::{Client, Server};
 use http_common::routes;
-
-/// Raises the soft open-files limit toward `wanted` (within the hard
-/// limit); returns the limit now in force.
-fn raise_open_files_limit(wanted: u64) -> u64 {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid, writable rlimit for the call.
-    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    assert_eq!(got, 0, "getrlimit: {}", io::Error::last_os_error());
-    if limit.rlim_cur < wanted {
-        limit.rlim_cur = wanted.min(limit.rlim_max);
-        // SAFETY: `limit` is a valid rlimit whose soft value is within the hard one.
-        let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
-        assert_eq!(set, 0, "setrlimit: {}", io::Error::last_os_error());
-    }
-    limit.rlim_cur
-}
 
 fn thousand_concurrent(client: Client) {
     within(BOUND, move || {

@@ -10,7 +10,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use common::{within, BOUND};
+use common::{raise_open_files_limit, within, BOUND};
 use deli::net::{TcpListener, TcpStream};
 
 fn multi_thread() -> deli::Runtime {
@@ -39,25 +39,6 @@ async fn echo(mut stream: TcpStream) -> io::Result<()> {
         }
         stream.write_all(&buf[..n]).await?;
     }
-}
-
-/// Raises the soft open-files limit to at least `wanted` if the hard limit
-/// allows, and returns the soft limit in force.
-fn raise_open_files_limit(wanted: u64) -> u64 {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid, writable rlimit for the call.
-    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    assert_eq!(got, 0, "getrlimit: {}", io::Error::last_os_error());
-    if limit.rlim_cur < wanted {
-        limit.rlim_cur = wanted.min(limit.rlim_max);
-        // SAFETY: `limit` is a valid rlimit whose soft value is within the hard one.
-        let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
-        assert_eq!(set, 0, "setrlimit: {}", io::Error::last_os_error());
-    }
-    limit.rlim_cur
 }
 
 #[test]

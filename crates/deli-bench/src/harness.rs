@@ -173,16 +173,23 @@ impl Drop for WatchGuard<'_> {
     }
 }
 
-impl fmt::Display for Comparison {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "BENCH {} deli={} tokio={} ratio={}",
+impl Comparison {
+    /// The `BENCH` line with `peer` naming the other side (`tokio` in the
+    /// [`Display`](fmt::Display) form; `rayon`, `python`, `off`, …).
+    pub fn line(&self, peer: &str) -> String {
+        format!(
+            "BENCH {} deli={} {peer}={} ratio={}",
             self.name,
             self.deli_nanos,
             self.tokio_nanos,
             format_ratio(self.deli_nanos, self.tokio_nanos)
         )
+    }
+}
+
+impl fmt::Display for Comparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.line("tokio"))
     }
 }
 

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use super::scheduler::{ChainedSpawn, PingPong, SpawnMany, SpawnManyRemote, YieldMany};
 use super::{time_one_run, Case};
-use crate::harness::{format_ratio, Harness};
+use crate::harness::Harness;
 use crate::oneshot;
 use crate::runtimes::{BenchRuntime, Deli, DeliNoMonitor, Flavor, Tokio};
 
@@ -76,12 +76,7 @@ fn overhead<C: Case>(harness: &Harness, case: &C) -> io::Result<()> {
         || time_one_run(&on, case),
         || time_one_run(&off, case),
     );
-    println!(
-        "BENCH {name} deli={} off={} ratio={}",
-        comparison.deli_nanos,
-        comparison.tokio_nanos,
-        format_ratio(comparison.deli_nanos, comparison.tokio_nanos)
-    );
+    println!("{}", comparison.line("off"));
     let _guard = harness.watch(format!("{name}: dropping the runtimes"));
     drop(on);
     drop(off);

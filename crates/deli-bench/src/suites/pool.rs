@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::harness::{format_ratio, Harness};
+use crate::harness::Harness;
 
 /// Threads on each side.
 pub const THREADS: usize = 2;
@@ -124,12 +124,7 @@ fn compare(
         return;
     }
     let comparison = harness.compare(&name, run_deli, run_peer);
-    println!(
-        "BENCH {name} deli={} {peer}={} ratio={}",
-        comparison.deli_nanos,
-        comparison.tokio_nanos,
-        format_ratio(comparison.deli_nanos, comparison.tokio_nanos)
-    );
+    println!("{}", comparison.line(peer));
 }
 
 /// The cheap item: a few rounds of an integer mix (about 100 ns).

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::harness::{format_ratio, Harness};
+use crate::harness::Harness;
 
 /// Worker processes on each side.
 const WORKERS: usize = 2;
@@ -172,10 +172,5 @@ fn compare(
         return;
     }
     let comparison = harness.compare(&name, run_deli, run_python);
-    println!(
-        "BENCH {name} deli={} python={} ratio={}",
-        comparison.deli_nanos,
-        comparison.tokio_nanos,
-        format_ratio(comparison.deli_nanos, comparison.tokio_nanos)
-    );
+    println!("{}", comparison.line("python"));
 }

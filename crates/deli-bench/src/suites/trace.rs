@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::scheduler::{ChainedSpawn, PingPong, SpawnMany, SpawnManyRemote, YieldMany};
 use super::{time_one_run, Case};
-use crate::harness::{format_ratio, median_nanos, Harness};
+use crate::harness::{median_nanos, Harness};
 use crate::runtimes::{BenchRuntime, Deli, Flavor};
 
 /// The suite's name on the command line and in `BENCH` lines.
@@ -60,12 +60,7 @@ fn overhead<C: Case>(harness: &Harness, case: &C) -> io::Result<()> {
         },
         || time_one_run(&runtime, case),
     );
-    println!(
-        "BENCH {name} deli={} off={} ratio={}",
-        comparison.deli_nanos,
-        comparison.tokio_nanos,
-        format_ratio(comparison.deli_nanos, comparison.tokio_nanos)
-    );
+    println!("{}", comparison.line("off"));
     let collecting: Vec<Duration> = collecting.into_inner();
     eprintln!(
         "  {name}: {} events a run, stop() took {} ns (median){}",

@@ -47,6 +47,7 @@
 
 mod coop;
 mod loom;
+mod wake_batch;
 
 #[cfg(feature = "http")]
 pub mod http;

@@ -65,8 +65,9 @@
 //! that check no wake-up, permit or value is lost when a wait races a
 //! release, a cancel or a close.
 //!
-//! This module owns these primitives and uses nothing else in deli; its
-//! futures need no runtime and no timer.
+//! This module owns these primitives and uses nothing else in deli but the
+//! leaves `coop`, `loom` and `wake_batch`; its futures need no runtime and
+//! no timer.
 //!
 //! # Examples
 //!

@@ -17,8 +17,9 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use super::block;
-use super::wait_list::{Key, WaitList, WakeBatch};
+use super::wait_list::{Key, WaitList};
 use crate::loom::sync::{Mutex, MutexGuard};
+use crate::wake_batch::WakeBatch;
 
 /// Wakes waiters without passing a value.
 ///
@@ -126,11 +127,11 @@ impl Notify {
     /// });
     /// ```
     pub fn notify_all(&self) {
-        let mut batch = WakeBatch::default();
+        let mut batch = WakeBatch::new();
         let mut state = self.lock();
         state.generation = state.generation.wrapping_add(1);
         while let Some(key) = state.waiters.front() {
-            if !batch.has_room() {
+            if batch.is_full() {
                 drop(state);
                 batch.wake_all();
                 state = self.lock();

@@ -35,17 +35,18 @@
 //! case ran 1.63–1.68× tokio's time against 1.18–1.21× with `parking_lot`
 //! (same code otherwise). Under `--cfg loom` the mutex is loom's, so the
 //! `loom_permits_*` models run this exact code. Wakers are collected under
-//! the mutex and woken after it is released. Uses `super::wait_list`,
-//! `parking_lot`, `crate::coop` (the acquire future spends budget) and
-//! `crate::loom`.
+//! the mutex and woken after it is released (`crate::wake_batch`). Uses
+//! `super::wait_list`, `parking_lot`, `crate::coop` (the acquire future
+//! spends budget), `crate::wake_batch` and `crate::loom`.
 
 use std::task::{Context, Poll, Waker};
 
-use super::wait_list::{Key, WaitList, WakeBatch};
+use super::wait_list::{Key, WaitList};
 use crate::loom::sync::atomic::AtomicU64;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 #[cfg(loom)]
 use crate::loom::sync::{Mutex, MutexGuard};
+use crate::wake_batch::WakeBatch;
 #[cfg(not(loom))]
 use parking_lot::{Mutex, MutexGuard};
 
@@ -246,7 +247,7 @@ impl Permits {
     /// then whatever is left to the word (clearing `WAITERS` once the line
     /// is empty); wakes the served waiters after releasing the lock.
     fn release_locked<'a>(&'a self, mut n: usize, mut line: MutexGuard<'a, Line>) {
-        let mut batch = WakeBatch::default();
+        let mut batch = WakeBatch::new();
         while let Some(key) = line.waiters.front() {
             if n == 0 {
                 // Waiters remain and nothing is left to give: the word
@@ -255,7 +256,7 @@ impl Permits {
                 batch.wake_all();
                 return;
             }
-            if !batch.has_room() {
+            if batch.is_full() {
                 drop(line);
                 batch.wake_all();
                 line = self.lock();

@@ -7,7 +7,7 @@
 //! once the slab has grown.
 //!
 //! It is a plain data structure: its owner keeps it under a mutex, so
-//! nothing here is lock-free. Uses `slab` and `smallvec` only.
+//! nothing here is lock-free. Uses `slab` only.
 
 use slab::Slab;
 
@@ -110,42 +110,6 @@ impl<T> WaitList<T> {
     }
 }
 
-/// Wakers collected under a lock and woken after it is released, so a
-/// woken task never finds the lock still held; held inline (a `SmallVec`,
-/// whose buffer is not initialised up front: a zeroed array of 32 wakers
-/// cost every contended release a 512-byte fill), no allocation.
-#[derive(Debug, Default)]
-pub(crate) struct WakeBatch {
-    wakers: smallvec::SmallVec<[std::task::Waker; WakeBatch::CAPACITY]>,
-}
-
-impl WakeBatch {
-    pub(crate) const CAPACITY: usize = 32;
-
-    /// Whether another waker fits; the owner wakes the batch and goes on
-    /// when it does not.
-    pub(crate) fn has_room(&self) -> bool {
-        self.wakers.len() < Self::CAPACITY
-    }
-
-    /// Adds `waker`; wakes it at once if the batch is full (a caller that
-    /// checks [`has_room`](Self::has_room) never gets there).
-    pub(crate) fn push(&mut self, waker: std::task::Waker) {
-        if self.has_room() {
-            self.wakers.push(waker);
-        } else {
-            waker.wake();
-        }
-    }
-
-    /// Wakes every collected waker.
-    pub(crate) fn wake_all(&mut self) {
-        for waker in self.wakers.drain(..) {
-            waker.wake();
-        }
-    }
-}
-
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -175,17 +139,5 @@ mod tests {
         assert_eq!(drain(&mut list), [1, 3, 8]);
         assert!(list.is_empty());
         assert_eq!(list.remove(keys[0]), Some(0));
-    }
-
-    #[test]
-    fn wake_batch_wakes_everything_it_holds() {
-        let mut batch = WakeBatch::default();
-        for _ in 0..WakeBatch::CAPACITY {
-            assert!(batch.has_room());
-            batch.push(std::task::Waker::noop().clone());
-        }
-        assert!(!batch.has_room());
-        batch.wake_all();
-        assert!(batch.has_room());
     }
 }

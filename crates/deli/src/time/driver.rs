@@ -10,7 +10,8 @@
 //! in bounded batches so that a burst of expiries never holds the lock long.
 //! The runtime's `unpark` callback is also called outside the lock.
 //!
-//! This module may call only the wheel ([`super::wheel`]) and std.
+//! This module may call only the wheel ([`super::wheel`]), the leaf
+//! `crate::wake_batch` and std.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -22,11 +23,10 @@ use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use super::wheel::{TimerKey, Wheel, MAX_TICK};
+use crate::wake_batch::WakeBatch;
 
 /// One tick of the wheel: the timers' resolution.
 const NANOS_PER_TICK: u128 = 1_000_000;
-/// How many wakers are taken out of the lock at a time.
-const WAKE_BATCH: usize = 32;
 
 /// A deadline so far away that it stands for "never" (about 30 years).
 pub(crate) fn far_future(from: Instant) -> Instant {
@@ -279,40 +279,6 @@ impl Timers {
 
 fn clamp_tick(ticks: u128) -> u64 {
     u64::try_from(ticks).map_or(MAX_TICK, |ticks| ticks.min(MAX_TICK))
-}
-
-/// Wakers taken out from under the lock, to be woken after it is released.
-struct WakeBatch {
-    wakers: [Option<Waker>; WAKE_BATCH],
-    len: usize,
-}
-
-impl WakeBatch {
-    fn new() -> Self {
-        WakeBatch {
-            wakers: [const { None }; WAKE_BATCH],
-            len: 0,
-        }
-    }
-
-    fn is_full(&self) -> bool {
-        self.len == WAKE_BATCH
-    }
-
-    fn push(&mut self, waker: Waker) {
-        self.wakers[self.len] = Some(waker);
-        self.len += 1;
-    }
-
-    /// Wakes and empties the batch; returns how many were woken.
-    fn wake_all(&mut self) -> usize {
-        let woken = self.len;
-        for waker in self.wakers[..woken].iter_mut().filter_map(Option::take) {
-            waker.wake();
-        }
-        self.len = 0;
-        woken
-    }
 }
 
 /// One pending timer; removes itself from its driver on drop.

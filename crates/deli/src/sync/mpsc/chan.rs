@@ -31,7 +31,7 @@
 
 use std::task::{Context, Poll};
 
-use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::permits::{Permits, TryAcquire, MAX_PERMITS};
 
 /// What a receive found.
@@ -63,10 +63,6 @@ pub(crate) struct Chan<T> {
     bounded: bool,
     receiver: ReceiverWaker,
     senders: AtomicUsize,
-    /// Set once by [`close`](Chan::close): a cheap first look, on a line
-    /// nobody writes, before the permit word that every send and receive
-    /// touches.
-    closed: AtomicBool,
 }
 
 impl<T> Chan<T> {
@@ -80,7 +76,6 @@ impl<T> Chan<T> {
             bounded: capacity.is_some(),
             receiver: ReceiverWaker::new(),
             senders: AtomicUsize::new(1),
-            closed: AtomicBool::new(false),
         }
     }
 
@@ -108,15 +103,11 @@ impl<T> Chan<T> {
     /// permit would be out). Without that last part a send could succeed
     /// after the receiver was told the channel had ended.
     fn is_drained(&self) -> bool {
-        self.senders.load(Ordering::Acquire) == 0
-            || (self.closed.load(Ordering::Acquire) && self.room.is_closed_and_idle(self.total))
+        self.senders.load(Ordering::Acquire) == 0 || self.room.is_closed_and_idle(self.total)
     }
 
     /// Closes the channel; returns whether this call did.
     pub(crate) fn close(&self) -> bool {
-        // Before the pool closes: a receiver that sees the pool closed
-        // must find this set.
-        self.closed.store(true, Ordering::Release);
         let closed_now = self.room.close();
         if closed_now {
             self.receiver.wake();

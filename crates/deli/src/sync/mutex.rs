@@ -152,7 +152,7 @@ impl<T: ?Sized> Mutex<T> {
     /// });
     /// ```
     pub async fn lock(&self) -> MutexGuard<'_, T> {
-        self.take_permit().await;
+        self.permits.acquire_unclosable(1).await;
         MutexGuard {
             mutex: self,
             _value: PhantomData,
@@ -176,18 +176,10 @@ impl<T: ?Sized> Mutex<T> {
     /// });
     /// ```
     pub async fn lock_owned(self: &Arc<Self>) -> OwnedMutexGuard<T> {
-        self.take_permit().await;
+        self.permits.acquire_unclosable(1).await;
         OwnedMutexGuard {
             mutex: Arc::clone(self),
             _value: PhantomData,
-        }
-    }
-
-    async fn take_permit(&self) {
-        if self.permits.acquire(1).await.is_err() {
-            // A mutex never closes its permits; without the permit there
-            // must be no guard, so this cannot be papered over.
-            unreachable!("a mutex's permit pool is never closed");
         }
     }
 

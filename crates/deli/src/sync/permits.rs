@@ -485,6 +485,16 @@ impl Permits {
             waiting: Waiting::new(n),
         }
     }
+
+    /// [`acquire`](Permits::acquire) for a pool its owner never closes (a
+    /// lock's).
+    pub(crate) async fn acquire_unclosable(&self, n: usize) {
+        if self.acquire(n).await.is_err() {
+            // Without the permits there must be no guard, so a closed
+            // pool cannot be papered over.
+            unreachable!("a lock's permit pool is never closed");
+        }
+    }
 }
 
 impl std::future::Future for Acquire<'_> {

@@ -140,7 +140,7 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.take_permits(1).await;
+        self.permits.acquire_unclosable(1).await;
         RwLockReadGuard {
             lock: self,
             _value: PhantomData,
@@ -162,18 +162,10 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.take_permits(MAX_READERS).await;
+        self.permits.acquire_unclosable(MAX_READERS).await;
         RwLockWriteGuard {
             lock: self,
             _value: PhantomData,
-        }
-    }
-
-    async fn take_permits(&self, n: usize) {
-        if self.permits.acquire(n).await.is_err() {
-            // The lock never closes its permits; without them there must be
-            // no guard, so this cannot be papered over.
-            unreachable!("an RwLock's permit pool is never closed");
         }
     }
 

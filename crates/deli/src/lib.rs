@@ -57,6 +57,8 @@ pub mod pool;
 pub mod process;
 pub mod runtime;
 pub mod scope;
+pub mod signal;
+pub mod subprocess;
 pub mod sync;
 pub mod task;
 pub mod time;

@@ -324,10 +324,9 @@ impl Drop for Child {
             // An error means it has ended already; it is reaped below.
             let _ = process.kill();
         }
-        match process.try_wait() {
-            Ok(None) => reap::adopt(process, self.watch.take(), &self.handle),
-            // Reaped now, or not ours to reap any more.
-            Ok(Some(_)) | Err(_) => {}
+        // `Some`: reaped just now; `Err`: not ours to reap any more.
+        if let Ok(None) = process.try_wait() {
+            reap::adopt(process, self.watch.take(), &self.handle);
         }
     }
 }

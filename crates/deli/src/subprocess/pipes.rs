@@ -341,8 +341,18 @@ macro_rules! reader_methods {
     };
 }
 
-reader_methods!(ChildStdout, std::process::ChildStdout, "stdout", "\"printf x\"");
-reader_methods!(ChildStderr, std::process::ChildStderr, "stderr", "\"printf x >&2\"");
+reader_methods!(
+    ChildStdout,
+    std::process::ChildStdout,
+    "stdout",
+    "\"printf x\""
+);
+reader_methods!(
+    ChildStderr,
+    std::process::ChildStderr,
+    "stderr",
+    "\"printf x >&2\""
+);
 
 impl futures_io::AsyncWrite for ChildStdin {
     fn poll_write(

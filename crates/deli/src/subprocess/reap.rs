@@ -47,7 +47,9 @@ impl ExitWatch {
                 return Ok(ExitWatch::PidFd(Async::new(pidfd)?));
             }
         }
-        Ok(ExitWatch::Sigchld(crate::signal::signal(SignalKind::child())?))
+        Ok(ExitWatch::Sigchld(crate::signal::signal(
+            SignalKind::child(),
+        )?))
     }
 
     /// Whether this watch is a pidfd (for tests of both paths).
@@ -105,7 +107,12 @@ fn pidfd_open(pid: u32) -> io::Result<PidFd> {
 }
 
 impl Source for PidFd {
-    fn register(&mut self, registry: &Registry, token: Token, interests: Interest) -> io::Result<()> {
+    fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
         SourceFd(&self.0.as_raw_fd()).register(registry, token, interests)
     }
 
@@ -131,16 +138,18 @@ pub(super) fn adopt(child: process::Child, watch: Option<ExitWatch>, handle: &Ha
         return;
     };
     let mut guard = Orphan(Some(child));
-    // Detached: the ticket is dropped. If the runtime has shut down the
-    // future is dropped unpolled, and the guard hands the child on.
-    drop(handle.spawn(async move {
-        if let Some(child) = guard.0.as_mut() {
-            if watch.wait(child).await.is_ok() {
-                // Reaped: nothing left for the guard to hand on.
-                drop(guard.0.take());
+    // If the runtime has shut down, or does before the child ends, the
+    // future is dropped and the guard hands the child on.
+    handle
+        .spawn(async move {
+            if let Some(child) = guard.0.as_mut() {
+                if watch.wait(child).await.is_ok() {
+                    // Reaped: nothing left for the guard to hand on.
+                    drop(guard.0.take());
+                }
             }
-        }
-    }));
+        })
+        .detach();
 }
 
 /// Hands its child to the orphan list if dropped before it was reaped.
@@ -170,5 +179,7 @@ pub(super) fn sweep_orphans() {
 
 fn lock_orphans() -> std::sync::MutexGuard<'static, Vec<process::Child>> {
     // A panic elsewhere while holding the lock leaves a valid list.
-    ORPHANS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    ORPHANS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -143,9 +143,18 @@ fn refused_signals_are_typed_errors() {
                     .and_then(|inner| inner.downcast_ref::<SignalError>())
                     .unwrap_or_else(|| panic!("{signum}: no SignalError inside"))
             };
-            assert_eq!(refused(libc::SIGKILL), SignalError::Forbidden(libc::SIGKILL));
-            assert_eq!(refused(libc::SIGSTOP), SignalError::Forbidden(libc::SIGSTOP));
-            assert_eq!(refused(libc::SIGSEGV), SignalError::Forbidden(libc::SIGSEGV));
+            assert_eq!(
+                refused(libc::SIGKILL),
+                SignalError::Forbidden(libc::SIGKILL)
+            );
+            assert_eq!(
+                refused(libc::SIGSTOP),
+                SignalError::Forbidden(libc::SIGSTOP)
+            );
+            assert_eq!(
+                refused(libc::SIGSEGV),
+                SignalError::Forbidden(libc::SIGSEGV)
+            );
             assert_eq!(refused(0), SignalError::OutOfRange(0));
             assert_eq!(refused(-3), SignalError::OutOfRange(-3));
             let past_last = libc::SIGRTMAX() + 1;

@@ -44,6 +44,8 @@
 //! uses `io`, `time` and the runtime's `spawn_blocking`; `scope` sits on
 //! top of the runtime and both pools. `sync` uses nothing else in deli but
 //! the `loom` switch.
+//! `signal` uses `io`; `subprocess` uses `io`, `signal` and the runtime's
+//! `Handle`.
 
 mod coop;
 mod loom;

@@ -458,3 +458,33 @@ fn writing_to_a_child_that_stopped_reading_is_broken_pipe() {
     });
     assert_no_zombies();
 }
+
+/// The pipes through tokio's traits (`tokio-io`): `tokio-util` line codecs
+/// writing to `cat` and reading its echo.
+#[cfg(feature = "tokio-io")]
+#[test]
+fn pipes_through_tokio_util_codecs() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_util::codec::{FramedRead, FramedWrite, LinesCodec};
+
+    let _turn = turn();
+    within(BOUND, || {
+        runtime().block_on(async {
+            let mut child = Command::new("cat")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut lines_in = FramedWrite::new(child.stdin.take().unwrap(), LinesCodec::new());
+            let mut lines_out = FramedRead::new(child.stdout.take().unwrap(), LinesCodec::new());
+            for word in ["one", "two", "three"] {
+                lines_in.send(word).await.unwrap();
+                assert_eq!(lines_out.next().await.unwrap().unwrap(), word);
+            }
+            SinkExt::<&str>::close(&mut lines_in).await.unwrap(); // `cat` sees EOF
+            assert!(lines_out.next().await.is_none());
+            assert!(child.wait().await.unwrap().success());
+        })
+    });
+    assert_no_zombies();
+}

@@ -94,6 +94,8 @@ mod args;
 mod expand;
 mod function;
 mod job;
+mod join;
+mod select;
 
 use args::Kind;
 use proc_macro::TokenStream;
@@ -231,4 +233,49 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn job(args: TokenStream, item: TokenStream) -> TokenStream {
     job::expand(args.into(), item.into()).into()
+}
+
+/// Waits on several futures at once and runs the handler of the first whose
+/// output matches its pattern; see `deli::select!` for the full syntax.
+///
+/// ```
+/// deli::run(async {
+///     let picked = deli::select! {
+///         n = async { 1 } => n,
+///         n = std::future::pending::<i32>() => n,
+///     };
+///     assert_eq!(picked, 1);
+/// });
+/// ```
+#[proc_macro]
+pub fn select(input: TokenStream) -> TokenStream {
+    select::expand(input.into()).into()
+}
+
+/// Runs several futures concurrently and waits for all of them, giving a
+/// tuple of their outputs; see `deli::join!`.
+///
+/// ```
+/// deli::run(async {
+///     let (a, b) = deli::join!(async { 1 }, async { "two" });
+///     assert_eq!((a, b), (1, "two"));
+/// });
+/// ```
+#[proc_macro]
+pub fn join(input: TokenStream) -> TokenStream {
+    join::expand(join::Join::All, input.into()).into()
+}
+
+/// Like `join!` for futures that return `Result`s: the first `Err` is
+/// returned at once and the other futures are dropped; see `deli::try_join!`.
+///
+/// ```
+/// deli::run(async {
+///     let both: Result<(u8, u8), String> = deli::try_join!(async { Ok(1) }, async { Ok(2) });
+///     assert_eq!(both, Ok((1, 2)));
+/// });
+/// ```
+#[proc_macro]
+pub fn try_join(input: TokenStream) -> TokenStream {
+    join::expand(join::Join::Try, input.into()).into()
 }

@@ -47,7 +47,12 @@
 
 mod coop;
 mod loom;
+mod macros;
 mod wake_batch;
+
+#[doc(hidden)]
+pub use macros::private as __private;
+pub use macros::{join, select, try_join};
 
 #[cfg(feature = "http")]
 pub mod http;

@@ -61,6 +61,7 @@
 //! | `flavor` | `"multi_thread"` or `"current_thread"` | `main`: `"multi_thread"`; `test`: `"current_thread"` |
 //! | `workers` | an integer literal of at least 1; needs `flavor = "multi_thread"` | the runtime's own: one worker per core |
 //! | `crate` | the path to deli as a string, for a renamed dependency | `"::deli"` |
+//! | `start_paused` (tests only) | `true` or `false`: start with the runtime's clock paused (`deli::time::pause`); needs the current-thread flavor | `false` |
 //!
 //! Tests default to one thread, as in tokio, so that a test's interleavings
 //! repeat from run to run; ask for `flavor = "multi_thread"` to test
@@ -189,6 +190,21 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     let n: u8 = "7".parse()?;
 ///     assert_eq!(n, 7);
 ///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
+///
+/// `start_paused = true` starts the test's clock paused, so timers fire as
+/// soon as every task is idle (see `deli::time::pause`):
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[deli::test(start_paused = true)]
+/// async fn an_hour_in_no_time() {
+///     let real = std::time::Instant::now();
+///     deli::sleep(Duration::from_secs(3600)).await;
+///     assert!(real.elapsed() < Duration::from_secs(60));
 /// }
 /// # fn main() {}
 /// ```

@@ -64,6 +64,8 @@ pub mod runtime;
 pub mod scope;
 pub mod sync;
 pub mod task;
+pub mod task_local;
+mod task_set;
 pub mod time;
 pub mod trace;
 
@@ -76,6 +78,7 @@ pub use scope::{
     fail_after, fail_at, move_on_after, move_on_at, scope, CancelScope, Scope, ScopeError,
 };
 pub use task::{yield_now, JobError, State, TaskId, Ticket};
+pub use task_set::TaskSet;
 pub use time::{interval, sleep, sleep_until, timeout, Elapsed};
 
 /// Runs `async fn main` to completion on a new deli runtime.

@@ -209,6 +209,14 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # fn main() {}
 /// ```
 ///
+/// Auto-advance needs the current-thread flavor, so this is refused:
+///
+/// ```compile_fail
+/// #[deli::test(flavor = "multi_thread", start_paused = true)] // error: `start_paused`
+/// async fn paused() {}                                         // needs "current_thread"
+/// # fn main() {}
+/// ```
+///
 /// `workers` needs the multi-thread flavor, which tests do not use by default:
 ///
 /// ```compile_fail

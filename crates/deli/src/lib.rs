@@ -17,7 +17,9 @@
 //! channels and Python's `Queue`), each usable from async tasks on any
 //! executor and from plain threads alike. With the `http` feature, an
 //! HTTP/1.1 and HTTP/2 server and client, over TLS or not (`deli::http`:
-//! hyper on deli).
+//! hyper on deli). The combinators every async program reaches for:
+//! [`select!`], [`join!`], [`try_join!`], [`TaskSet`], [`task_local!`],
+//! [`sync::OnceCell`], and a paused test clock ([`time::pause`]).
 //!
 //! ```
 //! use std::time::Duration;

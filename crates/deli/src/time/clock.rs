@@ -12,6 +12,13 @@
 //! test of a one-hour timeout runs in microseconds, and every timer fires in
 //! deadline order, each seeing the clock at its own deadline.
 //!
+//! Only this runtime's own tasks and I/O hold auto-advance back: a task
+//! that awaits nothing but a `spawn_blocking` call, a pool job or another
+//! thread, while a timer is pending, sees the clock jump to that timer
+//! (tokio holds its clock while blocking calls run; deli does not yet).
+//! Under a paused clock, give such waits no timeout, or drive time with
+//! [`advance`].
+//!
 //! The clock is per runtime, never process-wide: tests that run in parallel
 //! each have their own. Time on a clock that was resumed carries on from
 //! where it stood, at the system clock's pace.

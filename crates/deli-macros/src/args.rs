@@ -1,4 +1,5 @@
-//! The attribute's arguments: `flavor = "..."`, `workers = N`, `crate = "path"`.
+//! The attribute's arguments: `flavor = "..."`, `workers = N`, `crate = "path"`,
+//! and for tests `start_paused = true`.
 //!
 //! Owns their syntax, their defaults for each macro and the rules between them
 //! (`workers` needs the multi-thread flavor). Uses only `syn`; knows nothing
@@ -59,6 +60,8 @@ pub(crate) struct Config {
     pub(crate) workers: Option<usize>,
     /// Path to the deli crate, `::deli` unless `crate = "..."` says otherwise.
     pub(crate) krate: Path,
+    /// `start_paused = true`: the runtime's clock starts paused.
+    pub(crate) start_paused: bool,
 }
 
 /// `workers` as written, kept so the flavor check can point at it.
@@ -72,6 +75,8 @@ struct Raw {
     flavor: Option<Flavor>,
     workers: Option<Workers>,
     krate: Option<Path>,
+    /// The value and the tokens, kept so the flavor check can point at them.
+    start_paused: Option<(bool, TokenStream)>,
 }
 
 /// Parses the tokens between the attribute's parentheses.
@@ -93,10 +98,18 @@ pub(crate) fn parse(kind: Kind, args: TokenStream) -> syn::Result<Config> {
         };
         return Err(syn::Error::new_spanned(&workers.tokens, message));
     }
+    if let (Flavor::MultiThread, Some((true, tokens))) = (flavor, &raw.start_paused) {
+        return Err(syn::Error::new_spanned(
+            tokens,
+            "`start_paused` needs `flavor = \"current_thread\"`: a paused clock \
+             auto-advances only on a current-thread runtime",
+        ));
+    }
     Ok(Config {
         flavor,
         workers: raw.workers.map(|w| w.value),
         krate: raw.krate.unwrap_or_else(|| syn::parse_quote!(::deli)),
+        start_paused: raw.start_paused.is_some_and(|(value, _)| value),
     })
 }
 
@@ -113,6 +126,17 @@ impl Raw {
                 value,
                 tokens: quote!(#key = #lit),
             });
+        } else if meta.path.is_ident("start_paused") && kind == Kind::Test {
+            reject_repeat(meta, self.start_paused.is_some())?;
+            let expr = value(meta, "start_paused = true")?;
+            let Some(Lit::Bool(lit)) = literal(&expr) else {
+                return Err(syn::Error::new_spanned(
+                    expr,
+                    "`start_paused` expects `true` or `false`",
+                ));
+            };
+            let key = &meta.path;
+            self.start_paused = Some((lit.value, quote!(#key = #lit)));
         } else if meta.path.is_ident("crate") {
             reject_repeat(meta, self.krate.is_some())?;
             self.krate = Some(crate_value(meta)?);
@@ -138,8 +162,12 @@ fn unknown_argument(kind: Kind, meta: &ParseNestedMeta) -> syn::Error {
         "current_thread" | "multi_thread" => format!(" (write `flavor = \"{name}\"`)"),
         _ => String::new(),
     };
+    let expected = match kind {
+        Kind::Main => "`flavor`, `workers` or `crate`",
+        Kind::Test => "`flavor`, `workers`, `start_paused` or `crate`",
+    };
     meta.error(format!(
-        "unknown argument `{name}` to {}; expected `flavor`, `workers` or `crate`{hint}",
+        "unknown argument `{name}` to {}; expected {expected}{hint}",
         kind.attribute()
     ))
 }
@@ -292,6 +320,20 @@ mod tests {
             message(Kind::Main, quote!(flavor = "current_thread", workers = 2))
                 .starts_with("`workers` cannot be used with `flavor = \"current_thread\"`")
         );
+    }
+
+    #[test]
+    fn start_paused_is_for_current_thread_tests() {
+        assert!(parsed(Kind::Test, quote!(start_paused = true)).start_paused);
+        assert!(!parsed(Kind::Test, quote!(start_paused = false)).start_paused);
+        assert!(!parsed(Kind::Test, quote!()).start_paused);
+        assert!(message(
+            Kind::Test,
+            quote!(flavor = "multi_thread", start_paused = true)
+        )
+        .starts_with("`start_paused` needs `flavor = \"current_thread\"`"));
+        assert!(message(Kind::Test, quote!(start_paused = 1)).contains("`true` or `false`"));
+        assert!(message(Kind::Main, quote!(start_paused = true)).contains("unknown argument"));
     }
 
     #[test]

@@ -74,6 +74,7 @@ fn generate(kind: Kind, config: &Config, func: ItemFn) -> TokenStream {
         let n = Literal::usize_unsuffixed(n);
         quote!(.workers(#n))
     });
+    let start_paused = config.start_paused.then(|| quote!(.start_paused(true)));
     let test_attr = (kind == Kind::Test).then(|| quote!(#[::core::prelude::v1::test]));
     let failure = format!(
         "{} could not build the deli runtime for `{}`: {{}}",
@@ -122,6 +123,7 @@ fn generate(kind: Kind, config: &Config, func: ItemFn) -> TokenStream {
             let #runtime = match #krate::Runtime::builder()
                 .flavor(#krate::Flavor::#flavor)
                 #workers
+                #start_paused
                 .build()
             {
                 ::core::result::Result::Ok(#runtime) => #runtime,

@@ -61,6 +61,7 @@
 //! | `flavor` | `"multi_thread"` or `"current_thread"` | `main`: `"multi_thread"`; `test`: `"current_thread"` |
 //! | `workers` | an integer literal of at least 1; needs `flavor = "multi_thread"` | the runtime's own: one worker per core |
 //! | `crate` | the path to deli as a string, for a renamed dependency | `"::deli"` |
+//! | `start_paused` (tests only) | `true` or `false`: start with the runtime's clock paused (`deli::time::pause`); needs the current-thread flavor | `false` |
 //!
 //! Tests default to one thread, as in tokio, so that a test's interleavings
 //! repeat from run to run; ask for `flavor = "multi_thread"` to test
@@ -94,6 +95,8 @@ mod args;
 mod expand;
 mod function;
 mod job;
+mod join;
+mod select;
 
 use args::Kind;
 use proc_macro::TokenStream;
@@ -191,6 +194,29 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # fn main() {}
 /// ```
 ///
+/// `start_paused = true` starts the test's clock paused, so timers fire as
+/// soon as every task is idle (see `deli::time::pause`):
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[deli::test(start_paused = true)]
+/// async fn an_hour_in_no_time() {
+///     let real = std::time::Instant::now();
+///     deli::sleep(Duration::from_secs(3600)).await;
+///     assert!(real.elapsed() < Duration::from_secs(60));
+/// }
+/// # fn main() {}
+/// ```
+///
+/// Auto-advance needs the current-thread flavor, so this is refused:
+///
+/// ```compile_fail
+/// #[deli::test(flavor = "multi_thread", start_paused = true)] // error: `start_paused`
+/// async fn paused() {}                                         // needs "current_thread"
+/// # fn main() {}
+/// ```
+///
 /// `workers` needs the multi-thread flavor, which tests do not use by default:
 ///
 /// ```compile_fail
@@ -231,4 +257,49 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn job(args: TokenStream, item: TokenStream) -> TokenStream {
     job::expand(args.into(), item.into()).into()
+}
+
+/// Waits on several futures at once and runs the handler of the first whose
+/// output matches its pattern; see `deli::select!` for the full syntax.
+///
+/// ```
+/// deli::run(async {
+///     let picked = deli::select! {
+///         n = async { 1 } => n,
+///         n = std::future::pending::<i32>() => n,
+///     };
+///     assert_eq!(picked, 1);
+/// });
+/// ```
+#[proc_macro]
+pub fn select(input: TokenStream) -> TokenStream {
+    select::expand(input.into()).into()
+}
+
+/// Runs several futures concurrently and waits for all of them, giving a
+/// tuple of their outputs; see `deli::join!`.
+///
+/// ```
+/// deli::run(async {
+///     let (a, b) = deli::join!(async { 1 }, async { "two" });
+///     assert_eq!((a, b), (1, "two"));
+/// });
+/// ```
+#[proc_macro]
+pub fn join(input: TokenStream) -> TokenStream {
+    join::expand(join::Join::All, input.into()).into()
+}
+
+/// Like `join!` for futures that return `Result`s: the first `Err` is
+/// returned at once and the other futures are dropped; see `deli::try_join!`.
+///
+/// ```
+/// deli::run(async {
+///     let both: Result<(u8, u8), String> = deli::try_join!(async { Ok(1) }, async { Ok(2) });
+///     assert_eq!(both, Ok((1, 2)));
+/// });
+/// ```
+#[proc_macro]
+pub fn try_join(input: TokenStream) -> TokenStream {
+    join::expand(join::Join::Try, input.into()).into()
 }

@@ -17,7 +17,9 @@
 //! channels and Python's `Queue`), each usable from async tasks on any
 //! executor and from plain threads alike. With the `http` feature, an
 //! HTTP/1.1 and HTTP/2 server and client, over TLS or not (`deli::http`:
-//! hyper on deli).
+//! hyper on deli). The combinators every async program reaches for:
+//! [`select!`], [`join!`], [`try_join!`], [`TaskSet`], [`task_local!`],
+//! [`sync::OnceCell`], and a paused test clock ([`time::pause`]).
 //!
 //! ```
 //! use std::time::Duration;
@@ -49,7 +51,12 @@
 
 mod coop;
 mod loom;
+mod macros;
 mod wake_batch;
+
+#[doc(hidden)]
+pub use macros::private as __private;
+pub use macros::{join, select, try_join};
 
 #[cfg(feature = "http")]
 pub mod http;
@@ -63,6 +70,8 @@ pub mod signal;
 pub mod subprocess;
 pub mod sync;
 pub mod task;
+pub mod task_local;
+mod task_set;
 pub mod time;
 pub mod trace;
 
@@ -75,6 +84,7 @@ pub use scope::{
     fail_after, fail_at, move_on_after, move_on_at, scope, CancelScope, Scope, ScopeError,
 };
 pub use task::{yield_now, JobError, State, TaskId, Ticket};
+pub use task_set::TaskSet;
 pub use time::{interval, sleep, sleep_until, timeout, Elapsed};
 
 /// Runs `async fn main` to completion on a new deli runtime.

@@ -62,6 +62,7 @@ pub struct Builder {
     max_spare_workers: Option<usize>,
     spare_keep_alive: Duration,
     on_blocked: Option<OnBlocked>,
+    start_paused: bool,
 }
 
 impl Default for Builder {
@@ -83,7 +84,29 @@ impl Builder {
             max_spare_workers: None,
             spare_keep_alive: DEFAULT_SPARE_KEEP_ALIVE,
             on_blocked: None,
+            start_paused: false,
         }
+    }
+
+    /// Starts the runtime with its clock paused, for tests: time stands
+    /// still until `deli::time::advance` moves it or every task is idle, when
+    /// it jumps to the next timer (see [`crate::time::pause`]). Only for the
+    /// current-thread flavour; `build` refuses it for the multi-thread one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = deli::Runtime::builder().current_thread().start_paused(true).build()?;
+    /// let real = std::time::Instant::now();
+    /// rt.block_on(deli::sleep(Duration::from_secs(3600)));
+    /// assert!(real.elapsed() < Duration::from_secs(60));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start_paused(mut self, start_paused: bool) -> Builder {
+        self.start_paused = start_paused;
+        self
     }
 
     /// Chooses the scheduler.
@@ -224,7 +247,8 @@ impl Builder {
     /// # Errors
     ///
     /// `InvalidInput` for zero workers, zero blocking threads, a zero
-    /// monitor threshold or more than 4096 workers and spares; any error
+    /// monitor threshold, more than 4096 workers and spares, or
+    /// `start_paused` on a multi-thread runtime; any error
     /// the OS gives when creating the event queue or the threads.
     pub fn build(self) -> io::Result<Runtime> {
         if self.workers == Some(0) {
@@ -263,12 +287,22 @@ impl Builder {
                 "the monitor's threshold must be above zero",
             ));
         }
+        if self.start_paused && self.flavor == Flavor::MultiThread {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "start_paused needs the current-thread flavour (a paused clock \
+                 auto-advances only on a current-thread runtime)",
+            ));
+        }
         let mut blocking = self.blocking;
         blocking.thread_name = format!("{}-blocking", self.thread_name);
         let blocking = BlockingPool::new(blocking);
         match self.flavor {
             Flavor::CurrentThread => {
                 let shared = current_thread::Shared::new(blocking)?;
+                if self.start_paused {
+                    shared.driver.timers.pause_clock();
+                }
                 Ok(Runtime::from_parts(
                     Handle::new(Kind::CurrentThread(shared)),
                     Vec::new(),

@@ -202,12 +202,30 @@ impl Shared {
                 && self.inject.is_empty()
                 && !main_waker.woken.load(Ordering::Acquire);
             if idle {
+                // A paused test clock jumps to the next timer instead of
+                // sleeping (one relaxed load when it is not paused).
+                if self.driver.timers.clock().is_paused() && self.auto_advance(&core, &main_waker) {
+                    continue;
+                }
                 self.parker.park(&self.driver, None);
             } else if let Some(mut driver) = self.driver.try_lock() {
                 // Busy: look at I/O and timers without blocking.
                 driver.park(Some(Duration::ZERO));
             }
         }
+    }
+
+    /// Idle with a paused clock: see `DriverGuard::auto_advance`. Whether to
+    /// run again instead of parking.
+    fn auto_advance(&self, core: &Core, main_waker: &MainWaker) -> bool {
+        let Some(mut driver) = self.driver.try_lock() else {
+            return false;
+        };
+        driver.auto_advance(|| {
+            core.local.borrow().is_empty()
+                && self.inject.is_empty()
+                && !main_waker.woken.load(Ordering::Acquire)
+        })
     }
 
     /// Drops every task. Called once, by the runtime.

@@ -4,7 +4,7 @@
 
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::io::{Driver as IoDriver, Reactor};
 use crate::time::Timers;
@@ -67,7 +67,9 @@ impl DriverGuard<'_> {
             // A busy worker's look: no announcement, nobody needs to wake it.
             let _ = self.io.turn(timeout);
         } else {
-            let now = Instant::now();
+            // The timers' own clock: a paused test clock's deadlines are not
+            // the system's.
+            let now = timers.now();
             let until_timer = timers
                 .next_deadline()
                 .map(|deadline| deadline.saturating_duration_since(now));
@@ -84,6 +86,19 @@ impl DriverGuard<'_> {
             // at its queues again either way.
             let _ = self.io.turn(wait);
         }
-        timers.process(Instant::now());
+        timers.process(timers.now());
+    }
+
+    /// For a current-thread runtime with nothing to run: look at I/O once
+    /// without blocking, and if `still_idle` says that made nothing
+    /// runnable, let a paused clock jump to the next timer (see
+    /// `Timers::auto_advance`). Whether there may be work now, so the
+    /// caller should look at its queues instead of parking.
+    pub(crate) fn auto_advance(&mut self, still_idle: impl FnOnce() -> bool) -> bool {
+        self.park(Some(Duration::ZERO));
+        if !still_idle() {
+            return true;
+        }
+        self.driver.timers.auto_advance()
     }
 }

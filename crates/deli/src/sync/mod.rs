@@ -105,6 +105,7 @@ mod event;
 pub mod mpsc;
 mod mutex;
 mod notify;
+mod once_cell;
 pub mod oneshot;
 mod permits;
 mod queue;
@@ -120,6 +121,7 @@ pub use error::{
 pub use event::Event;
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
 pub use queue::{Queue, TaskDoneError};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{

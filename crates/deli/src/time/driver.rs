@@ -22,6 +22,7 @@ use std::task::Waker;
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
+use super::clock::Clock;
 use super::wheel::{TimerKey, Wheel, MAX_TICK};
 use crate::wake_batch::WakeBatch;
 
@@ -61,6 +62,9 @@ pub(crate) struct Timers {
     /// The fallback driver never hands its timers on to anyone else.
     is_fallback: bool,
     unpark: Box<dyn Fn() + Send + Sync>,
+    /// The time these timers are measured against (the paused test clock
+    /// lives here, so it is per runtime).
+    clock: Clock,
 }
 
 struct State {
@@ -126,6 +130,7 @@ impl Timers {
             is_shut_down: AtomicBool::new(false),
             is_fallback,
             unpark,
+            clock: Clock::new(),
         })
     }
 
@@ -217,6 +222,24 @@ impl Timers {
                 return;
             }
         }
+    }
+
+    /// The clock these timers follow.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Pauses [`clock`](Self::clock), first moving it forward (by less than
+    /// a millisecond) to a whole tick, so that on a paused clock a sleep of
+    /// whole milliseconds ends exactly at its deadline.
+    pub(crate) fn pause_clock(&self) {
+        self.clock
+            .pause_aligned(|now| self.tick_instant(self.deadline_tick(now)));
+    }
+
+    /// The time now on [`clock`](Self::clock).
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
     }
 
     /// Whether [`shutdown`](Self::shutdown) has been called.
@@ -383,6 +406,15 @@ impl Drop for EnterGuard {
         let replaced = CURRENT.try_with(|current| current.replace(previous));
         drop(replaced);
     }
+}
+
+/// Runs `f` with the current thread's timer driver, if a runtime has
+/// entered one (without cloning the `Arc`).
+pub(crate) fn with_current<R>(f: impl FnOnce(&Timers) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|current| current.borrow().as_deref().map(f))
+        .ok()
+        .flatten()
 }
 
 /// The current thread's timer driver, if a runtime has entered one.

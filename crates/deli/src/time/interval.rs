@@ -172,7 +172,7 @@ impl Interval {
         let scheduled = self.sleep.deadline();
         let next = self
             .missed_tick_behavior
-            .next_tick(scheduled, Instant::now(), self.period);
+            .next_tick(scheduled, super::now(), self.period);
         self.sleep.reset(next);
         Poll::Ready(scheduled)
     }
@@ -194,9 +194,10 @@ impl Interval {
     /// });
     /// ```
     pub fn reset(&mut self) {
-        let next = Instant::now()
+        let now = super::now();
+        let next = now
             .checked_add(self.period)
-            .unwrap_or_else(|| far_future(Instant::now()));
+            .unwrap_or_else(|| far_future(now));
         self.sleep.reset(next);
     }
 

@@ -5,7 +5,9 @@
 //! holds them (`wheel`, a pure data structure), the driver that a runtime
 //! shares between its threads and polls when it would otherwise park
 //! (`driver::Timers`), the global fallback driver for timers awaited where
-//! no runtime is current, and the public futures built on them. It may call
+//! no runtime is current, the public futures built on them, and each
+//! runtime's clock with the paused test clock ([`pause`], [`advance`],
+//! [`Instant`]; see `clock`). It may call
 //! nothing above it (no runtime, no scheduler); runtimes call into it.
 //!
 //! Timers have a resolution of 1 ms, and a deadline is rounded up to the
@@ -33,6 +35,7 @@
 //! });
 //! ```
 
+mod clock;
 pub(crate) mod driver;
 mod interval;
 mod sleep;
@@ -43,8 +46,10 @@ mod wheel;
 mod test_support;
 
 use std::future::IntoFuture;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+pub(crate) use clock::now;
+pub use clock::{advance, pause, resume, ClockError, Instant};
 pub use interval::{Interval, MissedTickBehavior};
 pub use sleep::Sleep;
 pub use timeout::{Elapsed, Timeout};
@@ -52,8 +57,8 @@ pub use timeout::{Elapsed, Timeout};
 pub(crate) use driver::{enter, EnterGuard, Timers};
 
 /// The deadline `duration` from now; "never" if that overflows `Instant`.
-fn deadline_after(duration: Duration) -> Instant {
-    let now = Instant::now();
+fn deadline_after(duration: Duration) -> std::time::Instant {
+    let now = now();
     now.checked_add(duration)
         .unwrap_or_else(|| driver::far_future(now))
 }
@@ -92,8 +97,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
-pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::until(deadline)
+pub fn sleep_until(deadline: impl Into<std::time::Instant>) -> Sleep {
+    Sleep::until(deadline.into())
 }
 
 /// Runs `future` against a time limit: `Ok(output)` if it finishes within
@@ -136,7 +141,10 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
-pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
+pub fn timeout_at<F: IntoFuture>(
+    deadline: impl Into<std::time::Instant>,
+    future: F,
+) -> Timeout<F::IntoFuture> {
     Timeout::new(future.into_future(), sleep_until(deadline))
 }
 
@@ -161,7 +169,7 @@ pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::Int
 /// });
 /// ```
 pub fn interval(period: Duration) -> Interval {
-    Interval::new(Instant::now(), period)
+    Interval::new(now(), period)
 }
 
 /// A timer that ticks every `period`, the first tick at `start`.
@@ -180,6 +188,6 @@ pub fn interval(period: Duration) -> Interval {
 ///     assert!(Instant::now() >= start);
 /// });
 /// ```
-pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    Interval::new(start, period)
+pub fn interval_at(start: impl Into<std::time::Instant>, period: Duration) -> Interval {
+    Interval::new(start.into(), period)
 }

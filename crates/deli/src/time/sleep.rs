@@ -94,7 +94,8 @@ impl Sleep {
     ///     assert!(Instant::now() >= soon);
     /// });
     /// ```
-    pub fn reset(&mut self, deadline: Instant) {
+    pub fn reset(&mut self, deadline: impl Into<Instant>) {
+        let deadline = deadline.into();
         self.deadline = deadline;
         match &mut self.state {
             State::Registered {
@@ -118,7 +119,7 @@ impl Future for Sleep {
         // The clock decides, not the timer: the timer only wakes the task.
         // A driver fires a timer only at or after its deadline, so a woken
         // task sees the deadline passed here.
-        if Instant::now() >= this.deadline {
+        if super::now() >= this.deadline {
             // An elapsed sleep is always ready: spend budget, so a loop of
             // them still lets the worker's other tasks run.
             if crate::coop::budgeted(cx, |_| Poll::Ready(())).is_pending() {

@@ -49,6 +49,7 @@ mod coop;
 mod loom;
 mod wake_batch;
 
+pub mod fs;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod io;

@@ -15,7 +15,7 @@
 
 use std::future::Future;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -149,8 +149,8 @@ fn compare<D, T>(
     harness: &Harness,
     flavor: Flavor,
     case: &str,
-    deli_case: fn(&Path) -> D,
-    tokio_case: fn(&Path) -> T,
+    deli_case: fn(PathBuf) -> D,
+    tokio_case: fn(PathBuf) -> T,
 ) -> io::Result<()>
 where
     D: Future<Output = io::Result<()>>,
@@ -174,10 +174,10 @@ where
 /// One timed run in a fresh directory; a failed run is a broken benchmark.
 fn time_run<R: BenchRuntime, F: Future<Output = io::Result<()>>>(
     runtime: &R,
-    case: fn(&Path) -> F,
+    case: fn(PathBuf) -> F,
 ) -> Duration {
     let dir = RunDir::new().expect("the benchmark's temp dir");
-    let body = case(&dir.0);
+    let body = case(dir.0.clone());
     let start = Instant::now();
     runtime.block_on(body).expect("the fs case failed");
     let elapsed = start.elapsed();
@@ -186,8 +186,7 @@ fn time_run<R: BenchRuntime, F: Future<Output = io::Result<()>>>(
 }
 
 /// Writes 1,000 files of 4 KiB, then reads each back and checks it.
-async fn small_files<K: FsKit>(dir: &Path) -> io::Result<()> {
-    let dir = dir.to_owned();
+async fn small_files<K: FsKit>(dir: PathBuf) -> io::Result<()> {
     let paths: Vec<PathBuf> = (0..SMALL_FILES)
         .map(|i| dir.join(format!("f{i:04}")))
         .collect();
@@ -208,7 +207,7 @@ async fn small_files<K: FsKit>(dir: &Path) -> io::Result<()> {
 
 /// Writes one 256 MiB file in 64 KiB chunks, then reads it back in 64 KiB
 /// chunks and checks the count and a byte of each chunk.
-async fn big_file<K: FsKit>(dir: &Path) -> io::Result<()> {
+async fn big_file<K: FsKit>(dir: PathBuf) -> io::Result<()> {
     let path = dir.join("big");
     let mut chunk = vec![0u8; CHUNK];
     let mut file = K::create(path.clone()).await?;

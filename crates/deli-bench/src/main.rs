@@ -27,6 +27,7 @@
 //! cargo run --release -p deli-bench -- sync
 //! cargo run --release -p deli-bench -- http
 //! cargo run --release -p deli-bench -- trace
+//! cargo run --release -p deli-bench -- fs
 //! cargo run --release -p deli-bench -- all --rounds 31 --warmup 5
 //! cargo run --release -p deli-bench -- scheduler --filter ping_pong --verbose
 //! ```
@@ -47,7 +48,8 @@
 //! server on tokio, loaded by `wrk` where it is installed, else by an
 //! in-process client) and `trace` (deli with `deli::trace` recording
 //! against off on the multi-thread scheduler cases; `off` replaces `tokio`
-//! in the line). `BENCH` lines go to stdout, everything else to
+//! in the line) and `fs` (`deli::fs` against `tokio::fs`: 1,000 files of
+//! 4 KiB written then read, one 256 MiB file in 64 KiB chunks). `BENCH` lines go to stdout, everything else to
 //! stderr. A run
 //! that takes longer than `--hang-after` seconds is reported as `HANG …` on
 //! stderr and the process exits with status 3.
@@ -125,6 +127,8 @@ enum Suite {
     Http,
     /// The cost of recording a trace (on against off).
     Trace,
+    /// deli::fs against tokio::fs: 1,000 small files, one 256 MiB file.
+    Fs,
     /// Every suite, in the order above.
     All,
 }
@@ -137,7 +141,7 @@ struct SuiteEntry {
 }
 
 /// Every suite, in the order `all` runs them.
-const SUITES: [SuiteEntry; 9] = [
+const SUITES: [SuiteEntry; 10] = [
     SuiteEntry {
         suite: Suite::Scheduler,
         run: suites::scheduler::run,
@@ -189,6 +193,12 @@ const SUITES: [SuiteEntry; 9] = [
         run: suites::trace::run,
         // As for `monitor`.
         default_rounds: 41,
+    },
+    SuiteEntry {
+        suite: Suite::Fs,
+        run: suites::fs::run,
+        // `big_file` moves 512 MiB a run on each side.
+        default_rounds: 9,
     },
 ];
 

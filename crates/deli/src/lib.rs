@@ -58,6 +58,7 @@ mod wake_batch;
 pub use macros::private as __private;
 pub use macros::{join, select, try_join};
 
+pub mod fs;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod io;

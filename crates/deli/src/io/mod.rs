@@ -29,6 +29,7 @@ mod error;
 mod reactor;
 mod readiness;
 mod registration;
+mod stdio;
 mod token;
 
 #[cfg(all(test, loom))]
@@ -46,3 +47,4 @@ pub(crate) use driver::Driver;
 #[allow(unused_imports)] // for the runtime, to tell a shutdown error from others
 pub(crate) use error::ReactorError;
 pub(crate) use reactor::Reactor;
+pub use stdio::{stderr, stdin, stdout, Lines, Stderr, Stdin, Stdout};

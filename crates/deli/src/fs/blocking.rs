@@ -1,0 +1,34 @@
+//! The one bridge from `deli::fs` to the blocking pool: run a closure
+//! that makes blocking file-system calls on [`spawn_blocking`] and turn a
+//! failure of the pool itself (shut down, the closure panicked) into an
+//! [`io::Error`], so every `fs` call returns the same error type.
+
+use std::io;
+
+use crate::task::JobError;
+use crate::{spawn_blocking, Ticket};
+
+/// Runs `call` on the blocking pool and waits for its result.
+pub(super) async fn run_blocking<T, F>(call: F) -> io::Result<T>
+where
+    F: FnOnce() -> io::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    spawn_blocking(call).await.map_err(pool_error)?
+}
+
+/// Starts `call` on the blocking pool without waiting for it.
+pub(super) fn start_blocking<T, F>(call: F) -> Ticket<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    spawn_blocking(call)
+}
+
+/// The blocking pool could not run or finish a call: shutdown, a panic in
+/// the closure, or a cancelled job. `Interrupted` would invite a retry that
+/// cannot succeed, so these are `Other` with the pool's reason as source.
+pub(super) fn pool_error(error: JobError) -> io::Error {
+    io::Error::other(error)
+}

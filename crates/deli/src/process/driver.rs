@@ -239,7 +239,12 @@ impl Driver {
     }
 
     fn read_reply(&mut self) {
-        let deadline = self.shared.config.timeout.map(|t| self.head_started + t);
+        let timeout = self
+            .in_flight
+            .front()
+            .and_then(|job| job.timeout)
+            .or(self.shared.config.timeout);
+        let deadline = timeout.map(|t| self.head_started + t);
         let Some(worker) = self.worker.as_mut() else {
             return;
         };

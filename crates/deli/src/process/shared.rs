@@ -20,6 +20,8 @@ pub(crate) struct QueuedJob {
     /// The request frame's payload (job name and encoded arguments).
     pub(crate) request: Vec<u8>,
     pub(crate) slot: Arc<ResultSlot>,
+    /// This job's own time limit, over the pool's.
+    pub(crate) timeout: Option<Duration>,
 }
 
 /// The pool's settings, fixed at build time.

@@ -387,13 +387,7 @@ impl ProcessPool {
         F: Future<Output = Result<R, JobError>> + Send + 'static,
     {
         match encode_request(job.name(), &arguments) {
-            Ok(request) => self.submit_request(
-                request,
-                decode_postcard::<R>,
-                None,
-                options,
-                wrap,
-            ),
+            Ok(request) => self.submit_request(request, decode_postcard::<R>, None, options, wrap),
             Err(error) => (Ticket::failed(error), None),
         }
     }
@@ -548,6 +542,34 @@ impl ProcessPool {
             .into_iter()
             .map(|arguments| self.submit(job, arguments))
             .collect()
+    }
+
+    /// Cancels every job still waiting in the queue (their tickets say
+    /// [`JobError::Cancelled`]) and returns how many; jobs already sent to
+    /// a child go on. What `shutdown(cancel_futures=True)` does in Python.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// #[deli::job]
+    /// fn nap(millis: u64) {
+    ///     std::thread::sleep(Duration::from_millis(millis));
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     let pool = deli::process::ProcessPool::new(1).unwrap();
+    ///     let tickets: Vec<_> = (0..4).map(|_| pool.submit(nap, 200)).collect();
+    ///     std::thread::sleep(Duration::from_millis(50));
+    ///     assert!(pool.cancel_queued() >= 1);
+    ///     let cancelled = tickets.into_iter().filter(|t| t.is_done()).count();
+    ///     assert!(cancelled >= 1);
+    /// }
+    /// ```
+    pub fn cancel_queued(&self) -> usize {
+        self.shared.cancel_queued()
     }
 
     /// Stops taking jobs, lets every queued and running job finish, then

@@ -143,6 +143,17 @@ impl Shared {
         }
     }
 
+    /// Fails every job not yet sent to a child with `Cancelled`; returns
+    /// how many there were. Running jobs go on.
+    pub(crate) fn cancel_queued(&self) -> usize {
+        let queued = std::mem::take(&mut self.queue().jobs);
+        let count = queued.len();
+        for job in queued {
+            job.slot.complete(Err(JobError::Cancelled));
+        }
+        count
+    }
+
     /// Graceful stop: drivers finish what is queued, then end.
     pub(crate) fn drain(&self) {
         self.queue().draining = true;

@@ -58,9 +58,8 @@ pub(crate) type Decode<R> = fn(Vec<u8>) -> Result<R, JobError>;
 
 /// Decodes a `#[deli::job]`'s postcard value.
 pub(crate) fn decode_postcard<R: DeserializeOwned>(bytes: Vec<u8>) -> Result<R, JobError> {
-    postcard::from_bytes(&bytes).map_err(|error| {
-        JobError::Remote(format!("the job's value could not be decoded: {error}"))
-    })
+    postcard::from_bytes(&bytes)
+        .map_err(|error| JobError::Remote(format!("the job's value could not be decoded: {error}")))
 }
 
 /// Keeps a raw job's value bytes as they came (`submit_raw`).

@@ -59,7 +59,7 @@ struct Pending {
 /// Posts a job's id to the delivery thread when its ticket is ready.
 struct JobWaker {
     id: u64,
-    wakes: Mutex<Sender<Message>>,
+    wakes: Arc<Mutex<Sender<Message>>>,
 }
 
 impl Wake for JobWaker {
@@ -185,23 +185,28 @@ fn deliver_loop(table: Arc<Table>, wakes: Receiver<Message>, deliver: Py<PyAny>)
         }
         Python::with_gil(|py| {
             for outcome in done {
-                let body = PyBytes::new(py, &outcome.body);
-                let called = deliver.call1(
-                    py,
-                    (
-                        outcome.future,
-                        outcome.kind,
-                        body,
-                        outcome.signal,
-                        outcome.exit_code,
-                    ),
-                );
-                if let Err(error) = called {
-                    // A bug in `deliver` must not stop every other future.
-                    error.print(py);
-                }
+                deliver_now(py, &deliver, outcome);
             }
         });
+    }
+}
+
+/// Hands one job's outcome to the package's `deliver` function.
+fn deliver_now(py: Python<'_>, deliver: &Py<PyAny>, outcome: Outcome) {
+    let body = PyBytes::new(py, &outcome.body);
+    let called = deliver.call1(
+        py,
+        (
+            outcome.future,
+            outcome.kind,
+            body,
+            outcome.signal,
+            outcome.exit_code,
+        ),
+    );
+    if let Err(error) = called {
+        // A bug in `deliver` must not stop every other future.
+        error.print(py);
     }
 }
 
@@ -211,8 +216,10 @@ fn deliver_loop(table: Arc<Table>, wakes: Receiver<Message>, deliver: Py<PyAny>)
 struct PyPool {
     pool: Mutex<Option<ProcessPool>>,
     table: Arc<Table>,
-    wakes: Mutex<Sender<Message>>,
+    wakes: Arc<Mutex<Sender<Message>>>,
     delivery: Mutex<Option<JoinHandle<()>>>,
+    /// The package's `deliver(future, kind, body, signal, exit_code)`.
+    deliver: Py<PyAny>,
     workers: usize,
 }
 
@@ -299,18 +306,20 @@ impl PyPool {
             pending: Mutex::new(HashMap::new()),
         });
         let (sender, receiver) = channel();
+        let deliver_for_thread = deliver.clone_ref(py);
         let delivery = {
             let table = table.clone();
             std::thread::Builder::new()
                 .name("deli-py-delivery".into())
-                .spawn(move || deliver_loop(table, receiver, deliver))
+                .spawn(move || deliver_loop(table, receiver, deliver_for_thread))
                 .map_err(|error| PyRuntimeError::new_err(error.to_string()))?
         };
         Ok(PyPool {
             pool: Mutex::new(Some(pool)),
             table,
-            wakes: Mutex::new(sender),
+            wakes: Arc::new(Mutex::new(sender)),
             delivery: Mutex::new(Some(delivery)),
+            deliver,
             workers,
         })
     }
@@ -321,6 +330,7 @@ impl PyPool {
     #[pyo3(signature = (name, payload, future, timeout=None))]
     fn submit(
         &self,
+        py: Python<'_>,
         name: &str,
         payload: Vec<u8>,
         future: Py<PyAny>,
@@ -339,18 +349,30 @@ impl PyPool {
         let id = ticket.id().as_u64();
         let waker = Waker::from(Arc::new(JobWaker {
             id,
-            wakes: Mutex::new(self.wakes.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+            wakes: self.wakes.clone(),
         }));
-        self.table.lock().insert(
-            id,
-            Pending {
+        // The first poll registers the waker, here rather than on the
+        // delivery thread so a submit costs no thread wake-up. It happens
+        // under the table's lock with the job already in the table: a wake
+        // that comes at once finds the job when the lock is released.
+        let finished = {
+            let mut table = self.table.lock();
+            let entry = table.entry(id).or_insert(Pending {
                 ticket,
                 waker,
                 future,
-            },
-        );
-        // The first poll registers the waker (or finds the job done).
-        self.send(Message::Woken(id));
+            });
+            let waker = entry.waker.clone();
+            let mut context = Context::from_waker(&waker);
+            match Pin::new(&mut entry.ticket).poll(&mut context) {
+                Poll::Ready(result) => table.remove(&id).map(|entry| outcome(entry.future, result)),
+                Poll::Pending => None,
+            }
+        };
+        if let Some(outcome) = finished {
+            // Refused before it was queued (say, over the frame limit).
+            deliver_now(py, &self.deliver, outcome);
+        }
         Ok(id)
     }
 

@@ -116,6 +116,9 @@ impl ProcessPoolBuilder {
     /// A job every child runs once, before any other. If it fails, that
     /// child is discarded and one waiting job fails with
     /// [`JobError::WorkerDied`] saying why.
+    /// It may take the pool's [`timeout`](ProcessPoolBuilder::timeout) or
+    /// 60 s, whichever is longer: a child's start-up counts against it,
+    /// never against the first job.
     pub fn initializer<A: Serialize, R>(mut self, job: Job<A, R>, arguments: A) -> Self {
         self.initializer = Some(encode_request(job.name(), &arguments).map_err(|e| e.to_string()));
         self

@@ -55,7 +55,11 @@
 //!
 //! If the pool has an initializer, it is the first request every new
 //! child gets; a reply other than tag 0 (or the child dying) discards the
-//! child, and one waiting job fails with `WorkerDied` saying why.
+//! child, and one waiting job fails with `WorkerDied` saying why. It has
+//! the pool's timeout or 60 s, whichever is longer, to answer (a child's
+//! start-up counts against it); job timeouts count from when a job is
+//! written to the child, so a worker that starts slowly should be given
+//! an initializer (deli's Python pool always sends one).
 //!
 //! # Ending, dying and errors
 //!

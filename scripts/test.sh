@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 cargo test --workspace --all-targets --all-features
 cargo test --workspace --doc --all-features
 
+# The Python package (crates/deli-py): skips itself without python3.
+./scripts/test-python.sh
+
 # Loom models (run queue, task state machine) in their own target dir, so
 # the `--cfg loom` build does not invalidate the normal one.
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \

@@ -3,7 +3,9 @@
 Usage: lab.py MODE WORKLOAD JOBS ROUNDS HOST PORT WORKERS
 
 MODE is sequential, threads (one threading.Thread per job), processes
-(concurrent.futures.ProcessPoolExecutor with WORKERS processes) or asyncio
+(concurrent.futures.ProcessPoolExecutor with WORKERS processes),
+deli-processes (deli.ProcessPoolExecutor, from crates/deli-py, with WORKERS
+processes; exits with one line when `deli` is not importable) or asyncio
 (one event loop, CPU work inline in the coroutines). WORKLOAD is io, cpu or
 mixed, the same jobs as the Rust side: a TCP round trip to the lab's delay
 server (send "<job>\\n", read the token line), SHA-256 chained ROUNDS times
@@ -155,6 +157,14 @@ def main():
         outputs = threads(workload, jobs, rounds, address)
     elif mode == "processes":
         with ProcessPoolExecutor(max_workers=workers) as pool:
+            arguments = [(workload, job, rounds, address) for job in range(jobs)]
+            outputs = list(pool.map(process_job, arguments))
+    elif mode == "deli-processes":
+        try:
+            import deli
+        except ImportError:
+            sys.exit("deli is not importable by this python (pip install ./crates/deli-py); skipped")
+        with deli.ProcessPoolExecutor(max_workers=workers) as pool:
             arguments = [(workload, job, rounds, address) for job in range(jobs)]
             outputs = list(pool.map(process_job, arguments))
     elif mode == "asyncio":

@@ -109,6 +109,67 @@ fn crash_at(n: u64) -> bool {
     x.wrapping_mul(0xBF58_476D_1CE4_E5B9) % 10 == 0
 }
 
+#[deli::job]
+fn command_line() -> Vec<String> {
+    std::env::args().skip(1).collect()
+}
+
+/// A pool given a program (here this test binary again, which serves the
+/// frames as any worker must) runs it with its arguments, and raw jobs
+/// travel as name and bytes both ways.
+fn a_given_program_serves_raw_jobs() {
+    let program = std::env::current_exe().expect("the test binary");
+    let pool = ProcessPool::builder()
+        .workers(1)
+        .program(program, ["given-program-argument"])
+        .build()
+        .expect("a pool over a given program");
+    let raw = pool.submit_raw(
+        add.name(),
+        postcard::to_stdvec(&(20u64, 22u64)).expect("encoded"),
+    );
+    let value = wait(raw).expect("a raw value");
+    assert_eq!(postcard::from_bytes::<u64>(&value), Ok(42));
+    let argv = wait(pool.submit_raw(command_line.name(), Vec::new())).expect("a raw value");
+    assert_eq!(
+        postcard::from_bytes::<Vec<String>>(&argv),
+        Ok(vec!["given-program-argument".to_owned()])
+    );
+    match wait(pool.submit_raw("no::such::job", Vec::new())) {
+        Err(JobError::Remote(text)) => assert!(text.contains("no::such::job"), "{text}"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// A raw job's own timeout kills its child; the pool's other jobs and its
+/// queue are unaffected; `cancel_queued` fails only what waits.
+fn per_job_timeouts_and_cancel_queued() {
+    let pool = new_pool(1);
+    let nap = |millis: u64| postcard::to_stdvec(&millis).expect("encoded");
+    let slow =
+        pool.submit_raw_with_timeout(sleeps.name(), nap(60_000), Some(Duration::from_millis(200)));
+    let quick = pool.submit_raw_with_timeout(sleeps.name(), nap(1), Some(BOUND));
+    assert_eq!(wait(slow), Err(JobError::TimedOut));
+    assert!(wait(quick).is_ok());
+
+    let running = pool.submit(sleeps, 300);
+    // Most likely in the child by then; the test holds either way.
+    std::thread::sleep(Duration::from_millis(100));
+    let queued: Vec<_> = (0..3).map(|_| pool.submit(sleeps, 1)).collect();
+    let cancelled_now = pool.cancel_queued();
+    assert!(cancelled_now >= 3, "the three just queued are cancelled");
+    let results: Vec<_> = std::iter::once(running).chain(queued).map(wait).collect();
+    let cancelled = results
+        .iter()
+        .filter(|result| **result == Err(JobError::Cancelled))
+        .count();
+    assert_eq!(cancelled, cancelled_now, "{results:?}");
+    assert!(results
+        .iter()
+        .all(|result| matches!(result, Ok(_) | Err(JobError::Cancelled))));
+    assert_eq!(wait(pool.submit(add, (1, 1))), Ok(2));
+}
+
 /// A generous bound for one result on a busy machine.
 const BOUND: Duration = Duration::from_secs(20);
 
@@ -601,6 +662,14 @@ const TESTS: &[Test] = &[
     (
         "process_jobs_are_traced_on_their_childs_lane",
         process_jobs_are_traced_on_their_childs_lane,
+    ),
+    (
+        "a_given_program_serves_raw_jobs",
+        a_given_program_serves_raw_jobs,
+    ),
+    (
+        "per_job_timeouts_and_cancel_queued",
+        per_job_timeouts_and_cancel_queued,
     ),
     // Last: it checks that every earlier pool left nothing behind too.
     (

@@ -54,6 +54,11 @@ pub enum Mode {
     #[value(name = "python-processes")]
     #[serde(rename = "python-processes")]
     PythonProcesses,
+    /// deli's Python package: deli.ProcessPoolExecutor, one process per core
+    /// (skipped with one line where `deli` is not importable).
+    #[value(name = "python-deli-processes")]
+    #[serde(rename = "python-deli-processes")]
+    PythonDeliProcesses,
     /// Python's asyncio, CPU work inline in the coroutines.
     #[value(name = "python-asyncio")]
     #[serde(rename = "python-asyncio")]
@@ -61,7 +66,7 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const ALL: [Mode; 10] = [
+    pub const ALL: [Mode; 11] = [
         Mode::Sequential,
         Mode::Threads,
         Mode::ThreadPool,
@@ -71,6 +76,7 @@ impl Mode {
         Mode::PythonSequential,
         Mode::PythonThreads,
         Mode::PythonProcesses,
+        Mode::PythonDeliProcesses,
         Mode::PythonAsyncio,
     ];
 
@@ -85,6 +91,7 @@ impl Mode {
             Mode::PythonSequential => "python-sequential",
             Mode::PythonThreads => "python-threads",
             Mode::PythonProcesses => "python-processes",
+            Mode::PythonDeliProcesses => "python-deli-processes",
             Mode::PythonAsyncio => "python-asyncio",
         }
     }
@@ -99,6 +106,7 @@ impl Mode {
             Mode::PythonSequential => Some("sequential"),
             Mode::PythonThreads => Some("threads"),
             Mode::PythonProcesses => Some("processes"),
+            Mode::PythonDeliProcesses => Some("deli-processes"),
             Mode::PythonAsyncio => Some("asyncio"),
             _ => None,
         }
@@ -125,6 +133,7 @@ impl Mode {
             Mode::PythonSequential => "Python's baseline, one job at a time.",
             Mode::PythonThreads => "Python threads: waits overlap, but the GIL lets only one thread run Python code at a time, so hashing small blocks gets no faster.",
             Mode::PythonProcesses => "Python processes sidestep the GIL: hashing runs in parallel; blocking I/O is capped at the pool size.",
+            Mode::PythonDeliProcesses => "the same Python jobs on deli.ProcessPoolExecutor: worker processes supervised by deli's Rust driver, so a crashed worker fails only its job.",
             Mode::PythonAsyncio => "asyncio: waits overlap on one thread; hashing blocks the loop and runs one job at a time.",
         }
     }

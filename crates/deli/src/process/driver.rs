@@ -34,6 +34,8 @@ use super::spawn::{self, describe, spawn_child};
 use crate::task::{JobError, State};
 use crate::trace;
 
+/// The least time a new child gets to answer its initializer.
+const INITIALIZER_TIME: Duration = Duration::from_secs(60);
 /// Jobs faster than this are pipelined.
 const SHORT_JOB: Duration = Duration::from_micros(200);
 /// At most this many short jobs in flight per child.
@@ -151,7 +153,14 @@ impl Driver {
     }
 
     fn run_initializer(&mut self, request: &[u8]) -> Result<(), String> {
-        let deadline = self.shared.config.timeout.map(|t| Instant::now() + t);
+        // A child's start-up (an interpreter importing its modules, say)
+        // happens before it answers its initializer: give it at least
+        // INITIALIZER_TIME, so a short job timeout does not fail start-ups.
+        let deadline = self
+            .shared
+            .config
+            .timeout
+            .map(|t| Instant::now() + t.max(INITIALIZER_TIME));
         let Some(worker) = self.worker.as_mut() else {
             return Err("no worker".to_owned());
         };
@@ -239,7 +248,12 @@ impl Driver {
     }
 
     fn read_reply(&mut self) {
-        let deadline = self.shared.config.timeout.map(|t| self.head_started + t);
+        let timeout = self
+            .in_flight
+            .front()
+            .and_then(|job| job.timeout)
+            .or(self.shared.config.timeout);
+        let deadline = timeout.map(|t| self.head_started + t);
         let Some(worker) = self.worker.as_mut() else {
             return;
         };

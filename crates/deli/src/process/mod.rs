@@ -11,6 +11,18 @@
 //! [`as_completed`](crate::as_completed) and [`wait`](crate::wait) like any
 //! other.
 //!
+//! # The frame protocol
+//!
+//! A pool may also run a given program instead of this executable
+//! ([`ProcessPoolBuilder::program`]), and take jobs as a name and raw bytes
+//! ([`ProcessPool::submit_raw`]): any program that reads request frames
+//! on fd 3 and writes reply frames on fd 4 is a worker. Frames are a
+//! little-endian `u32` length and a payload; a request is a `u16` name
+//! length, the job name and its argument bytes; a reply is a tag (0 value,
+//! 1 error text, 2 panic text) and a body. The whole format — ordering,
+//! flushing, limits, how deaths and malformed frames are reported — is
+//! written down in `crates/deli/src/process/protocol.rs`.
+//!
 //! Layout: `registry` (jobs, [`Job`]), `frame` and `protocol` (the wire),
 //! `child` (the worker loop), `spawn` (starting a child), `slot` (results
 //! and the ticket's future), `shared` and `driver` (supervision), `pool`

@@ -3,6 +3,7 @@
 use std::ffi::OsString;
 use std::future::Future;
 use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use super::driver::Driver;
 use super::protocol::request_head;
 use super::registry::Job;
 use super::shared::{Config, QueuedJob, Shared};
-use super::slot::{JobFuture, ResultSlot};
+use super::slot::{decode_postcard, keep_bytes, Decode, JobFuture, ResultSlot};
 use super::spawn::{current_executable, ChildSpec};
 use crate::task::{
     schedule_through_header, spawn_unscheduled_fallible, CancelHandle, JobError, Scheduler,
@@ -88,6 +89,8 @@ pub struct ProcessPoolBuilder {
     memory_limit: Option<u64>,
     env: Vec<(OsString, OsString)>,
     frame_limit: usize,
+    /// A given program for the children instead of this executable.
+    program: Option<(PathBuf, Vec<OsString>)>,
 }
 
 impl ProcessPoolBuilder {
@@ -113,6 +116,9 @@ impl ProcessPoolBuilder {
     /// A job every child runs once, before any other. If it fails, that
     /// child is discarded and one waiting job fails with
     /// [`JobError::WorkerDied`] saying why.
+    /// It may take the pool's [`timeout`](ProcessPoolBuilder::timeout) or
+    /// 60 s, whichever is longer: a child's start-up counts against it,
+    /// never against the first job.
     pub fn initializer<A: Serialize, R>(mut self, job: Job<A, R>, arguments: A) -> Self {
         self.initializer = Some(encode_request(job.name(), &arguments).map_err(|e| e.to_string()));
         self
@@ -122,6 +128,57 @@ impl ProcessPoolBuilder {
     /// that allocates past it kills its child (`WorkerDied`), not the pool.
     pub fn memory_limit(mut self, bytes: u64) -> Self {
         self.memory_limit = Some(bytes);
+        self
+    }
+
+    /// Children run `path args…` instead of re-executing this binary: a
+    /// worker written in any language that speaks the frames documented in
+    /// [the protocol](crate::process#the-frame-protocol) on fds 3 and 4
+    /// (deli's Python package runs `python -m deli._worker`). Jobs for it
+    /// are sent with [`ProcessPool::submit_raw`]; the parent does not need
+    /// [`init`](super::init).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let pool = deli::process::ProcessPool::builder()
+    ///     .workers(2)
+    ///     .program("python3", ["-m", "deli._worker"])
+    ///     .build()
+    ///     .unwrap();
+    /// let pickled_call = Vec::new(); // what the worker expects
+    /// let reply: Vec<u8> = pool.submit_raw("deli.call", pickled_call).wait().unwrap();
+    /// # drop(reply);
+    /// ```
+    pub fn program<I, S>(mut self, path: impl Into<PathBuf>, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.program = Some((path.into(), args.into_iter().map(Into::into).collect()));
+        self
+    }
+
+    /// An initializer given as a raw request (job name and payload bytes),
+    /// for a [`program`](ProcessPoolBuilder::program) worker: every child
+    /// runs it once before any other job, with the rules of
+    /// [`initializer`](ProcessPoolBuilder::initializer).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = deli::process::ProcessPool::builder().initializer_raw("setup", b"config".to_vec());
+    /// # drop(builder);
+    /// ```
+    pub fn initializer_raw(mut self, job_name: &str, payload: Vec<u8>) -> Self {
+        self.initializer = Some(
+            request_head(job_name)
+                .map(|mut request| {
+                    request.extend_from_slice(&payload);
+                    request
+                })
+                .map_err(|e| e.to_string()),
+        );
         self
     }
 
@@ -140,7 +197,7 @@ impl ProcessPoolBuilder {
 
     /// Starts the pool: one driver thread and one child per worker.
     pub fn build(self) -> Result<ProcessPool, ProcessError> {
-        if !super::is_initialized() {
+        if self.program.is_none() && !super::is_initialized() {
             return Err(ProcessError::NotInitialized);
         }
         if self.workers == 0 {
@@ -158,9 +215,14 @@ impl ProcessPoolBuilder {
             .initializer
             .transpose()
             .map_err(ProcessError::Invalid)?;
+        let (executable, args) = match self.program {
+            Some(program) => program,
+            None => (current_executable()?, Vec::new()),
+        };
         let config = Config {
             child: ChildSpec {
-                executable: current_executable()?,
+                executable,
+                args,
                 env: self.env,
                 memory_limit: self.memory_limit,
                 frame_limit: self.frame_limit,
@@ -267,6 +329,7 @@ impl ProcessPool {
             memory_limit: None,
             env: Vec::new(),
             frame_limit: DEFAULT_FRAME_LIMIT,
+            program: None,
         }
     }
 
@@ -326,21 +389,108 @@ impl ProcessPool {
         W: FnOnce(JobFuture<R>) -> F,
         F: Future<Output = Result<R, JobError>> + Send + 'static,
     {
-        let request = match encode_request(job.name(), &arguments) {
-            Ok(request) if request.len() <= self.shared.config.child.frame_limit => request,
-            Ok(request) => {
-                let error = JobError::Remote(format!(
-                    "the job's arguments take {} bytes, over the frame limit",
-                    request.len()
-                ));
-                return (Ticket::failed(error), None);
+        match encode_request(job.name(), &arguments) {
+            Ok(request) => self.submit_request(request, decode_postcard::<R>, None, options, wrap),
+            Err(error) => (Ticket::failed(error), None),
+        }
+    }
+
+    /// Queues `payload` as the job `job_name` for a worker that speaks the
+    /// frames itself (a [`program`](ProcessPoolBuilder::program) worker, or
+    /// this executable's `#[deli::job]` registry with postcard-encoded
+    /// arguments); the ticket holds the reply's value bytes as they came.
+    /// The job's own error and panic replies are [`JobError::Remote`] and
+    /// [`JobError::Panicked`]; a dead worker is [`JobError::WorkerDied`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[deli::job]
+    /// fn double(n: u32) -> u32 {
+    ///     n * 2
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     let pool = deli::process::ProcessPool::new(1).unwrap();
+    ///     let name = double.name();
+    ///     let value = pool.submit_raw(name, postcard::to_stdvec(&21u32).unwrap()).wait().unwrap();
+    ///     assert_eq!(postcard::from_bytes::<u32>(&value).unwrap(), 42);
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn submit_raw(&self, job_name: &str, payload: Vec<u8>) -> Ticket<Vec<u8>> {
+        self.submit_raw_with_timeout(job_name, payload, None)
+    }
+
+    /// [`submit_raw`](ProcessPool::submit_raw) with this job's own time
+    /// limit (`None`: the pool's): past it, counted from when the job
+    /// starts running, its child is killed and the ticket says
+    /// [`JobError::TimedOut`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// #[deli::job]
+    /// fn nap(millis: u64) {
+    ///     std::thread::sleep(Duration::from_millis(millis));
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     let pool = deli::process::ProcessPool::new(1).unwrap();
+    ///     let name = nap.name();
+    ///     let payload = postcard::to_stdvec(&60_000u64).unwrap();
+    ///     let ticket = pool.submit_raw_with_timeout(name, payload, Some(Duration::from_millis(50)));
+    ///     assert_eq!(ticket.wait(), Err(deli::JobError::TimedOut));
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn submit_raw_with_timeout(
+        &self,
+        job_name: &str,
+        payload: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Ticket<Vec<u8>> {
+        let request = match request_head(job_name) {
+            Ok(mut request) => {
+                request.extend_from_slice(&payload);
+                request
             }
-            Err(error) => return (Ticket::failed(error), None),
+            Err(error) => return Ticket::failed(error),
         };
+        self.submit_request(request, keep_bytes, timeout, TaskOptions::here(), |f| f)
+            .0
+    }
+
+    /// Queues a whole request frame's payload; the ticket's value is
+    /// `decode`d from the reply's bytes.
+    fn submit_request<R, W, F>(
+        &self,
+        request: Vec<u8>,
+        decode: Decode<R>,
+        timeout: Option<Duration>,
+        options: TaskOptions,
+        wrap: W,
+    ) -> (Ticket<R>, Option<CancelHandle>)
+    where
+        R: Send + 'static,
+        W: FnOnce(JobFuture<R>) -> F,
+        F: Future<Output = Result<R, JobError>> + Send + 'static,
+    {
+        if request.len() > self.shared.config.child.frame_limit {
+            let error = JobError::Remote(format!(
+                "the job's arguments take {} bytes, over the frame limit",
+                request.len()
+            ));
+            return (Ticket::failed(error), None);
+        }
         let slot = Arc::new(ResultSlot::default());
         let scheduler: Arc<dyn Scheduler> = self.shared.clone();
         let created = spawn_unscheduled_fallible(
-            wrap(JobFuture::<R>::new(slot.clone())),
+            wrap(JobFuture::<R>::new(slot.clone(), decode)),
             options.kind(TaskKind::Closure),
             scheduler,
             Some(&self.shared.registry),
@@ -354,7 +504,12 @@ impl ProcessPool {
         let handle = CancelHandle::new(&runnable);
         // The first poll only registers the task's waker with the slot.
         runnable.schedule();
-        self.shared.push(QueuedJob { id, request, slot });
+        self.shared.push(QueuedJob {
+            id,
+            request,
+            slot,
+            timeout,
+        });
         (ticket, Some(handle))
     }
 
@@ -390,6 +545,34 @@ impl ProcessPool {
             .into_iter()
             .map(|arguments| self.submit(job, arguments))
             .collect()
+    }
+
+    /// Cancels every job still waiting in the queue (their tickets say
+    /// [`JobError::Cancelled`]) and returns how many; jobs already sent to
+    /// a child go on. What `shutdown(cancel_futures=True)` does in Python.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// #[deli::job]
+    /// fn nap(millis: u64) {
+    ///     std::thread::sleep(Duration::from_millis(millis));
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     let pool = deli::process::ProcessPool::new(1).unwrap();
+    ///     let tickets: Vec<_> = (0..4).map(|_| pool.submit(nap, 200)).collect();
+    ///     std::thread::sleep(Duration::from_millis(50));
+    ///     assert!(pool.cancel_queued() >= 1);
+    ///     let cancelled = tickets.into_iter().filter(|t| t.is_done()).count();
+    ///     assert!(cancelled >= 1);
+    /// }
+    /// ```
+    pub fn cancel_queued(&self) -> usize {
+        self.shared.cancel_queued()
     }
 
     /// Stops taking jobs, lets every queued and running job finish, then

@@ -20,6 +20,8 @@ pub(crate) struct QueuedJob {
     /// The request frame's payload (job name and encoded arguments).
     pub(crate) request: Vec<u8>,
     pub(crate) slot: Arc<ResultSlot>,
+    /// This job's own time limit, over the pool's.
+    pub(crate) timeout: Option<Duration>,
 }
 
 /// The pool's settings, fixed at build time.
@@ -139,6 +141,17 @@ impl Shared {
                 .unwrap_or_else(|e| e.into_inner());
             queue.idle -= 1;
         }
+    }
+
+    /// Fails every job not yet sent to a child with `Cancelled`; returns
+    /// how many there were. Running jobs go on.
+    pub(crate) fn cancel_queued(&self) -> usize {
+        let queued = std::mem::take(&mut self.queue().jobs);
+        let count = queued.len();
+        for job in queued {
+            job.slot.complete(Err(JobError::Cancelled));
+        }
+        count
     }
 
     /// Graceful stop: drivers finish what is queued, then end.

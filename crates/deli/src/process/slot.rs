@@ -53,22 +53,38 @@ impl ResultSlot {
     }
 }
 
+/// Turns a reply's value bytes into the ticket's value.
+pub(crate) type Decode<R> = fn(Vec<u8>) -> Result<R, JobError>;
+
+/// Decodes a `#[deli::job]`'s postcard value.
+pub(crate) fn decode_postcard<R: DeserializeOwned>(bytes: Vec<u8>) -> Result<R, JobError> {
+    postcard::from_bytes(&bytes)
+        .map_err(|error| JobError::Remote(format!("the job's value could not be decoded: {error}")))
+}
+
+/// Keeps a raw job's value bytes as they came (`submit_raw`).
+pub(crate) fn keep_bytes(bytes: Vec<u8>) -> Result<Vec<u8>, JobError> {
+    Ok(bytes)
+}
+
 /// The future in a process job's task cell.
 pub(crate) struct JobFuture<R> {
     slot: Arc<ResultSlot>,
+    decode: Decode<R>,
     value: PhantomData<fn() -> R>,
 }
 
 impl<R> JobFuture<R> {
-    pub(crate) fn new(slot: Arc<ResultSlot>) -> JobFuture<R> {
+    pub(crate) fn new(slot: Arc<ResultSlot>, decode: Decode<R>) -> JobFuture<R> {
         JobFuture {
             slot,
+            decode,
             value: PhantomData,
         }
     }
 }
 
-impl<R: DeserializeOwned> Future for JobFuture<R> {
+impl<R> Future for JobFuture<R> {
     type Output = Result<R, JobError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -76,11 +92,7 @@ impl<R: DeserializeOwned> Future for JobFuture<R> {
         match state.result.take() {
             Some(result) => {
                 drop(state);
-                Poll::Ready(result.and_then(|bytes| {
-                    postcard::from_bytes(&bytes).map_err(|error| {
-                        JobError::Remote(format!("the job's value could not be decoded: {error}"))
-                    })
-                }))
+                Poll::Ready(result.and_then(self.decode))
             }
             None => {
                 if !state

@@ -1,6 +1,7 @@
-//! Starting a worker child: the same executable, re-executed with a marker
-//! in its environment and two pipes on fds 3 and 4; and describing how a
-//! child ended.
+//! Starting a worker child — the same executable, re-executed with a
+//! marker in its environment, or a given program (say a Python interpreter
+//! running `deli._worker`) — with two pipes on fds 3 and 4; and describing
+//! how a child ended.
 //!
 //! Linux specifics live here: the child asks for SIGKILL when its parent
 //! dies (`PR_SET_PDEATHSIG`) and gets its memory limit (`RLIMIT_AS`)
@@ -23,7 +24,10 @@ pub(crate) const FRAME_LIMIT_VAR: &str = "DELI_PROCESS_FRAME_LIMIT";
 /// What a child is started with.
 #[derive(Debug, Clone)]
 pub(crate) struct ChildSpec {
+    /// The program to run: this executable, or one the pool was given.
     pub(crate) executable: std::path::PathBuf,
+    /// Its arguments (none when re-executing this binary).
+    pub(crate) args: Vec<OsString>,
     pub(crate) env: Vec<(OsString, OsString)>,
     pub(crate) memory_limit: Option<u64>,
     pub(crate) frame_limit: usize,
@@ -72,6 +76,7 @@ pub(crate) fn spawn_child(spec: &ChildSpec) -> io::Result<Spawned> {
 
     let mut command = Command::new(&spec.executable);
     command
+        .args(&spec.args)
         .env(WORKER_MARKER, "1")
         .env(FRAME_LIMIT_VAR, spec.frame_limit.to_string())
         .envs(spec.env.iter().map(|(key, value)| (key, value)))
@@ -132,7 +137,9 @@ pub(crate) fn current_executable() -> io::Result<std::path::PathBuf> {
     }
 }
 
-/// "exited with status 3", "killed by signal 9 (SIGKILL)".
+/// "the worker exited with status 3", "the worker was killed by signal 9
+/// (SIGKILL)": the text of [`JobError::WorkerDied`](crate::JobError). These
+/// two shapes are stable: bindings (deli-py) read the number back out.
 pub(crate) fn describe(status: ExitStatus) -> String {
     if let Some(code) = status.code() {
         return format!("the worker exited with status {code}");

@@ -49,6 +49,8 @@ mod coop;
 mod loom;
 mod wake_batch;
 
+#[cfg(feature = "cluster")]
+pub mod cluster;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod io;

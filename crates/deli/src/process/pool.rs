@@ -14,7 +14,7 @@ use super::driver::Driver;
 use super::protocol::request_head;
 use super::registry::Job;
 use super::shared::{Config, QueuedJob, Shared};
-use super::slot::{JobFuture, ResultSlot};
+use super::slot::{JobFuture, RawJobFuture, ResultSlot};
 use super::spawn::{current_executable, ChildSpec};
 use crate::task::{
     schedule_through_header, spawn_unscheduled_fallible, CancelHandle, JobError, Scheduler,
@@ -356,6 +356,63 @@ impl ProcessPool {
         runnable.schedule();
         self.shared.push(QueuedJob { id, request, slot });
         (ticket, Some(handle))
+    }
+
+    /// Queues the job registered as `job_name` with `payload`, its
+    /// arguments already postcard-encoded, and returns a ticket for the
+    /// value's postcard bytes, undecoded: for callers that move jobs by
+    /// name, such as a cluster worker relaying them from another machine.
+    /// A name no child knows fails the ticket with [`JobError::Remote`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[deli::job]
+    /// fn add(a: u64, b: u64) -> u64 {
+    ///     a + b
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     let pool = deli::process::ProcessPool::new(1).unwrap();
+    ///     let payload = postcard::to_stdvec(&(2u64, 3u64)).unwrap();
+    ///     let bytes = pool.submit_raw(add.name(), payload).wait().unwrap();
+    ///     assert_eq!(postcard::from_bytes::<u64>(&bytes).unwrap(), 5);
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn submit_raw(&self, job_name: &str, payload: Vec<u8>) -> Ticket<Vec<u8>> {
+        let request = match request_head(job_name) {
+            Ok(mut request) => {
+                request.extend_from_slice(&payload);
+                request
+            }
+            Err(error) => return Ticket::failed(error),
+        };
+        if request.len() > self.shared.config.child.frame_limit {
+            return Ticket::failed(JobError::Remote(format!(
+                "the job's arguments take {} bytes, over the frame limit",
+                request.len()
+            )));
+        }
+        let slot = Arc::new(ResultSlot::default());
+        let scheduler: Arc<dyn Scheduler> = self.shared.clone();
+        let created = spawn_unscheduled_fallible(
+            RawJobFuture::new(slot.clone()),
+            TaskOptions::here().kind(TaskKind::Closure),
+            scheduler,
+            Some(&self.shared.registry),
+            schedule_through_header,
+        );
+        let (runnable, ticket) = match created {
+            Ok(created) => created,
+            Err(error) => return Ticket::failed(error),
+        };
+        let id = runnable.metadata().id;
+        // The first poll only registers the task's waker with the slot.
+        runnable.schedule();
+        self.shared.push(QueuedJob { id, request, slot });
+        ticket
     }
 
     /// Submits `job` once per input; the tickets are in input order.

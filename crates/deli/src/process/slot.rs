@@ -68,20 +68,13 @@ impl<R> JobFuture<R> {
     }
 }
 
-impl<R: DeserializeOwned> Future for JobFuture<R> {
-    type Output = Result<R, JobError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.slot.state.lock().unwrap_or_else(|e| e.into_inner());
+impl ResultSlot {
+    /// The result's bytes once they are in; until then registers `cx`'s
+    /// waker.
+    fn poll_bytes(&self, cx: &mut Context<'_>) -> Poll<Result<Vec<u8>, JobError>> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         match state.result.take() {
-            Some(result) => {
-                drop(state);
-                Poll::Ready(result.and_then(|bytes| {
-                    postcard::from_bytes(&bytes).map_err(|error| {
-                        JobError::Remote(format!("the job's value could not be decoded: {error}"))
-                    })
-                }))
-            }
+            Some(result) => Poll::Ready(result),
             None => {
                 if !state
                     .waker
@@ -93,6 +86,46 @@ impl<R: DeserializeOwned> Future for JobFuture<R> {
                 Poll::Pending
             }
         }
+    }
+}
+
+impl<R: DeserializeOwned> Future for JobFuture<R> {
+    type Output = Result<R, JobError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let result = std::task::ready!(self.slot.poll_bytes(cx));
+        Poll::Ready(result.and_then(|bytes| {
+            postcard::from_bytes(&bytes).map_err(|error| {
+                JobError::Remote(format!("the job's value could not be decoded: {error}"))
+            })
+        }))
+    }
+}
+
+/// The future of a job submitted by name with raw argument bytes
+/// ([`ProcessPool::submit_raw`](super::ProcessPool::submit_raw)): the
+/// value's postcard bytes, undecoded.
+pub(crate) struct RawJobFuture {
+    slot: Arc<ResultSlot>,
+}
+
+impl RawJobFuture {
+    pub(crate) fn new(slot: Arc<ResultSlot>) -> RawJobFuture {
+        RawJobFuture { slot }
+    }
+}
+
+impl Future for RawJobFuture {
+    type Output = Result<Vec<u8>, JobError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.slot.poll_bytes(cx)
+    }
+}
+
+impl Drop for RawJobFuture {
+    fn drop(&mut self) {
+        self.slot.abandoned.store(true, Ordering::Release);
     }
 }
 

@@ -279,7 +279,11 @@ impl ClientShared {
             .arg(FIELD_REPLY)
             .arg(&self.done_stream)
             .arg(wire::FIELD_TIMEOUT)
-            .arg(self.config.timeout.map_or(0, |t| t.as_millis().max(1) as u64))
+            .arg(
+                self.config
+                    .timeout
+                    .map_or(0, |t| t.as_millis().max(1) as u64),
+            )
             .arg(wire::FIELD_RETRIES)
             .arg(self.config.max_retries);
         command
@@ -606,7 +610,9 @@ impl ClusterPool {
                 for (_, id, _, _) in &batch {
                     self.shared.complete(
                         id,
-                        Err(JobError::Remote(format!("cluster: Redis is unavailable: {error}"))),
+                        Err(JobError::Remote(format!(
+                            "cluster: Redis is unavailable: {error}"
+                        ))),
                     );
                 }
             }
@@ -905,7 +911,11 @@ fn send_cancels(shared: &ClientShared, mut link: Link, queue: mpsc::Receiver<Str
     let ttl = shared.config.result_ttl.as_secs().max(1);
     while let Ok(job) = queue.recv() {
         let mut command = redis::cmd("SET");
-        command.arg(shared.keys.cancel(&job)).arg(1).arg("EX").arg(ttl);
+        command
+            .arg(shared.keys.cancel(&job))
+            .arg(1)
+            .arg("EX")
+            .arg(ttl);
         // Try until Redis takes it, for as long as the broker timeout.
         let started = Instant::now();
         while link.query::<()>(&command, Duration::ZERO).is_err()

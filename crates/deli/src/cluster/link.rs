@@ -52,7 +52,10 @@ impl Link {
             if now < self.next_attempt {
                 std::thread::sleep(self.next_attempt - now);
             }
-            match self.client.get_connection_with_timeout(self.connect_timeout) {
+            match self
+                .client
+                .get_connection_with_timeout(self.connect_timeout)
+            {
                 Ok(connection) => {
                     self.backoff = FIRST_BACKOFF;
                     self.connection = Some(connection);
@@ -81,8 +84,8 @@ impl Link {
         command: &redis::Cmd,
         block: Duration,
     ) -> redis::RedisResult<T> {
-        let result = self.connection(block)?.req_command(command);
-        self.settle(result.and_then(|value| T::from_redis_value(value).map_err(Into::into)))
+        let result = command.query(self.connection(block)?);
+        self.settle(result)
     }
 
     /// Runs a pipeline.

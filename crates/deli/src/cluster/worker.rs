@@ -188,10 +188,14 @@ impl Worker {
     /// Starts serving; see [`serve`].
     pub fn start(url: &str, options: ServeOptions) -> Result<Worker, ClusterError> {
         if options.concurrency == 0 {
-            return Err(ClusterError::Invalid("a worker needs a concurrency of at least 1".into()));
+            return Err(ClusterError::Invalid(
+                "a worker needs a concurrency of at least 1".into(),
+            ));
         }
         if options.claim_timeout < Duration::from_millis(100) {
-            return Err(ClusterError::Invalid("the claim timeout must be at least 100 ms".into()));
+            return Err(ClusterError::Invalid(
+                "the claim timeout must be at least 100 ms".into(),
+            ));
         }
         let client = redis::Client::open(url).map_err(|e| ClusterError::Url(e.to_string()))?;
         let mut setup = Link::new(client.clone(), options.connect_timeout);
@@ -204,7 +208,9 @@ impl Worker {
                 .collect(),
         };
         if names.is_empty() {
-            return Err(ClusterError::Invalid("this worker has no jobs to serve".into()));
+            return Err(ClusterError::Invalid(
+                "this worker has no jobs to serve".into(),
+            ));
         }
         let pool = ProcessPool::builder()
             .workers(options.concurrency)
@@ -368,7 +374,11 @@ fn create_groups(shared: &WorkerShared, link: &mut Link) -> Result<(), ClusterEr
 fn heartbeat_once(shared: &WorkerShared, link: &mut Link) -> redis::RedisResult<()> {
     let expiry = shared.options.claim_timeout.as_millis() as u64;
     let mut pipeline = redis::pipe();
-    let names: Vec<&str> = shared.streams.iter().map(|(name, _)| name.as_str()).collect();
+    let names: Vec<&str> = shared
+        .streams
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
     pipeline
         .cmd("SET")
         .arg(shared.keys.worker(&shared.id))

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # --all-features: the `tokio-io` interop tests (tokio-util, hyper) run too.
 cargo test --workspace --all-targets --all-features
 cargo test --workspace --doc --all-features
+./scripts/test-cluster.sh
 
 # Loom models (run queue, task state machine) in their own target dir, so
 # the `--cfg loom` build does not invalidate the normal one.

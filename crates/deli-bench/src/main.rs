@@ -27,6 +27,7 @@
 //! cargo run --release -p deli-bench -- sync
 //! cargo run --release -p deli-bench -- http
 //! cargo run --release -p deli-bench -- trace
+//! cargo run --release -p deli-bench -- cluster
 //! cargo run --release -p deli-bench -- all --rounds 31 --warmup 5
 //! cargo run --release -p deli-bench -- scheduler --filter ping_pong --verbose
 //! ```
@@ -125,6 +126,9 @@ enum Suite {
     Http,
     /// The cost of recording a trace (on against off).
     Trace,
+    /// Jobs through Redis (deli::cluster) against the local process pool
+    /// and Celery.
+    Cluster,
     /// Every suite, in the order above.
     All,
 }
@@ -137,7 +141,7 @@ struct SuiteEntry {
 }
 
 /// Every suite, in the order `all` runs them.
-const SUITES: [SuiteEntry; 9] = [
+const SUITES: [SuiteEntry; 10] = [
     SuiteEntry {
         suite: Suite::Scheduler,
         run: suites::scheduler::run,
@@ -189,6 +193,12 @@ const SUITES: [SuiteEntry; 9] = [
         run: suites::trace::run,
         // As for `monitor`.
         default_rounds: 41,
+    },
+    SuiteEntry {
+        suite: Suite::Cluster,
+        run: suites::cluster::run,
+        // Celery's side of `tiny` takes seconds a round.
+        default_rounds: 5,
     },
 ];
 

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # --all-features: the `tokio-io` interop tests (tokio-util, hyper) run too.
 cargo test --workspace --all-targets --all-features
 cargo test --workspace --doc --all-features
+./scripts/test-cluster.sh
 
 # The Python package (crates/deli-py): skips itself without python3.
 ./scripts/test-python.sh

@@ -28,6 +28,7 @@
 //! cargo run --release -p deli-bench -- http
 //! cargo run --release -p deli-bench -- trace
 //! cargo run --release -p deli-bench -- fs
+//! cargo run --release -p deli-bench -- cluster
 //! cargo run --release -p deli-bench -- all --rounds 31 --warmup 5
 //! cargo run --release -p deli-bench -- scheduler --filter ping_pong --verbose
 //! ```
@@ -129,6 +130,9 @@ enum Suite {
     Trace,
     /// deli::fs against tokio::fs: 1,000 small files, one 256 MiB file.
     Fs,
+    /// Jobs through Redis (deli::cluster) against the local process pool
+    /// and Celery.
+    Cluster,
     /// Every suite, in the order above.
     All,
 }
@@ -141,7 +145,7 @@ struct SuiteEntry {
 }
 
 /// Every suite, in the order `all` runs them.
-const SUITES: [SuiteEntry; 10] = [
+const SUITES: [SuiteEntry; 11] = [
     SuiteEntry {
         suite: Suite::Scheduler,
         run: suites::scheduler::run,
@@ -199,6 +203,12 @@ const SUITES: [SuiteEntry; 10] = [
         run: suites::fs::run,
         // `big_file` moves 512 MiB a run on each side.
         default_rounds: 9,
+    },
+    SuiteEntry {
+        suite: Suite::Cluster,
+        run: suites::cluster::run,
+        // Celery's side of `tiny` takes seconds a round.
+        default_rounds: 5,
     },
 ];
 

@@ -3,9 +3,11 @@
 //! ([`render`], pictures by [`timeline`]); `deli info` reports what a
 //! default runtime uses here. It uses only deli's public API.
 
+mod jobs;
 mod lab;
 mod render;
 mod timeline;
+mod worker;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -34,6 +36,8 @@ enum Command {
     Trace(render::TraceCommand),
     /// What a default runtime uses here, and a quick check that it runs.
     Info,
+    /// Serve this binary's jobs to the clients of a Redis (deli::cluster).
+    Worker(worker::WorkerArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
         Command::Lab(args) => lab::run(args),
         Command::Trace(command) => render::run(command),
         Command::Info => info(),
+        Command::Worker(args) => worker::run(args),
     }
 }
 

@@ -58,6 +58,8 @@ mod wake_batch;
 pub use macros::private as __private;
 pub use macros::{join, select, try_join};
 
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod fs;
 #[cfg(feature = "http")]
 pub mod http;

@@ -4,6 +4,7 @@
 //! [`crate::runtimes`] to build the runtimes; each suite module only writes
 //! case bodies against [`BenchRuntime`].
 
+pub mod cluster;
 pub mod fs;
 pub mod http;
 pub mod monitor;

@@ -61,6 +61,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use pool::{ProcessError, ProcessPool, ProcessPoolBuilder};
 pub use registry::Job;
+#[cfg(feature = "cluster")]
+pub(crate) use slot::{decode_postcard, JobFuture, ResultSlot};
 
 static INITIALIZED: AtomicBool = AtomicBool::new(false);
 

@@ -255,6 +255,56 @@ impl Scope {
         }
     }
 
+    /// Submits `job(arguments)` to a [`ClusterPool`](crate::cluster::ClusterPool)
+    /// as a child of the scope, like [`submit_job`](Scope::submit_job):
+    /// the first failure in the scope cancels it on whichever machine runs
+    /// it (its worker kills the job's child), and the scope waits for it.
+    /// It counts as a [`ChildKind::Process`] child.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// #[deli::job]
+    /// fn square(n: u64) -> u64 {
+    ///     n * n
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     let pool = deli::cluster::ClusterPool::connect("redis://127.0.0.1:6379/0").unwrap();
+    ///     let outcome = deli::run(deli::scope(|s| async move {
+    ///         s.submit_cluster(&pool, square, 9).await
+    ///     }));
+    ///     assert_eq!(outcome.unwrap(), 81);
+    /// }
+    /// ```
+    #[cfg(feature = "cluster")]
+    #[track_caller]
+    pub fn submit_cluster<A, R>(
+        &self,
+        pool: &crate::cluster::ClusterPool,
+        job: Job<A, R>,
+        arguments: A,
+    ) -> Ticket<R>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
+        let options = TaskOptions::here();
+        let Some(guard) = self.shared.register(ChildKind::Process) else {
+            return Ticket::failed(JobError::ScopeClosed);
+        };
+        let key = guard.key();
+        // Never called when the job cannot be queued: dropping the closure,
+        // and the guard in it, then reports the child ended.
+        let wrap = move |future| ProcessChild::new(future, guard);
+        let (ticket, handle) = pool.submit_wrapped(job, arguments, options, wrap);
+        match handle {
+            Some(handle) => self.finish(key, ChildKind::Process, Ok((ticket, Some(handle)))),
+            None => self.finish_failed_ticket(key, ChildKind::Process, ticket),
+        }
+    }
+
     /// Cancels the scope: its children and its body, as a failure would,
     /// but without one. Once everything has stopped the scope returns an
     /// error for which [`ScopeError::is_cancelled`] holds — or the body's

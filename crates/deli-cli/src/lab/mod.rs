@@ -413,8 +413,8 @@ fn run_sweep(
     baselines.dedup();
     let per_round = baselines.len() + modes.len() * max_workers;
     let mut runner = SweepRunner {
-        // The cpu workload never calls the server.
-        specs: Specs::new(Workload::Cpu, settings, String::new()),
+        // The cpu workload never calls the server (Python wants an address all the same).
+        specs: Specs::new(Workload::Cpu, settings, "127.0.0.1:0".to_owned()),
         python,
         jobs: settings.jobs,
         progress: progress_bar(per_round as u64 * settings.repeat),

@@ -227,6 +227,7 @@ pub fn table(sweep: &Sweep) -> String {
     for series in &sweep.series {
         let _ = write!(out, "  {:<22}", series.mode.name());
     }
+    out.truncate(out.trim_end().len());
     out.push('\n');
     for workers in 1..=sweep.max_workers {
         let _ = write!(out, "{workers:<8} {:>6}", format!("{:.2}x", workers as f64));

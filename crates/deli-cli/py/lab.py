@@ -11,9 +11,10 @@ server (send "<job>\\n", read the token line), SHA-256 chained ROUNDS times
 from "deli-lab-<job>", or the round trip then the chain from its token.
 
 `calibrate` prints how many SHA-256 rounds take about TARGET_NS
-nanoseconds in this interpreter (the fastest of a few timings, so a busy
-neighbour makes the job no smaller), for the lab to size Python's CPU job
-to the same wall time as the Rust side's.
+nanoseconds of this thread's CPU time in this interpreter (CPU time, and
+the fastest of a few timings, so a busy neighbour makes the job no
+smaller), for the lab to size Python's CPU job to the same time as the
+Rust side's.
 
 A run prints one JSON object on stdout: the run's start and end on
 CLOCK_MONOTONIC (nanoseconds, the clock the Rust side reads), its CPU time
@@ -177,19 +178,20 @@ MODES = {
 }
 
 
+def cpu_timed(rounds):
+    start = time.thread_time_ns()
+    chain(b"calibrate", rounds)
+    return time.thread_time_ns() - start
+
+
 def calibrate(target_ns):
     rounds = 1000
-    while True:
-        start = now()
-        chain(b"calibrate", rounds)
-        elapsed = now() - start
-        if elapsed >= 30_000_000 or rounds >= 1 << 30:
-            break
+    elapsed = cpu_timed(rounds)
+    while elapsed < 30_000_000 and rounds < 1 << 30:
         rounds *= 2
+        elapsed = cpu_timed(rounds)
     for _ in range(2):
-        start = now()
-        chain(b"calibrate", rounds)
-        elapsed = min(elapsed, now() - start)
+        elapsed = min(elapsed, cpu_timed(rounds))
     return max(1, int(rounds * target_ns / max(elapsed, 1)))
 
 

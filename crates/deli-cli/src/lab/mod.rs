@@ -126,15 +126,17 @@ fn settings(args: &LabArgs) -> Settings {
     }
 }
 
-/// How many SHA-256 rounds take about `target` on this machine, measured
-/// once per lab run and kept for every mode (Python sizes its own the same
-/// way, [`Python::rounds_for`]). The fastest of three timings counts, so a
-/// busy neighbour during calibration does not shrink every job.
+/// How many SHA-256 rounds take about `target` of CPU time on this
+/// machine, measured once per lab run and kept for every mode (Python
+/// sizes its own the same way, [`Python::rounds_for`]). It times the
+/// thread's CPU time, not the wall clock, and keeps the fastest of three
+/// timings, so other programs busy during calibration do not shrink every
+/// job: on a quiet machine a job then takes about `target` of wall time.
 fn rounds_for(target: Duration) -> u64 {
     let time = |rounds: u64| {
-        let start = std::time::Instant::now();
+        let start = clock::thread_cpu_time();
         std::hint::black_box(workload::chain(b"calibrate", rounds));
-        start.elapsed()
+        clock::thread_cpu_time().saturating_sub(start)
     };
     let mut rounds = 1_000;
     let mut elapsed = time(rounds);

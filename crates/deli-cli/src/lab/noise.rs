@@ -116,6 +116,20 @@ fn flags(row: &Row, cores: usize, workers: usize) -> Vec<String> {
     flags
 }
 
+/// A row's flags for its check column: each flag's finding, then what to
+/// do about them once (`""` when there are none).
+pub fn summary(flags: &[String]) -> String {
+    if flags.is_empty() {
+        return String::new();
+    }
+    let suffix = format!("; {RERUN}");
+    let findings: Vec<&str> = flags
+        .iter()
+        .map(|flag| flag.strip_suffix(&suffix).unwrap_or(flag))
+        .collect();
+    format!("; {}{suffix}", findings.join("; "))
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
@@ -201,6 +215,16 @@ pub(crate) mod tests {
             .starts_with("starved: its CPU work kept 0.52 cores busy where it could keep 1 busy"));
         assert!(rows[1].flags.is_empty(), "1.6 of 2 cores is busy enough");
         assert!(rows[2].flags.is_empty(), "waiting is not starving");
+    }
+
+    #[test]
+    fn a_row_says_rerun_once_however_many_flags_it_has() {
+        let flags = [format!("noisy: x; {RERUN}"), format!("starved: y; {RERUN}")];
+        assert_eq!(
+            summary(&flags),
+            "; noisy: x; starved: y; rerun on a quiet machine"
+        );
+        assert_eq!(summary(&[]), "");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::chart;
 use super::measure::Row;
 use super::modes::Mode;
+use super::noise;
 use super::sweep::{self, Sweep};
 use super::traced;
 use super::workload::Workload;
@@ -139,10 +140,7 @@ fn outcome(row: &Row) -> String {
         (None, Some(note)) => format!("ok; {note}"),
         (None, None) => "ok".to_owned(),
     };
-    for flag in &row.flags {
-        text.push_str("; ");
-        text.push_str(flag);
-    }
+    text.push_str(&noise::summary(&row.flags));
     text
 }
 

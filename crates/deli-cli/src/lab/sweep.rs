@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::chart;
 use super::measure::{check, median, wall_ms};
 use super::modes::{Mode, RunOutcome};
-use super::noise::{BOUND_SLACK, SPREAD_LIMIT};
+use super::noise::{BOUND_SLACK, SPREAD_LIMIT, STARVED_BELOW};
 
 /// The sweep's modes, in the order they are run and drawn.
 pub const MODES: [Mode; 4] = [
@@ -39,6 +39,8 @@ pub struct Point {
     pub wall_ms: f64,
     pub wall_ms_min: f64,
     pub wall_ms_max: f64,
+    /// The median of the runs' CPU time over wall time.
+    pub cpu_per_wall: f64,
     /// Over the baseline's median; `None` when this point or its baseline failed.
     pub speedup: Option<f64>,
     pub speedup_min: Option<f64>,
@@ -98,8 +100,9 @@ pub fn run(
 ) -> Sweep {
     let mut baseline_modes: Vec<Mode> = modes.iter().map(|mode| mode.baseline()).collect();
     baseline_modes.dedup();
-    let mut baseline_runs: Vec<Vec<Result<f64, String>>> = vec![Vec::new(); baseline_modes.len()];
-    let mut point_runs: Vec<Vec<Vec<Result<f64, String>>>> =
+    let mut baseline_runs: Vec<Vec<Result<Timing, String>>> =
+        vec![Vec::new(); baseline_modes.len()];
+    let mut point_runs: Vec<Vec<Vec<Result<Timing, String>>>> =
         vec![vec![Vec::new(); max_workers]; modes.len()];
     for round in 0..runs {
         for (mode, walls) in baseline_modes.iter().zip(&mut baseline_runs) {
@@ -147,26 +150,42 @@ pub fn run(
     }
 }
 
-/// One run's wall time, or why it does not count.
-fn checked(runner: &mut dyn Runner, mode: Mode, workers: usize) -> Result<f64, String> {
+/// One run's wall time in ms and CPU time over wall time.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    wall_ms: f64,
+    cpu_per_wall: f64,
+}
+
+/// One run's timing, or why it does not count.
+fn checked(runner: &mut dyn Runner, mode: Mode, workers: usize) -> Result<Timing, String> {
     let outcome = runner.run(mode, workers)?;
     match check(&outcome.outputs, runner.expected(mode)) {
-        None => Ok(wall_ms(&outcome)),
+        None => {
+            let wall_ms = wall_ms(&outcome);
+            Ok(Timing {
+                wall_ms,
+                cpu_per_wall: outcome.cpu.as_secs_f64() * 1e3 / wall_ms,
+            })
+        }
         Some(error) => Err(error),
     }
 }
 
 fn point(
     workers: usize,
-    walls: &[Result<f64, String>],
+    timings: &[Result<Timing, String>],
     baseline: Option<f64>,
     cores: usize,
 ) -> Point {
-    let error = walls.iter().find_map(|wall| wall.as_ref().err().cloned());
-    let walls: Vec<f64> = walls
+    let error = timings.iter().find_map(|run| run.as_ref().err().cloned());
+    let timings: Vec<Timing> = timings
         .iter()
-        .filter_map(|wall| wall.as_ref().ok().copied())
+        .filter_map(|run| run.as_ref().ok().copied())
         .collect();
+    let walls: Vec<f64> = timings.iter().map(|timing| timing.wall_ms).collect();
+    let ratios: Vec<f64> = timings.iter().map(|timing| timing.cpu_per_wall).collect();
+    let cpu_per_wall = median(&ratios);
     let wall_ms = median(&walls);
     let wall_ms_min = walls.iter().copied().fold(f64::INFINITY, f64::min);
     let wall_ms_max = walls.iter().copied().fold(0.0, f64::max);
@@ -181,6 +200,12 @@ fn point(
     }
     let speedup = baseline.map(|baseline| baseline / wall_ms);
     let bound = workers.min(cores.max(1));
+    if ok && cpu_per_wall < bound as f64 * STARVED_BELOW {
+        flags.push(format!(
+            "starved: kept {cpu_per_wall:.2} cores busy where it could keep {bound} busy; \
+             rerun on a quiet machine"
+        ));
+    }
     if let Some(speedup) = speedup.filter(|speedup| *speedup > bound as f64 * BOUND_SLACK) {
         flags.push(format!(
             "impossible: {speedup:.2}x with {bound} core{} in use; rerun on a quiet machine",
@@ -193,6 +218,7 @@ fn point(
         wall_ms,
         wall_ms_min: if ok { wall_ms_min } else { 0.0 },
         wall_ms_max,
+        cpu_per_wall,
         speedup,
         speedup_min: baseline.map(|baseline| baseline / wall_ms_max),
         speedup_max: baseline.map(|baseline| baseline / wall_ms_min),
@@ -340,7 +366,8 @@ mod tests {
                 }],
                 start_ns: 0,
                 end_ns: wall_ms * 1_000_000,
-                cpu: std::time::Duration::ZERO,
+                // As busy as the workers can keep the two cores.
+                cpu: std::time::Duration::from_millis(wall_ms * workers.min(2) as u64),
                 note: None,
                 trace_json: None,
             })
@@ -368,6 +395,7 @@ mod tests {
         let speedups: Vec<f64> = threads.points.iter().map(|p| p.speedup.unwrap()).collect();
         assert_eq!(speedups, [1.0, 2.0, 2.0]);
         assert!(threads.points.iter().all(|point| point.flags.is_empty()));
+        assert_eq!(threads.points[1].cpu_per_wall, 2.0);
         let python = &sweep.series[3];
         assert_eq!(python.baseline, Mode::PythonSequential);
         assert!(python.points[1].error.is_some());

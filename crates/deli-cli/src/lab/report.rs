@@ -242,7 +242,7 @@ fn page(title: &str, body: &str) -> String {
          th, td {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}\n\
          td:first-child, th:first-child, td:last-child, th:last-child {{ text-align: left; }}\n\
          td.flagged {{ color: #b00020; }}\n\
-         td:first-child {{ white-space: nowrap; }}\n\
+         table.results td:not(:last-child) {{ white-space: nowrap; }}\n\
          svg {{ display: block; margin: 0.5em 0 1.5em; max-width: 100%; height: auto; }}\n\
          </style>\n</head>\n<body>\n{body}{LAYOUT_CHECK}</body>\n</html>\n",
         escape(title)
@@ -282,7 +282,7 @@ pub fn html(
         body.push_str(&chart::speedup_bars(workload, &of_workload, settings.cores));
         let _ = writeln!(
             body,
-            "<table>\n<tr><th>mode</th><th>wall ms</th><th>min–max</th><th>CPU ms</th>\
+            "<table class=\"results\">\n<tr><th>mode</th><th>wall ms</th><th>min–max</th><th>CPU ms</th>\
              <th>CPU/wall</th><th>speedup</th><th>min–max</th><th>peak</th><th>check</th></tr>"
         );
         for row in of_workload {

@@ -265,6 +265,22 @@ fn by_default_each_mode_runs_three_times_and_rows_show_median_and_spread() {
     }
     // The baseline's speedup is its median over itself.
     assert_eq!(rows[0]["speedup"], 1.0);
+    // Interleaved: sequential, thread-pool, sequential, thread-pool, ...
+    let starts = |row: &Value| -> Vec<u64> {
+        row["run_starts_ns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|start| start.as_u64().unwrap())
+            .collect()
+    };
+    let (sequential, pool) = (starts(&rows[0]), starts(&rows[1]));
+    for run in 0..3 {
+        assert!(sequential[run] < pool[run], "{sequential:?} {pool:?}");
+        if run + 1 < 3 {
+            assert!(pool[run] < sequential[run + 1], "{sequential:?} {pool:?}");
+        }
+    }
     let _ = std::fs::remove_dir_all(&out);
 }
 

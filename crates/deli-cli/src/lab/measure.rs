@@ -27,6 +27,8 @@ pub struct Row {
     pub wall_ms_max: f64,
     /// Every run's wall time, in the order they ran.
     pub wall_ms_runs: Vec<f64>,
+    /// When each run started (`CLOCK_MONOTONIC` ns; shows the interleaving).
+    pub run_starts_ns: Vec<u64>,
     /// The median of the runs' CPU times.
     pub cpu_ms: f64,
     /// The median of the runs' CPU time over wall time: how many cores
@@ -67,6 +69,7 @@ impl Row {
             wall_ms_min: 0.0,
             wall_ms_max: 0.0,
             wall_ms_runs: Vec::new(),
+            run_starts_ns: Vec::new(),
             cpu_ms: 0.0,
             cpu_per_wall: 0.0,
             speedup: None,
@@ -119,6 +122,7 @@ impl Row {
             wall_ms_min: walls.iter().copied().fold(f64::INFINITY, f64::min),
             wall_ms_max: walls.iter().copied().fold(0.0, f64::max),
             wall_ms_runs: walls.clone(),
+            run_starts_ns: outcomes.iter().map(|outcome| outcome.start_ns).collect(),
             cpu_ms: median(&cpus),
             cpu_per_wall: median(&ratios),
             speedup: None,

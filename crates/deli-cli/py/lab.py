@@ -1,6 +1,7 @@
 """The Python side of `deli lab`: the lab's jobs run with Python's own tools.
 
 Usage: lab.py MODE WORKLOAD JOBS ROUNDS HOST PORT WORKERS
+       lab.py calibrate TARGET_NS
 
 MODE is sequential, threads (one threading.Thread per job), processes
 (concurrent.futures.ProcessPoolExecutor with WORKERS processes),
@@ -11,7 +12,13 @@ mixed, the same jobs as the Rust side: a TCP round trip to the lab's delay
 server (send "<job>\\n", read the token line), SHA-256 chained ROUNDS times
 from "deli-lab-<job>", or the round trip then the chain from its token.
 
-Prints one JSON object on stdout: the run's start and end on
+`calibrate` prints how many SHA-256 rounds take about TARGET_NS
+nanoseconds of this thread's CPU time in this interpreter (CPU time, and
+the fastest of a few timings, so a busy neighbour makes the job no
+smaller), for the lab to size Python's CPU job to the same time as the
+Rust side's.
+
+A run prints one JSON object on stdout: the run's start and end on
 CLOCK_MONOTONIC (nanoseconds, the clock the Rust side reads), its CPU time
 (this process and its reaped children), and per job its value and spans
 (lane, state Running or Waiting, start and end).
@@ -145,32 +152,75 @@ def threads(workload, jobs, rounds, address):
     return outputs
 
 
+def sequential(workload, jobs, rounds, address, workers):
+    return [run_job(workload, job, rounds, address, "main") for job in range(jobs)]
+
+
+def threads_mode(workload, jobs, rounds, address, workers):
+    return threads(workload, jobs, rounds, address)
+
+
+def processes(workload, jobs, rounds, address, workers):
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        arguments = [(workload, job, rounds, address) for job in range(jobs)]
+        return list(pool.map(process_job, arguments))
+
+
+def deli_processes(workload, jobs, rounds, address, workers):
+    try:
+        import deli
+    except ImportError:
+        sys.exit("deli is not importable by this python (pip install ./crates/deli-py); skipped")
+    with deli.ProcessPoolExecutor(max_workers=workers) as pool:
+        arguments = [(workload, job, rounds, address) for job in range(jobs)]
+        return list(pool.map(process_job, arguments))
+
+
+def asyncio_mode(workload, jobs, rounds, address, workers):
+    return asyncio.run(all_async(workload, jobs, rounds, address))
+
+
+# The modes by the name the lab passes: a new mode is one function and one
+# line here (and its row on the Rust side).
+MODES = {
+    "sequential": sequential,
+    "threads": threads_mode,
+    "processes": processes,
+    "deli-processes": deli_processes,
+    "asyncio": asyncio_mode,
+}
+
+
+def cpu_timed(rounds):
+    start = time.thread_time_ns()
+    chain(b"calibrate", rounds)
+    return time.thread_time_ns() - start
+
+
+def calibrate(target_ns):
+    rounds = 1000
+    elapsed = cpu_timed(rounds)
+    while elapsed < 30_000_000 and rounds < 1 << 30:
+        rounds *= 2
+        elapsed = cpu_timed(rounds)
+    for _ in range(2):
+        elapsed = min(elapsed, cpu_timed(rounds))
+    return max(1, int(rounds * target_ns / max(elapsed, 1)))
+
+
 def main():
+    if sys.argv[1:2] == ["calibrate"]:
+        print(calibrate(int(sys.argv[2])))
+        return
     mode, workload, jobs, rounds, host, port, workers = sys.argv[1:8]
     jobs, rounds, workers = int(jobs), int(rounds), int(workers)
     address = (host, int(port))
+    run = MODES.get(mode)
+    if run is None:
+        sys.exit("unknown mode %r" % mode)
     cpu_before = cpu_ns()
     start = now()
-    if mode == "sequential":
-        outputs = [run_job(workload, job, rounds, address, "main") for job in range(jobs)]
-    elif mode == "threads":
-        outputs = threads(workload, jobs, rounds, address)
-    elif mode == "processes":
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            arguments = [(workload, job, rounds, address) for job in range(jobs)]
-            outputs = list(pool.map(process_job, arguments))
-    elif mode == "deli-processes":
-        try:
-            import deli
-        except ImportError:
-            sys.exit("deli is not importable by this python (pip install ./crates/deli-py); skipped")
-        with deli.ProcessPoolExecutor(max_workers=workers) as pool:
-            arguments = [(workload, job, rounds, address) for job in range(jobs)]
-            outputs = list(pool.map(process_job, arguments))
-    elif mode == "asyncio":
-        outputs = asyncio.run(all_async(workload, jobs, rounds, address))
-    else:
-        sys.exit("unknown mode %r" % mode)
+    outputs = run(workload, jobs, rounds, address, workers)
     end = now()
     json.dump(
         {"start_ns": start, "end_ns": end, "cpu_ns": cpu_ns() - cpu_before, "jobs": outputs},

@@ -1,14 +1,19 @@
 //! `deli lab` end to end: the quick run's JSON has every mode for every
 //! workload, its pictures and report parse as XML, and a missing Python
-//! interpreter costs one line and the Python rows, nothing else.
+//! interpreter costs one line and the Python rows, nothing else; a default
+//! run summarises three runs per mode; the sweep has a point per mode and
+//! worker count.
 //!
 //! Each run is a child process with a bound; a run past it is killed and
 //! fails the test.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{deli, scratch};
 use serde_json::Value;
 
 /// The bound for `deli lab --quick` (it takes a few seconds here).
@@ -28,54 +33,6 @@ const PYTHON_MODES: [&str; 4] = [
     "python-processes",
     "python-asyncio",
 ];
-
-/// A fresh directory of this test's own under the system's temp dir.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("deli-lab-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// Runs `deli` with `args`, killing it past `bound`.
-fn deli(args: &[&str], bound: Duration) -> (Output, Duration) {
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_deli"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("deli starts");
-    // Read the pipes on threads so a full pipe cannot stall the child.
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let out = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        std::io::Read::read_to_end(&mut stdout, &mut text).map(|_| text)
-    });
-    let err = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        std::io::Read::read_to_end(&mut stderr, &mut text).map(|_| text)
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        if start.elapsed() > bound {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("deli {args:?} ran past {bound:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let elapsed = start.elapsed();
-    let output = Output {
-        status,
-        stdout: out.join().expect("reader").expect("stdout"),
-        stderr: err.join().expect("reader").expect("stderr"),
-    };
-    (output, elapsed)
-}
 
 fn python_present() -> bool {
     Command::new("python3")
@@ -127,6 +84,8 @@ fn quick_lab_reports_every_mode_for_every_workload() {
                 .unwrap_or_else(|| panic!("no row for {workload} / {mode}"));
             assert_eq!(row["correct"], true, "{workload} / {mode}: {row}");
             assert!(row["wall_ms"].as_f64().unwrap() > 0.0);
+            assert_eq!(row["runs"], 1, "--quick keeps one run");
+            assert!(row["flags"].is_array());
             assert!(row["cpu_ms"].as_f64().is_some());
             assert!(row["speedup"].as_f64().unwrap() > 0.0);
             assert!(row["peak_parallelism"].as_u64().unwrap() >= 1);
@@ -157,8 +116,26 @@ fn quick_lab_reports_every_mode_for_every_workload() {
     assert_eq!(peak("io", "sequential"), Some(1));
     assert_eq!(peak("io", "threads"), document["settings"]["jobs"].as_u64());
 
+    // --quick says it is one run each.
+    assert_eq!(document["settings"]["repeat"], 1);
+    // One recommendation per workload, naming a deli mode.
+    let advice = document["recommendations"]
+        .as_array()
+        .expect("recommendations");
+    assert_eq!(advice.len(), 3);
+    for (line, workload) in advice.iter().zip(["io", "cpu", "mixed"]) {
+        let line = line.as_str().unwrap();
+        let chosen = line
+            .strip_prefix(&format!("{workload}: use `"))
+            .and_then(|rest| rest.split('`').next())
+            .unwrap_or_else(|| panic!("{line}"));
+        assert!(DELI_MODES.contains(&chosen), "{line}");
+    }
+
     let html = parse_xml(&out.join("index.html"));
-    assert_eq!(html.matches("<svg ").count(), rows.len());
+    // A timeline per row, and a speedup chart per workload.
+    assert_eq!(html.matches("<svg ").count(), rows.len() + 3);
+    assert_eq!(html.matches("class=\"speedup-chart\"").count(), 3);
     let results: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     assert_eq!(results, document);
@@ -229,6 +206,10 @@ fn the_table_goes_to_stdout_without_json_and_repeats_interleave() {
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("workload mode"), "{stdout}");
+    assert!(
+        stdout.contains("recommendations for this machine"),
+        "{stdout}"
+    );
     assert!(stdout.contains("each mode run 2 times"), "{stdout}");
     assert!(
         stdout
@@ -237,5 +218,121 @@ fn the_table_goes_to_stdout_without_json_and_repeats_interleave() {
         "{stdout}"
     );
     assert!(out.join("cpu-thread-pool.svg").is_file());
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn by_default_each_mode_runs_three_times_and_rows_show_median_and_spread() {
+    let out = scratch("default");
+    let (output, _) = deli(
+        &[
+            "lab",
+            "--json",
+            "--workload",
+            "cpu",
+            "--jobs",
+            "4",
+            "--mode",
+            "sequential,thread-pool",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        QUICK_BOUND,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "deli lab failed: {stderr}");
+    let document: Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    assert_eq!(document["settings"]["repeat"], 3);
+    let rows = document["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        assert_eq!(row["runs"], 3, "{row}");
+        let runs: Vec<f64> = row["wall_ms_runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|wall| wall.as_f64().unwrap())
+            .collect();
+        assert_eq!(runs.len(), 3);
+        let mut sorted = runs.clone();
+        sorted.sort_by(f64::total_cmp);
+        let field = |name: &str| row[name].as_f64().unwrap();
+        assert_eq!(field("wall_ms"), sorted[1], "the median run");
+        assert_eq!(field("wall_ms_min"), sorted[0]);
+        assert_eq!(field("wall_ms_max"), sorted[2]);
+        assert!(field("speedup_min") <= field("speedup"));
+        assert!(field("speedup") <= field("speedup_max"));
+    }
+    // The baseline's speedup is its median over itself.
+    assert_eq!(rows[0]["speedup"], 1.0);
+    // Interleaved: sequential, thread-pool, sequential, thread-pool, ...
+    let starts = |row: &Value| -> Vec<u64> {
+        row["run_starts_ns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|start| start.as_u64().unwrap())
+            .collect()
+    };
+    let (sequential, pool) = (starts(&rows[0]), starts(&rows[1]));
+    for run in 0..3 {
+        assert!(sequential[run] < pool[run], "{sequential:?} {pool:?}");
+        if run + 1 < 3 {
+            assert!(pool[run] < sequential[run + 1], "{sequential:?} {pool:?}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn the_sweep_has_a_point_per_mode_and_worker_count_and_draws_the_ideal_line() {
+    let out = scratch("sweep");
+    let (output, elapsed) = deli(
+        &[
+            "lab",
+            "--sweep",
+            "--quick",
+            "--json",
+            "--max-workers",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        QUICK_BOUND,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "deli lab --sweep failed: {stderr}");
+    eprintln!("deli lab --sweep --quick took {elapsed:.1?}");
+    let document: Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    let sweep = &document["sweep"];
+    assert_eq!(sweep["max_workers"], 2);
+    let mut expected = vec!["threads", "thread-pool", "process-pool"];
+    if python_present() {
+        expected.push("python-processes");
+    }
+    let series = sweep["series"].as_array().unwrap();
+    let modes: Vec<&str> = series
+        .iter()
+        .map(|series| series["mode"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, expected);
+    for series in series {
+        let points = series["points"].as_array().unwrap();
+        let workers: Vec<u64> = points
+            .iter()
+            .map(|point| point["workers"].as_u64().unwrap())
+            .collect();
+        assert_eq!(workers, [1, 2], "{series}");
+        for point in points {
+            assert!(point["error"].is_null(), "{point}");
+            assert!(point["speedup"].as_f64().unwrap() > 0.0, "{point}");
+        }
+    }
+    let svg = parse_xml(&out.join("sweep.svg"));
+    assert_eq!(svg.matches("class=\"ideal\"").count(), 1);
+    assert_eq!(svg.matches("class=\"series\"").count(), expected.len());
+    assert_eq!(svg.matches("class=\"point\"").count(), 2 * expected.len());
+    let html = parse_xml(&out.join("sweep.html"));
+    assert!(html.contains("class=\"sweep-chart\""));
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -1,7 +1,8 @@
 //! Clocks the lab measures with: the system-wide monotonic clock (the same
 //! one Python's `time.clock_gettime_ns(CLOCK_MONOTONIC)` reads, so
 //! timestamps from threads, worker processes and Python compare), CPU time
-//! from `getrusage`, and the name of the lane a job runs on.
+//! from `getrusage` and of the calling thread, and the name of the lane a
+//! job runs on.
 
 use std::time::Duration;
 
@@ -15,6 +16,22 @@ pub fn monotonic_ns() -> u64 {
     // CLOCK_MONOTONIC always exists on Linux, so the call cannot fail.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
     u64::try_from(now.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(now.tv_nsec).unwrap_or(0)
+}
+
+/// CPU time the calling thread has used: what a calibration times, since
+/// it does not grow while other programs have the core.
+pub fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec for the call's duration;
+    // CLOCK_THREAD_CPUTIME_ID exists on Linux for the calling thread.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    )
 }
 
 /// User plus system CPU time of this process and of every child it has
@@ -64,6 +81,21 @@ mod tests {
         let before = monotonic_ns();
         std::thread::sleep(Duration::from_millis(2));
         assert!(monotonic_ns() >= before + 1_000_000);
+    }
+
+    #[test]
+    fn thread_cpu_time_counts_work_not_sleep() {
+        let before = thread_cpu_time();
+        std::thread::sleep(Duration::from_millis(30));
+        let slept = thread_cpu_time() - before;
+        let mut x = 0u64;
+        let until = std::time::Instant::now() + Duration::from_millis(30);
+        while std::time::Instant::now() < until {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        let worked = thread_cpu_time() - before - slept;
+        assert!(slept < Duration::from_millis(10), "{slept:?} while asleep");
+        assert!(worked > Duration::ZERO);
     }
 
     #[test]

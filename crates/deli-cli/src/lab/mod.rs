@@ -1,17 +1,24 @@
 //! `deli lab`: the guides' experiments, run on this machine. The same jobs
 //! (I/O-bound, CPU-bound, mixed; see [`workload`]) run in every mode
-//! ([`modes`], and Python's in [`python`]); each run is checked, measured
-//! ([`measure`]) and drawn, and the results go to a table or JSON on
-//! stdout and to an HTML report ([`report`]) in `--out`.
+//! ([`modes`], and Python's in [`python`]), each mode several times and
+//! interleaved; each run is checked, measured ([`measure`]) and drawn, the
+//! rows are judged for noise ([`noise`]), charted ([`chart`]) and turned
+//! into advice ([`recommend`]), and the results go to a table or JSON on
+//! stdout and to an HTML report ([`report`]) in `--out`. `--sweep` runs
+//! the cpu workload over worker counts instead ([`sweep`]).
 //!
 //! Uses deli's public API only, and the CLI's [`crate::timeline`].
 
+mod chart;
 mod clock;
 mod measure;
 mod modes;
+mod noise;
 mod python;
+mod recommend;
 mod report;
 mod server;
+mod sweep;
 mod traced;
 mod workload;
 
@@ -32,6 +39,10 @@ use workload::{expected, JobSpec, Workload};
 /// The most jobs a run may have (the threads modes start one thread each).
 const MAX_JOBS: u64 = 2_000;
 
+/// Runs per mode unless `--quick` or `--repeat` says otherwise: the fewest
+/// that have a median and a spread.
+const DEFAULT_RUNS: u64 = 3;
+
 /// `deli lab`'s options.
 #[derive(Debug, clap::Args)]
 pub struct LabArgs {
@@ -45,12 +56,20 @@ pub struct LabArgs {
     #[arg(long = "mode", value_enum, value_delimiter = ',')]
     modes: Vec<Mode>,
     /// Run each mode this many times (modes interleaved) and report the
-    /// run of median wall time.
-    #[arg(long, default_value_t = 1)]
-    repeat: u64,
-    /// Fewer, smaller jobs: the whole lab in a few seconds.
+    /// median with the spread [default: 3, or 1 with --quick].
+    #[arg(long)]
+    repeat: Option<u64>,
+    /// Fewer, smaller jobs, one run each: the whole lab in a few seconds.
     #[arg(long)]
     quick: bool,
+    /// Run the cpu workload with 1, 2, ... N workers in threads,
+    /// thread-pool, process-pool and python-processes, and plot speedup
+    /// against workers (instead of the usual tables).
+    #[arg(long)]
+    sweep: bool,
+    /// The sweep's N [default: one per core].
+    #[arg(long, requires = "sweep")]
+    max_workers: Option<usize>,
     /// Print the results as JSON on stdout (and nothing else there).
     #[arg(long)]
     json: bool,
@@ -98,31 +117,44 @@ fn settings(args: &LabArgs) -> Settings {
         jobs: args.jobs.unwrap_or(jobs),
         io_delay: delay,
         rounds: rounds_for(cpu_job),
-        repeat: args.repeat,
+        python_rounds: None,
+        repeat: args
+            .repeat
+            .unwrap_or(if args.quick { 1 } else { DEFAULT_RUNS }),
         cpu_job,
         quick: args.quick,
     }
 }
 
-/// How many SHA-256 rounds take about `target` on this machine (so a CPU
-/// job weighs the same here as anywhere; Python runs the same rounds).
+/// How many SHA-256 rounds take about `target` of CPU time on this
+/// machine, measured once per lab run and kept for every mode (Python
+/// sizes its own the same way, [`Python::rounds_for`]). It times the
+/// thread's CPU time, not the wall clock, and keeps the fastest of three
+/// timings, so other programs busy during calibration do not shrink every
+/// job: on a quiet machine a job then takes about `target` of wall time.
 fn rounds_for(target: Duration) -> u64 {
-    let mut rounds = 1_000;
-    loop {
-        let start = std::time::Instant::now();
+    let time = |rounds: u64| {
+        let start = clock::thread_cpu_time();
         std::hint::black_box(workload::chain(b"calibrate", rounds));
-        let elapsed = start.elapsed();
-        if elapsed >= Duration::from_millis(30) || rounds >= 1 << 30 {
-            let per_second = rounds as f64 / elapsed.as_secs_f64().max(1e-9);
-            return (per_second * target.as_secs_f64()).max(1.0) as u64;
-        }
+        clock::thread_cpu_time().saturating_sub(start)
+    };
+    let mut rounds = 1_000;
+    let mut elapsed = time(rounds);
+    while elapsed < Duration::from_millis(30) && rounds < 1 << 30 {
         rounds *= 2;
+        elapsed = time(rounds);
     }
+    for _ in 0..2 {
+        elapsed = elapsed.min(time(rounds));
+    }
+    let per_second = rounds as f64 / elapsed.as_secs_f64().max(1e-9);
+    (per_second * target.as_secs_f64()).max(1.0) as u64
 }
 
-/// Runs the lab; the exit code is a failure if any run failed or was wrong.
+/// Runs the lab; the exit code is a failure if any run failed or was
+/// wrong (never because the numbers were noisy: those rows say so).
 pub fn run(args: LabArgs) -> ExitCode {
-    let settings = settings(&args);
+    let mut settings = settings(&args);
     if settings.jobs == 0 || settings.jobs > MAX_JOBS {
         eprintln!("deli lab: --jobs must be between 1 and {MAX_JOBS}");
         return ExitCode::FAILURE;
@@ -135,7 +167,17 @@ pub fn run(args: LabArgs) -> ExitCode {
         eprintln!("deli lab: --workers must be at least 1");
         return ExitCode::FAILURE;
     }
-    let mut modes = if args.modes.is_empty() {
+    let max_workers = args.max_workers.unwrap_or(settings.cores);
+    if args.sweep && !(1..=sweep::MAX_WORKERS).contains(&max_workers) {
+        eprintln!(
+            "deli lab: --max-workers must be between 1 and {}",
+            sweep::MAX_WORKERS
+        );
+        return ExitCode::FAILURE;
+    }
+    let mut modes = if args.sweep {
+        sweep::MODES.to_vec()
+    } else if args.modes.is_empty() {
         Mode::ALL.to_vec()
     } else {
         args.modes.clone()
@@ -147,8 +189,14 @@ pub fn run(args: LabArgs) -> ExitCode {
         first
     });
     let python = if modes.iter().any(|mode| mode.is_python()) {
-        match Python::find(&args.python) {
-            Ok(python) => Ok(python),
+        match Python::find(&args.python).and_then(|python| {
+            let rounds = python.rounds_for(settings.cpu_job)?;
+            Ok((python, rounds))
+        }) {
+            Ok((python, rounds)) => {
+                settings.python_rounds = Some(rounds);
+                Ok(python)
+            }
             Err(reason) => {
                 eprintln!("deli lab: {reason}; skipping the Python rows");
                 modes.retain(|mode| !mode.is_python());
@@ -162,6 +210,16 @@ pub fn run(args: LabArgs) -> ExitCode {
         eprintln!("deli lab: cannot create {}: {error}", args.out.display());
         return ExitCode::FAILURE;
     }
+    let python_line = match &python {
+        Ok(python) => format!("Python {} (python3)", python.version()),
+        Err(reason) => format!("no Python rows: {reason}"),
+    };
+    if args.sweep {
+        // The sweep is CPU work only: enough jobs that the widest point
+        // still has two per worker.
+        settings.jobs = settings.jobs.max(2 * max_workers as u64);
+        return run_sweep(&args, &settings, &python, &python_line, &modes, max_workers);
+    }
     let server = match DelayServer::start(settings.io_delay) {
         Ok(server) => server,
         Err(error) => {
@@ -171,20 +229,11 @@ pub fn run(args: LabArgs) -> ExitCode {
     };
 
     let workloads = args.workload.workloads();
-    let progress = ProgressBar::new((workloads.len() * modes.len()) as u64 * settings.repeat);
-    progress.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let progress = progress_bar((workloads.len() * modes.len()) as u64 * settings.repeat);
     let mut rows = Vec::new();
     let mut pictures = Vec::new();
     for &workload in &workloads {
-        let spec = JobSpec {
-            workload,
-            rounds: settings.rounds,
-            server: server.addr().to_string(),
-        };
-        let expected: Vec<String> = (0..settings.jobs).map(|job| expected(&spec, job)).collect();
+        let specs = Specs::new(workload, &settings, server.addr().to_string());
         // Rounds go A B C .. A B C, so a noisy neighbour hurts every mode alike.
         let mut runs: Vec<Vec<Result<modes::RunOutcome, String>>> =
             modes.iter().map(|_| Vec::new()).collect();
@@ -197,20 +246,19 @@ pub fn run(args: LabArgs) -> ExitCode {
                     round + 1,
                     settings.repeat
                 ));
-                runs.push(match (&python, mode.is_python()) {
-                    (Ok(python), true) => python.run(mode, &spec, settings.jobs, settings.workers),
-                    (Err(reason), true) => Err(reason.clone()),
-                    (_, false) => modes::run_deli(mode, &spec, settings.jobs, settings.workers),
-                });
+                runs.push(specs.run(&python, mode, settings.jobs, settings.workers));
                 progress.inc(1);
             }
         }
         for (&mode, runs) in modes.iter().zip(runs) {
-            let (row, picture) = match median_run(runs, &expected) {
-                Ok(outcome) => {
-                    let mut row = Row::measure(workload, mode, &outcome, &expected);
+            let expected = specs.expected(mode);
+            let (row, picture) = match runs.into_iter().collect::<Result<Vec<_>, String>>() {
+                Ok(outcomes) => {
+                    let shown = measure::shown_run(&outcomes, expected);
+                    let mut row = Row::measure(workload, mode, &outcomes, shown, expected);
+                    let outcome = &outcomes[shown];
                     let stem = format!("{}-{}", workload.name(), mode.name().replace('+', "-"));
-                    let svg = measure::run_svg(workload, mode, &outcome);
+                    let svg = measure::run_svg(workload, mode, outcome);
                     row.svg = write(&args.out, &format!("{stem}.svg"), &svg, &progress);
                     if let Some(trace) = &outcome.trace_json {
                         row.trace =
@@ -226,20 +274,20 @@ pub fn run(args: LabArgs) -> ExitCode {
     }
     progress.finish_and_clear();
     drop(server);
-    report::fill_speedups(&mut rows);
+    noise::judge(&mut rows, settings.cores, settings.workers);
+    let recommendations = recommend::lines(&rows);
 
-    let python_line = match &python {
-        Ok(python) => format!("Python {} (python3)", python.version()),
-        Err(reason) => format!("no Python rows: {reason}"),
-    };
-    let json = report::json(&settings, &python_line, &rows);
+    let json = report::json(&settings, &python_line, &rows, &recommendations);
     write(&args.out, "results.json", &json, &progress);
-    let html = report::html(&settings, &python_line, &rows, &pictures);
+    let html = report::html(&settings, &python_line, &rows, &pictures, &recommendations);
     let html_path = write(&args.out, "index.html", &html, &progress);
     if args.json {
         println!("{json}");
     } else {
-        print!("{}", report::table(&settings, &python_line, &rows));
+        print!(
+            "{}",
+            report::table(&settings, &python_line, &rows, &recommendations)
+        );
         if html_path.is_some() {
             println!("report: {}", args.out.join("index.html").display());
         }
@@ -260,25 +308,152 @@ pub fn run(args: LabArgs) -> ExitCode {
     }
 }
 
-/// The run of median wall time; but the first failure, or the first run
-/// with a wrong value, if any (a wrong answer is never outvoted).
-fn median_run(
-    runs: Vec<Result<modes::RunOutcome, String>>,
-    expected: &[String],
-) -> Result<modes::RunOutcome, String> {
-    let mut outcomes = runs.into_iter().collect::<Result<Vec<_>, String>>()?;
-    if let Some(wrong) = outcomes
-        .iter()
-        .position(|outcome| measure::check(&outcome.outputs, expected).is_some())
-    {
-        return Ok(outcomes.swap_remove(wrong));
+fn progress_bar(len: u64) -> ProgressBar {
+    let progress = ProgressBar::new(len);
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    progress
+}
+
+/// One workload's jobs for each side: Rust's and Python's differ only in
+/// their rounds, each side's calibrated to the same time per job.
+struct Specs {
+    deli: JobSpec,
+    deli_expected: Vec<String>,
+    python: JobSpec,
+    python_expected: Vec<String>,
+}
+
+impl Specs {
+    fn new(workload: Workload, settings: &Settings, server: String) -> Specs {
+        let deli = JobSpec {
+            workload,
+            rounds: settings.rounds,
+            server,
+        };
+        let python = JobSpec {
+            rounds: settings.python_rounds.unwrap_or(settings.rounds),
+            ..deli.clone()
+        };
+        let expect = |spec: &JobSpec| (0..settings.jobs).map(|job| expected(spec, job)).collect();
+        Specs {
+            deli_expected: expect(&deli),
+            python_expected: expect(&python),
+            deli,
+            python,
+        }
     }
-    outcomes.sort_by_key(|outcome| outcome.end_ns.saturating_sub(outcome.start_ns));
-    let middle = outcomes.len() / 2;
-    outcomes
-        .into_iter()
-        .nth(middle)
-        .ok_or_else(|| "no run".to_owned())
+
+    fn expected(&self, mode: Mode) -> &[String] {
+        if mode.is_python() {
+            &self.python_expected
+        } else {
+            &self.deli_expected
+        }
+    }
+
+    /// One run of `mode`; `threads` in the sweep is [`modes::run_worker_threads`].
+    fn run(
+        &self,
+        python: &Result<Python, String>,
+        mode: Mode,
+        jobs: u64,
+        workers: usize,
+    ) -> Result<modes::RunOutcome, String> {
+        match (python, mode.is_python()) {
+            (Ok(python), true) => python.run(mode, &self.python, jobs, workers),
+            (Err(reason), true) => Err(reason.clone()),
+            (_, false) => modes::run_deli(mode, &self.deli, jobs, workers),
+        }
+    }
+}
+
+/// The sweep's runs, with progress.
+struct SweepRunner<'a> {
+    specs: Specs,
+    python: &'a Result<Python, String>,
+    jobs: u64,
+    progress: ProgressBar,
+    runs: u64,
+}
+
+impl sweep::Runner for SweepRunner<'_> {
+    fn run(&mut self, mode: Mode, workers: usize) -> Result<modes::RunOutcome, String> {
+        let outcome = match mode {
+            Mode::Threads => modes::run_worker_threads(&self.specs.deli, self.jobs, workers),
+            mode => self.specs.run(self.python, mode, self.jobs, workers),
+        };
+        self.progress.inc(1);
+        outcome
+    }
+
+    fn expected(&self, mode: Mode) -> &[String] {
+        self.specs.expected(mode)
+    }
+
+    fn starting(&mut self, mode: Mode, workers: usize, round: usize) {
+        self.progress.set_message(format!(
+            "{} with {workers} (round {} of {})",
+            mode.name(),
+            round + 1,
+            self.runs
+        ));
+    }
+}
+
+fn run_sweep(
+    args: &LabArgs,
+    settings: &Settings,
+    python: &Result<Python, String>,
+    python_line: &str,
+    modes: &[Mode],
+    max_workers: usize,
+) -> ExitCode {
+    let mut baselines: Vec<Mode> = modes.iter().map(|mode| mode.baseline()).collect();
+    baselines.dedup();
+    let per_round = baselines.len() + modes.len() * max_workers;
+    let mut runner = SweepRunner {
+        // The cpu workload never calls the server (Python wants an address all the same).
+        specs: Specs::new(Workload::Cpu, settings, "127.0.0.1:0".to_owned()),
+        python,
+        jobs: settings.jobs,
+        progress: progress_bar(per_round as u64 * settings.repeat),
+        runs: settings.repeat,
+    };
+    let sweep = sweep::run(
+        &mut runner,
+        modes,
+        max_workers,
+        settings.cores,
+        settings.repeat as usize,
+    );
+    runner.progress.finish_and_clear();
+    let json = report::sweep_json(settings, python_line, &sweep);
+    write(&args.out, "sweep.json", &json, &runner.progress);
+    write(
+        &args.out,
+        "sweep.svg",
+        &sweep::svg(&sweep),
+        &runner.progress,
+    );
+    let html = report::sweep_html(settings, python_line, &sweep);
+    let html_path = write(&args.out, "sweep.html", &html, &runner.progress);
+    if args.json {
+        println!("{json}");
+    } else {
+        print!("{}", report::sweep_table(settings, python_line, &sweep));
+        if html_path.is_some() {
+            println!("report: {}", args.out.join("sweep.html").display());
+        }
+    }
+    if sweep.all_correct() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("deli lab: some sweep runs failed (see the table)");
+        ExitCode::FAILURE
+    }
 }
 
 /// Writes `name` into `dir`; returns the name, or `None` after saying why not.

@@ -5,7 +5,7 @@
 //! same stretch (this process plus reaped children — for the process pool
 //! that includes the workers, which shutdown reaps).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -121,6 +121,27 @@ impl Mode {
         }
     }
 
+    /// How many cores the mode's CPU work can keep busy at once, with
+    /// `workers` threads or processes per pool on a machine of `cores`:
+    /// the most a CPU-bound run of it can be faster than one job at a time.
+    /// Python's threads and asyncio run one job's Python code at a time
+    /// (the GIL; one event loop), whatever the cores.
+    pub fn usable_cores(self, workers: usize, cores: usize) -> usize {
+        let cores = cores.max(1);
+        match self {
+            Mode::Sequential
+            | Mode::PythonSequential
+            | Mode::PythonThreads
+            | Mode::PythonAsyncio => 1,
+            // A thread per job, and async workers that the monitor
+            // backs with spares, can use every core.
+            Mode::Threads | Mode::Async => cores,
+            Mode::ThreadPool | Mode::ProcessPool | Mode::AsyncPool | Mode::PythonProcesses => {
+                workers.clamp(1, cores)
+            }
+        }
+    }
+
     /// What the mode shows, in one sentence (for the report).
     pub fn lesson(self) -> &'static str {
         match self {
@@ -167,18 +188,33 @@ pub fn run_deli(
     jobs: u64,
     workers: usize,
 ) -> Result<RunOutcome, String> {
-    let cpu_before = cpu_time();
-    let start_ns = monotonic_ns();
-    let mut note = None;
-    let (outputs, trace_json) = traced::record(|| match mode {
+    measured(|note| match mode {
         Mode::Sequential => sequential(spec, jobs),
         Mode::Threads => threads(spec, jobs),
         Mode::ThreadPool => thread_pool(spec, jobs, workers),
         Mode::ProcessPool => process_pool(spec, jobs, workers),
-        Mode::Async => asynchronous(spec, jobs, workers, false, &mut note),
-        Mode::AsyncPool => asynchronous(spec, jobs, workers, true, &mut note),
+        Mode::Async => asynchronous(spec, jobs, workers, false, note),
+        Mode::AsyncPool => asynchronous(spec, jobs, workers, true, note),
         python => Err(format!("{} is not a deli mode", python.name())),
-    });
+    })
+}
+
+/// Runs `jobs` jobs of `spec` on exactly `workers` plain `std` threads that
+/// take the next job as they finish one: the `threads` mode of the sweep
+/// (`deli lab --sweep`), where the number of threads is what varies.
+pub fn run_worker_threads(spec: &JobSpec, jobs: u64, workers: usize) -> Result<RunOutcome, String> {
+    measured(|_| worker_threads(spec, jobs, workers))
+}
+
+/// Times `run` the lab's way: wall time and CPU time around it, deli's
+/// trace on while it runs; `run` may leave a note about the run.
+fn measured(
+    run: impl FnOnce(&mut Option<String>) -> Result<Vec<JobOutput>, String>,
+) -> Result<RunOutcome, String> {
+    let cpu_before = cpu_time();
+    let start_ns = monotonic_ns();
+    let mut note = None;
+    let (outputs, trace_json) = traced::record(|| run(&mut note));
     let end_ns = monotonic_ns();
     let cpu = cpu_time().saturating_sub(cpu_before);
     Ok(RunOutcome {
@@ -216,6 +252,39 @@ fn threads(spec: &JobSpec, jobs: u64) -> Result<Vec<JobOutput>, String> {
                     .map_err(|_| "a job thread panicked".to_owned())?
             })
             .collect()
+    })
+}
+
+fn worker_threads(spec: &JobSpec, jobs: u64, workers: usize) -> Result<Vec<JobOutput>, String> {
+    let next = AtomicU64::new(0);
+    std::thread::scope(|scope| {
+        let handles = (0..workers.max(1))
+            .map(|worker| {
+                let next = &next;
+                std::thread::Builder::new()
+                    .name(format!("thread-{worker}"))
+                    .spawn_scoped(scope, move || {
+                        let lane = thread_lane();
+                        let mut outputs = Vec::new();
+                        loop {
+                            let job = next.fetch_add(1, Ordering::Relaxed);
+                            if job >= jobs {
+                                return Ok(outputs);
+                            }
+                            outputs.push(run_blocking(spec, job, &lane)?);
+                        }
+                    })
+                    .map_err(|error| format!("cannot start a thread: {error}"))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let mut outputs = Vec::new();
+        for handle in handles {
+            let done: Result<Vec<JobOutput>, String> = handle
+                .join()
+                .map_err(|_| "a job thread panicked".to_owned())?;
+            outputs.extend(done?);
+        }
+        Ok(outputs)
     })
 }
 

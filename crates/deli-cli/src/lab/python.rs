@@ -63,6 +63,30 @@ impl Python {
         &self.version
     }
 
+    /// How many SHA-256 rounds take about `target` in this interpreter
+    /// (measured by the script itself, once per lab run).
+    pub fn rounds_for(&self, target: Duration) -> Result<u64, String> {
+        let output = Command::new(&self.interpreter)
+            .arg(&self.script)
+            .args(["calibrate", &target.as_nanos().to_string()])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|error| format!("cannot run python: {error}"))?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        match text.trim().parse::<u64>() {
+            Ok(rounds) if output.status.success() && rounds > 0 => Ok(rounds),
+            _ => Err(format!(
+                "python could not calibrate its CPU job ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+            )),
+        }
+    }
+
     /// Runs `jobs` jobs of `spec` in a Python `mode`.
     pub fn run(
         &self,

@@ -83,9 +83,9 @@ def unpicklable_result():
 
 def chatty(n):
     # Frame-like bytes on stdout and stderr, through Python and through fd 1.
-    sys.stdout.write("\x05\x00\x00\x00\x00hello " * 1000 + "\n")
+    sys.stdout.write("\x05\x00\x00\x00\x00hello " * 20 + "\n")
     sys.stderr.write("noise on stderr\n")
-    os.write(1, b"\x01\x00\x00\x00\x00" * 100 + b"\n")
+    os.write(1, b"\x01\x00\x00\x00\x00" * 10 + b"\n")
     print("job", n)
     return n
 

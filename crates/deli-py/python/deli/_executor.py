@@ -37,7 +37,9 @@ class Future(_cf.Future):
     refuses. It returns ``False`` only for a job that has finished. It is
     also awaitable: ``await future`` inside asyncio, through
     ``asyncio.wrap_future`` (no thread per wait); cancelling the awaiting
-    task cancels the job.
+    task cancels the job. A deli future stays pending until its job ends
+    (``running()`` is ``False`` throughout): the job's start happens in
+    the Rust driver and is not reported back.
 
     >>> import deli, time
     >>> with deli.ProcessPoolExecutor(1) as pool:

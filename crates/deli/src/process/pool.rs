@@ -140,15 +140,26 @@ impl ProcessPoolBuilder {
     ///
     /// # Examples
     ///
-    /// ```no_run
-    /// let pool = deli::process::ProcessPool::builder()
-    ///     .workers(2)
-    ///     .program("python3", ["-m", "deli._worker"])
-    ///     .build()
-    ///     .unwrap();
-    /// let pickled_call = Vec::new(); // what the worker expects
-    /// let reply: Vec<u8> = pool.submit_raw("deli.call", pickled_call).wait().unwrap();
-    /// # drop(reply);
+    /// ```
+    /// #[deli::job]
+    /// fn add(a: u32, b: u32) -> u32 {
+    ///     a + b
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     // Any program that speaks the frames; here, this one (a Python
+    ///     // pool gives `python3` and `["-m", "deli._worker"]`).
+    ///     let program = std::env::current_exe().unwrap();
+    ///     let pool = deli::process::ProcessPool::builder()
+    ///         .workers(1)
+    ///         .program(program, ["--any", "arguments"])
+    ///         .build()
+    ///         .unwrap();
+    ///     let request = postcard::to_stdvec(&(2u32, 3u32)).unwrap();
+    ///     let reply = pool.submit_raw(add.name(), request).wait().unwrap();
+    ///     assert_eq!(postcard::from_bytes::<u32>(&reply).unwrap(), 5);
+    /// }
     /// ```
     pub fn program<I, S>(mut self, path: impl Into<PathBuf>, args: I) -> Self
     where

@@ -459,7 +459,7 @@ pub async fn fail_at<F: Future>(deadline: Instant, future: F) -> Result<F::Outpu
 
 /// `now + timeout`, saturating far in the future instead of overflowing.
 fn deadline_after(timeout: Duration) -> Instant {
-    let now = Instant::now();
+    let now = crate::time::now();
     now.checked_add(timeout)
         .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
 }

@@ -78,7 +78,7 @@ impl CancelState {
 
     /// Cancelled by `cancel` or by a deadline that has passed.
     pub(crate) fn is_cancelled(&self) -> bool {
-        self.is_cancelled_at(Instant::now())
+        self.is_cancelled_at(crate::time::now())
     }
 
     fn is_cancelled_at(&self, now: Instant) -> bool {
@@ -264,7 +264,7 @@ impl Node {
     /// Whether this node is cancelled, by its own state or by an ancestor
     /// whose cancellation reaches it (no shield in between).
     pub(crate) fn is_cancelled(&self) -> bool {
-        let now = Instant::now();
+        let now = crate::time::now();
         if self.state.is_cancelled_at(now) {
             return true;
         }
@@ -349,7 +349,7 @@ impl Node {
     /// Looks at the tree for the node's owner (a passed deadline of its own
     /// becomes a cancellation here).
     pub(crate) fn verdict(&self) -> Verdict {
-        self.state.check_deadline(Instant::now());
+        self.state.check_deadline(crate::time::now());
         if self.is_held() || !self.is_cancelled() {
             Verdict::Continue
         } else if self.state.is_cancelled() {

@@ -17,10 +17,16 @@ pub(super) fn build(drained: Drained) -> Trace {
         duration,
         dropped,
     } = drained;
+    // `unwrap_or_else`: the fallback name is formatted only for a lane id
+    // the table lacks, not once per event (it was most of `stop()` in the
+    // `trace/yield_many-mt` benchmark).
     let lane_of = |id: u32| {
-        table.get(id as usize).cloned().unwrap_or(Lane::Thread {
-            name: format!("lane {id}"),
-        })
+        table
+            .get(id as usize)
+            .cloned()
+            .unwrap_or_else(|| Lane::Thread {
+                name: format!("lane {id}"),
+            })
     };
 
     let mut names: HashMap<u64, Arc<str>> = HashMap::new();
@@ -38,6 +44,7 @@ pub(super) fn build(drained: Drained) -> Trace {
     // the first one is the real end.
     let mut ended = HashSet::new();
     let mut used_lanes = HashSet::new();
+    let mut last_lane = None;
     let mut events = Vec::with_capacity(raw.len());
     for event in &raw {
         let (Some(decoded), Some(task)) = (unpack(event.meta), TaskId::from_u64(event.task)) else {
@@ -46,7 +53,11 @@ pub(super) fn build(drained: Drained) -> Trace {
         if decoded.state == State::Terminated && !ended.insert(task) {
             continue;
         }
-        used_lanes.insert(decoded.lane);
+        // Runs of events share a lane: hash only where the lane changes.
+        if last_lane != Some(decoded.lane) {
+            used_lanes.insert(decoded.lane);
+            last_lane = Some(decoded.lane);
+        }
         events.push(Event {
             at: scale.since_start(event.at),
             task,

@@ -43,7 +43,7 @@
 //!   a runtime would need the thread-pool path as a fallback anyway;
 //! - for the common case — files in the page cache — a read or write is a
 //!   memory copy, and with the buffering of [`File`] the thread hop is
-//!   paid once per 64 KiB, not per call: the `fs` benchmark puts this
+//!   paid once per 256 KiB, not per call: the `fs` benchmark puts this
 //!   design at tokio's speed, which is what users compare against;
 //! - the ring's completion model (buffers owned by the kernel until an
 //!   operation ends, cancellation that must be waited for) does not fit

@@ -261,3 +261,16 @@ fn a_multi_thread_runtime_can_be_advanced_by_hand() {
     let elapsed = rx.recv_timeout(REAL_BOUND).expect("done in real time");
     assert!(elapsed >= HOUR && elapsed < HOUR * 2, "{elapsed:?}");
 }
+
+#[test]
+fn scope_deadlines_follow_the_paused_clock() {
+    let (moved_on, failed, elapsed) = run_paused(async {
+        let start = Instant::now();
+        let moved_on = deli::move_on_after(HOUR, std::future::pending::<()>()).await;
+        let failed = deli::fail_after(2 * HOUR, deli::sleep(3 * HOUR)).await;
+        (moved_on, failed.is_err(), Instant::now() - start)
+    });
+    assert_eq!(moved_on, None);
+    assert!(failed, "fail_after should have given Elapsed");
+    assert_eq!(elapsed, 3 * HOUR);
+}

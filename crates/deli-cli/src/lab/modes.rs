@@ -138,9 +138,11 @@ impl Mode {
             // A thread per job, and async workers that the monitor
             // backs with spares, can use every core.
             Mode::Threads | Mode::Async => cores,
-            Mode::ThreadPool | Mode::ProcessPool | Mode::AsyncPool | Mode::PythonProcesses => {
-                workers.clamp(1, cores)
-            }
+            Mode::ThreadPool
+            | Mode::ProcessPool
+            | Mode::AsyncPool
+            | Mode::PythonProcesses
+            | Mode::PythonDeliProcesses => workers.clamp(1, cores),
         }
     }
 

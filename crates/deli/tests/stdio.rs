@@ -26,7 +26,7 @@ fn child_entry() {
     let runtime = deli::Runtime::builder().workers(2).build().unwrap();
     runtime.block_on(async move {
         // libtest prints to the same stdout: frame what the child writes.
-        if mode != "closed_stdout" {
+        {
             let mut out = deli::io::stdout();
             out.write_all(BEGIN.as_bytes()).await.unwrap();
             out.flush().await.unwrap();
@@ -89,7 +89,10 @@ fn child_entry() {
             }
             "closed_stdout" => {
                 // The parent closed our stdout: writes fail with BrokenPipe
-                // (Rust ignores SIGPIPE), reported by flush, no panic.
+                // (Rust ignores SIGPIPE), reported by flush, no panic. The
+                // parent says on stdin when it has closed the pipe.
+                let mut go = String::new();
+                deli::io::stdin().read_line(&mut go).await.unwrap();
                 let mut out = deli::io::stdout();
                 let mut failure = None;
                 for _ in 0..64 {
@@ -145,11 +148,7 @@ fn run_child(mode: &str, input: Vec<u8>, close_stdout: bool) -> Printed {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    let feeder = thread::spawn(move || {
-        // A child that stops reading early closes the pipe: no error here.
-        let _ = stdin.write_all(&input);
-    });
-    let stdout = child.stdout.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
     let err_reader = thread::spawn(move || {
         let mut text = String::new();
@@ -158,18 +157,33 @@ fn run_child(mode: &str, input: Vec<u8>, close_stdout: bool) -> Printed {
     });
     let mut all = Vec::new();
     if close_stdout {
+        // Wait for the child to be running (libtest has printed its
+        // header by then), close its stdout, then tell it to write.
+        let mut chunk = [0; 256];
+        while find(&all, BEGIN.as_bytes()).is_none() {
+            let n = stdout.read(&mut chunk).unwrap();
+            assert!(n > 0, "the child ended before its marker");
+            all.extend_from_slice(&chunk[..n]);
+        }
         drop(stdout);
-    } else {
-        let mut stdout = stdout;
-        stdout.read_to_end(&mut all).unwrap();
+        stdin.write_all(b"go\n").unwrap();
+        drop(stdin);
+        let err = err_reader.join().unwrap();
+        let _ = child.wait().unwrap();
+        // libtest itself may fail to print its summary: only stderr counts.
+        return Printed {
+            out: Vec::new(),
+            err,
+        };
     }
+    let feeder = thread::spawn(move || {
+        // A child that stops reading early closes the pipe: no error here.
+        let _ = stdin.write_all(&input);
+    });
+    stdout.read_to_end(&mut all).unwrap();
     feeder.join().unwrap();
     let err = err_reader.join().unwrap();
     let status = child.wait().unwrap();
-    if close_stdout {
-        // libtest itself may fail to print its summary: only stderr counts.
-        return Printed { out: all, err };
-    }
     assert!(
         status.success(),
         "the child failed: {status}\nstderr:\n{err}"

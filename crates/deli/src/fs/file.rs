@@ -66,7 +66,13 @@ pub(super) const MAX_OP: usize = 2 * 1024 * 1024;
 ///
 /// # deli::run(async {
 /// let path = std::env::temp_dir().join(format!("deli-doc-File-{}", std::process::id()));
-/// let mut file = deli::fs::File::create(&path).await?;
+/// let mut file = deli::fs::File::options()
+///     .read(true)
+///     .write(true)
+///     .create(true)
+///     .truncate(true)
+///     .open(&path)
+///     .await?;
 /// for line in ["one\n", "two\n", "three\n"] {
 ///     file.write_all(line.as_bytes()).await?; // buffered, no thread hop each
 /// }

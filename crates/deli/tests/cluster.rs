@@ -617,6 +617,8 @@ fn main() {
         }
     }
     println!("\ntest result: {passed} passed, {} failed", failed.len());
+    // `exit` skips destructors: stop our redis-server first.
+    drop(redis);
     if !failed.is_empty() {
         println!("failed: {}", failed.join(", "));
         std::process::exit(101);

@@ -7,7 +7,7 @@
 //! workers ([`deli::cluster::Worker`], in this process, one job child
 //! each) against a `ProcessPool` of two children; Celery: two `celery
 //! worker` processes with one prefork child each, in a virtualenv at
-//! `target/bench-venv` made on first use with `pip install celery redis`
+//! `target/bench-venv` made on first use with `pip install celery[redis]`
 //! (that row is skipped in one line when it cannot be made). The Celery
 //! driver is the Python script below, kept running for the whole suite;
 //! it reports its own nanoseconds, measured the same way (first submit to
@@ -167,7 +167,7 @@ impl Celery {
         let python = target.join("bin/python");
         let has_celery = |python: &Path| {
             Command::new(python)
-                .args(["-c", "import celery, redis"])
+                .args(["-c", "import celery, redis, kombu.transport.redis"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
@@ -186,11 +186,11 @@ impl Celery {
             return Err("python3 -m venv failed".into());
         }
         let installed = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "celery", "redis"])
+            .args(["-m", "pip", "install", "--quiet", "celery[redis]"])
             .status()
             .map_err(|e| format!("pip: {e}"))?;
         if !installed.success() || !has_celery(&python) {
-            return Err("pip install celery redis failed".into());
+            return Err("pip install celery[redis] failed".into());
         }
         Ok(python)
     }

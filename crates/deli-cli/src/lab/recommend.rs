@@ -36,6 +36,7 @@ fn footprint(mode: Mode) -> (usize, &'static str) {
         Mode::PythonAsyncio => (1, "one thread"),
         Mode::PythonThreads => (2, "a thread per job"),
         Mode::PythonProcesses => (3, "an interpreter per core"),
+        Mode::PythonDeliProcesses => (4, "an interpreter per core and deli's supervisor"),
     }
 }
 

@@ -40,7 +40,10 @@
 //! against rayon and a thread per job; there the peer's name replaces
 //! `tokio` in the line), `process` (the process pool against Python's
 //! `ProcessPoolExecutor`, run by `py/process_bench.py` when `python3` is
-//! there; `python` replaces `tokio`) and `monitor` (deli with its monitor on
+//! there; `python` replaces `tokio`), `python` (the `deli` Python package's
+//! `ProcessPoolExecutor` against `concurrent.futures`, loky and pebble in
+//! `target/bench-venv`, made by `scripts/bench-python.sh`; `cf`, `loky`,
+//! `pebble` replace `tokio`) and `monitor` (deli with its monitor on
 //! against off on the scheduler cases — `off` replaces `tokio` in the line
 //! — and a `LATENCY` line: a 1 ms ticker's p99 delay while a task blocks a
 //! worker, deli against tokio), `sync` (`deli::sync` on deli's runtime
@@ -118,6 +121,9 @@ enum Suite {
     Pool,
     /// The process pool against Python's ProcessPoolExecutor.
     Process,
+    /// deli.ProcessPoolExecutor (the Python package) against
+    /// concurrent.futures, loky and pebble.
+    Python,
     /// The monitor's cost (on against off) and a ticker's delay while a
     /// task blocks a worker.
     Monitor,
@@ -145,7 +151,7 @@ struct SuiteEntry {
 }
 
 /// Every suite, in the order `all` runs them.
-const SUITES: [SuiteEntry; 11] = [
+const SUITES: [SuiteEntry; 12] = [
     SuiteEntry {
         suite: Suite::Scheduler,
         run: suites::scheduler::run,
@@ -172,6 +178,12 @@ const SUITES: [SuiteEntry; 11] = [
         suite: Suite::Process,
         run: suites::process::run,
         // Python's side of `cpu` takes seconds a round.
+        default_rounds: 5,
+    },
+    SuiteEntry {
+        suite: Suite::Python,
+        run: suites::python::run,
+        // The cpu case takes about two seconds a run on each side.
         default_rounds: 5,
     },
     SuiteEntry {

@@ -43,6 +43,23 @@ fn python_present() -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// A python that can `import deli`, as the lab looks for one first.
+fn deli_python() -> Option<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    ["target/py-venv/bin/python", "target/bench-venv/bin/python"]
+        .iter()
+        .map(|venv| root.join(venv))
+        .find(|python| {
+            Command::new(python)
+                .args(["-c", "import deli"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success())
+        })
+        .map(|python| python.to_string_lossy().into_owned())
+}
+
 fn parse_xml(path: &Path) -> String {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
@@ -75,7 +92,20 @@ fn quick_lab_reports_every_mode_for_every_workload() {
     let mut modes: Vec<&str> = DELI_MODES.to_vec();
     if python_present() {
         modes.extend(PYTHON_MODES);
+        // deli's own Python row is a default row too: run where a python
+        // can import deli, skipped (not failed) where none can.
+        let row = rows
+            .iter()
+            .find(|row| row["workload"] == "cpu" && row["mode"] == "python-deli-processes")
+            .expect("a python-deli-processes row");
+        if deli_python().is_some() {
+            modes.push("python-deli-processes");
+        } else {
+            eprintln!("no python here imports deli: checking the row is skipped");
+            assert!(row["skipped"].is_string(), "{row}");
+        }
     }
+    let shown_rows = rows.iter().filter(|row| row["skipped"].is_null()).count();
     for workload in ["io", "cpu", "mixed"] {
         for mode in &modes {
             let row = rows
@@ -106,7 +136,7 @@ fn quick_lab_reports_every_mode_for_every_workload() {
             }
         }
     }
-    assert_eq!(rows.len(), 3 * modes.len());
+    assert_eq!(shown_rows, 3 * modes.len());
     // Sequential runs one job at a time; a thread per job runs them all.
     let peak = |workload: &str, mode: &str| {
         rows.iter()
@@ -134,7 +164,7 @@ fn quick_lab_reports_every_mode_for_every_workload() {
 
     let html = parse_xml(&out.join("index.html"));
     // A timeline per row, and a speedup chart per workload.
-    assert_eq!(html.matches("<svg ").count(), rows.len() + 3);
+    assert_eq!(html.matches("<svg ").count(), shown_rows + 3);
     assert_eq!(html.matches("class=\"speedup-chart\"").count(), 3);
     let results: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
@@ -334,5 +364,87 @@ fn the_sweep_has_a_point_per_mode_and_worker_count_and_draws_the_ideal_line() {
     assert_eq!(svg.matches("class=\"point\"").count(), 2 * expected.len());
     let html = parse_xml(&out.join("sweep.html"));
     assert!(html.contains("class=\"sweep-chart\""));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn python_deli_processes_is_skipped_without_deli_and_runs_with_it() {
+    if !python_present() {
+        eprintln!("skipped: no python3 here");
+        return;
+    }
+    let out = scratch("delipython");
+    let run = |deli_python: &str| {
+        let (output, _) = deli(
+            &[
+                "lab",
+                "--quick",
+                "--json",
+                "--workload",
+                "cpu",
+                "--mode",
+                "sequential,python-sequential,python-processes,python-deli-processes",
+                "--deli-python",
+                deli_python,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            QUICK_BOUND,
+        );
+        output
+    };
+
+    // No such interpreter: a skipped row with its reason, exit status 0,
+    // and the other rows (and the recommendation) as usual.
+    let output = run("/nonexistent/python3");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "a skipped row failed the lab: {stderr}"
+    );
+    let skip_lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("python-deli-processes"))
+        .collect();
+    assert_eq!(skip_lines.len(), 1, "{stderr}");
+    let document: Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
+    let rows = document["results"].as_array().unwrap();
+    let row = rows
+        .iter()
+        .find(|row| row["mode"] == "python-deli-processes")
+        .expect("the skipped row is reported");
+    assert!(
+        row["skipped"].as_str().unwrap().contains("import deli"),
+        "{row}"
+    );
+    assert_eq!(row["error"], Value::Null);
+    let processes = rows
+        .iter()
+        .find(|row| row["mode"] == "python-processes")
+        .unwrap();
+    assert_eq!(processes["correct"], true);
+    assert_eq!(document["recommendations"].as_array().unwrap().len(), 1);
+    parse_xml(&out.join("index.html"));
+
+    // With a python that has deli: a measured row like python-processes.
+    let Some(python) = deli_python() else {
+        eprintln!("present case skipped: no target/py-venv or target/bench-venv imports deli");
+        return;
+    };
+    let output = run(&python);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "deli lab failed: {stderr}");
+    let document: Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
+    let row = document["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["mode"] == "python-deli-processes")
+        .cloned()
+        .unwrap();
+    assert_eq!(row["correct"], true, "{row}");
+    assert_eq!(row["skipped"], Value::Null);
+    assert!(row["wall_ms"].as_f64().unwrap() > 0.0);
+    assert!(row["peak_parallelism"].as_u64().unwrap() >= 1);
     let _ = std::fs::remove_dir_all(&out);
 }

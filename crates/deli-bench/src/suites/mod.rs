@@ -10,6 +10,7 @@ pub mod http;
 pub mod monitor;
 pub mod pool;
 pub mod process;
+pub mod python;
 pub mod scheduler;
 pub mod sync;
 pub mod tcp;

@@ -97,7 +97,11 @@ pub fn speedup_bars(workload: Workload, rows: &[&Row], cores: usize) -> String {
                 "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#b00020\">{}</text>",
                 LABEL_WIDTH + 4.0,
                 middle + 4.0,
-                if row.correct { "no baseline" } else { "failed" }
+                match (row.correct, row.skipped.is_some()) {
+                    (true, _) => "no baseline",
+                    (false, true) => "skipped",
+                    (false, false) => "failed",
+                }
             );
             continue;
         };

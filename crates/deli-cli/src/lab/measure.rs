@@ -47,6 +47,9 @@ pub struct Row {
     /// Whether every job's value matched what was expected, in every run.
     pub correct: bool,
     pub error: Option<String>,
+    /// Why the row was not run at all (not a failure: e.g. no python can
+    /// import `deli`); its figures are empty and `correct` is false.
+    pub skipped: Option<String>,
     pub note: Option<String>,
     /// Why these numbers should not be taken at face value, one plain
     /// sentence each (noise, or a figure no run of this mode can reach).
@@ -78,10 +81,20 @@ impl Row {
             peak_parallelism: 0,
             correct: false,
             error: Some(error),
+            skipped: None,
             note: None,
             flags: Vec::new(),
             svg: None,
             trace: None,
+        }
+    }
+
+    /// A pair that was deliberately not run, with one line of why.
+    pub fn skipped(workload: Workload, mode: Mode, jobs: u64, why: String) -> Row {
+        Row {
+            error: None,
+            skipped: Some(why),
+            ..Row::failed(workload, mode, jobs, String::new())
         }
     }
 
@@ -131,6 +144,7 @@ impl Row {
             peak_parallelism: shown.map_or(0, |outcome| peak_in_flight(&outcome.outputs)),
             correct: error.is_none(),
             error,
+            skipped: None,
             note: shown.and_then(|outcome| outcome.note.clone()),
             flags: Vec::new(),
             svg: None,

@@ -82,6 +82,10 @@ pub struct LabArgs {
     /// The Python interpreter to compare with.
     #[arg(long, default_value = "python3", hide = true)]
     python: OsString,
+    /// The only interpreter to try for python-deli-processes [default: the
+    /// workspace's target/py-venv, target/bench-venv, then --python].
+    #[arg(long, hide = true)]
+    deli_python: Option<OsString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -210,10 +214,32 @@ pub fn run(args: LabArgs) -> ExitCode {
         eprintln!("deli lab: cannot create {}: {error}", args.out.display());
         return ExitCode::FAILURE;
     }
-    let python_line = match &python {
+    // deli's Python row needs an interpreter with the `deli` package, which
+    // python3 rarely has: the workspace's virtual environments come first.
+    let deli_python = if python.is_ok() && modes.contains(&Mode::PythonDeliProcesses) {
+        let candidates = match &args.deli_python {
+            Some(only) => vec![only.clone()],
+            None => python::deli_candidates(&args.python),
+        };
+        python::find_deli(&candidates)
+    } else {
+        Err("no python-deli-processes row asked for".to_owned())
+    };
+    if let (Ok(_), Err(reason)) = (&python, &deli_python) {
+        if modes.contains(&Mode::PythonDeliProcesses) {
+            eprintln!("deli lab: skipping python-deli-processes: {reason}");
+        }
+    }
+    let mut python_line = match &python {
         Ok(python) => format!("Python {} (python3)", python.version()),
         Err(reason) => format!("no Python rows: {reason}"),
     };
+    if let Ok(deli_python) = &deli_python {
+        python_line.push_str(&format!(
+            "; python-deli-processes on {}",
+            deli_python.interpreter().to_string_lossy()
+        ));
+    }
     if args.sweep {
         // The sweep is CPU work only: enough jobs that the widest point
         // still has two per worker.
@@ -246,12 +272,26 @@ pub fn run(args: LabArgs) -> ExitCode {
                     round + 1,
                     settings.repeat
                 ));
-                runs.push(specs.run(&python, mode, settings.jobs, settings.workers));
+                let interpreter = if mode == Mode::PythonDeliProcesses {
+                    &deli_python
+                } else {
+                    &python
+                };
+                if mode == Mode::PythonDeliProcesses && deli_python.is_err() {
+                    // Skipped below; nothing to run.
+                } else {
+                    runs.push(specs.run(interpreter, mode, settings.jobs, settings.workers));
+                }
                 progress.inc(1);
             }
         }
         for (&mode, runs) in modes.iter().zip(runs) {
             let expected = specs.expected(mode);
+            if let (Mode::PythonDeliProcesses, Err(why)) = (mode, &deli_python) {
+                rows.push(Row::skipped(workload, mode, settings.jobs, why.clone()));
+                pictures.push(None);
+                continue;
+            }
             let (row, picture) = match runs.into_iter().collect::<Result<Vec<_>, String>>() {
                 Ok(outcomes) => {
                     let shown = measure::shown_run(&outcomes, expected);
@@ -292,7 +332,10 @@ pub fn run(args: LabArgs) -> ExitCode {
             println!("report: {}", args.out.join("index.html").display());
         }
     }
-    let failed: Vec<&Row> = rows.iter().filter(|row| !row.correct).collect();
+    let failed: Vec<&Row> = rows
+        .iter()
+        .filter(|row| !row.correct && row.skipped.is_none())
+        .collect();
     for row in &failed {
         eprintln!(
             "deli lab: {} / {} failed: {}",

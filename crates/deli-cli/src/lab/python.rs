@@ -5,8 +5,9 @@
 //! reports per-job spans as JSON on stdout.
 
 use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -15,6 +16,51 @@ use super::modes::{Mode, RunOutcome};
 use super::workload::{JobOutput, JobSpec};
 
 const SCRIPT: &str = include_str!("../../py/lab.py");
+
+/// Numbers each interpreter's copy of the script: two may be alive at once
+/// (python3 and the one with `deli`), and each removes its own.
+static SCRIPTS: AtomicUsize = AtomicUsize::new(0);
+
+/// The interpreters that may have the `deli` package, best first: the
+/// workspace's own virtual environments (the test script's and the bench's,
+/// found from the current directory and from where this crate was built),
+/// then `fallback` (the lab's `--python`).
+pub fn deli_candidates(fallback: &OsStr) -> Vec<OsString> {
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut candidates = Vec::new();
+    for root in [Path::new("."), built_in.as_path()] {
+        for venv in ["target/py-venv", "target/bench-venv"] {
+            let python = root.join(venv).join("bin/python");
+            if python.is_file() {
+                candidates.push(python.into_os_string());
+            }
+        }
+    }
+    candidates.push(fallback.to_owned());
+    candidates
+}
+
+/// The first of `candidates` that starts and can `import deli`; otherwise
+/// one line saying why the `python-deli-processes` row cannot run.
+pub fn find_deli(candidates: &[OsString]) -> Result<Python, String> {
+    for candidate in candidates {
+        let imports = Command::new(candidate)
+            .args(["-c", "import deli"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if imports {
+            return Python::find(candidate);
+        }
+    }
+    let tried: Vec<_> = candidates.iter().map(|c| c.to_string_lossy()).collect();
+    Err(format!(
+        "no python here can `import deli` (tried {}); ./scripts/test-python.sh installs it",
+        tried.join(", ")
+    ))
+}
 
 /// A Python interpreter that answered, and the script written for it.
 #[derive(Debug)]
@@ -49,7 +95,11 @@ impl Python {
             return Err(format!("{shown} failed to start ({})", output.status));
         }
         let version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-        let script = std::env::temp_dir().join(format!("deli-lab-{}.py", std::process::id()));
+        let script = std::env::temp_dir().join(format!(
+            "deli-lab-{}-{}.py",
+            std::process::id(),
+            SCRIPTS.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::write(&script, SCRIPT)
             .map_err(|error| format!("cannot write {}: {error}", script.display()))?;
         Ok(Python {
@@ -57,6 +107,11 @@ impl Python {
             version,
             script,
         })
+    }
+
+    /// The interpreter as it was given (a path or a name on `PATH`).
+    pub fn interpreter(&self) -> &OsStr {
+        &self.interpreter
     }
 
     pub fn version(&self) -> &str {

@@ -36,7 +36,7 @@ fn footprint(mode: Mode) -> (usize, &'static str) {
         Mode::PythonAsyncio => (1, "one thread"),
         Mode::PythonThreads => (2, "a thread per job"),
         Mode::PythonProcesses => (3, "an interpreter per core"),
-        Mode::PythonDeliProcesses => (3, "an interpreter per core, supervised by deli"),
+        Mode::PythonDeliProcesses => (4, "an interpreter per core and deli's supervisor"),
     }
 }
 
@@ -147,11 +147,7 @@ fn line(workload: Workload, rows: &[Row]) -> Option<String> {
 /// What Python's own best says next to deli's pick.
 fn python_says(deli_pick: &Row, python_pick: &Row, python: &[&Row], deli: &[&Row]) -> String {
     let in_process = !matches!(deli_pick.mode, Mode::ProcessPool | Mode::Sequential);
-    if matches!(
-        python_pick.mode,
-        Mode::PythonProcesses | Mode::PythonDeliProcesses
-    ) && in_process
-    {
+    if python_pick.mode == Mode::PythonProcesses && in_process {
         let threads = python.iter().find(|row| row.mode == Mode::PythonThreads);
         let deli_threads = deli.iter().find(|row| row.mode == Mode::Threads);
         let mut text = format!(

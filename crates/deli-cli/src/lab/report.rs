@@ -135,6 +135,9 @@ fn wall_range(row: &Row) -> String {
 }
 
 fn outcome(row: &Row) -> String {
+    if let Some(why) = &row.skipped {
+        return format!("skipped: {why}");
+    }
     let mut text = match (&row.error, &row.note) {
         (Some(error), _) => format!("FAILED: {error}"),
         (None, Some(note)) => format!("ok; {note}"),

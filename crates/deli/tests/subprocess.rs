@@ -488,3 +488,30 @@ fn pipes_through_tokio_util_codecs() {
     });
     assert_no_zombies();
 }
+
+#[test]
+fn read_to_end_counts_every_byte_when_output_comes_in_two_parts() {
+    let _turn = turn();
+    within(BOUND, || {
+        runtime().block_on(async {
+            let mut child = Command::new("sh")
+                .args(["-c", "printf a; sleep 0.2; printf bc"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut all = Vec::new();
+            // The first part arrives, the read waits, then the rest: the
+            // count is of the whole call, not of its last poll.
+            let read = child
+                .stdout
+                .as_mut()
+                .unwrap()
+                .read_to_end(&mut all)
+                .await
+                .unwrap();
+            assert_eq!((read, all.as_slice()), (3, &b"abc"[..]));
+            child.wait().await.unwrap();
+        })
+    });
+    assert_no_zombies();
+}

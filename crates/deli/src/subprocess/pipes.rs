@@ -210,13 +210,17 @@ fn poll_read_pipe(
     )
 }
 
-/// Reads until end-of-file, appending to `out`.
+/// Reads until end-of-file, appending to `out`; returns how many bytes
+/// this call appended in all, over however many polls it took.
 async fn read_pipe_to_end(pipe: &Async<Receiver>, out: &mut Vec<u8>) -> io::Result<usize> {
-    poll_fn(|cx| poll_read_pipe_to_end(pipe, cx, out)).await
+    let start = out.len();
+    poll_fn(|cx| poll_read_pipe_to_end(pipe, cx, out)).await?;
+    Ok(out.len() - start)
 }
 
-/// Reads until end-of-file or `Pending`; `Ready` with the bytes appended
-/// in all, counted from `out`'s length when first called by the caller.
+/// Reads until end-of-file or `Pending`, appending to `out`; `Ready` with
+/// the bytes appended during this poll only (a caller that polls again
+/// after `Pending` counts from its own start).
 pub(super) fn poll_read_pipe_to_end(
     pipe: &Async<Receiver>,
     cx: &mut Context<'_>,

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The test command: every test of the workspace (unit, integration, doc),
-# then the loom models of the lock-free structures. Needs only a Rust
-# toolchain (cargo); everything else comes from crates.io.
+# then the Python package's tests and the loom models of the lock-free
+# structures. Needs a Rust toolchain (cargo); crates come from crates.io,
+# redis-server from Debian's packages (scripts/with-redis.sh), maturin and
+# pytest from PyPI (scripts/test-python.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# --all-features: the `tokio-io` interop tests (tokio-util, hyper) run too.
-cargo test --workspace --all-targets --all-features
+# --all-features: the `tokio-io` interop tests (tokio-util, hyper) and the
+# cluster tests run too, the latter against the redis-server that
+# with-redis.sh starts on loopback and stops afterwards.
+./scripts/with-redis.sh cargo test --workspace --all-targets --all-features
 cargo test --workspace --doc --all-features
-./scripts/test-cluster.sh
 
 # The Python package (crates/deli-py): skips itself without python3.
 ./scripts/test-python.sh

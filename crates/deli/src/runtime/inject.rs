@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use super::queue::Overflow;
+use super::multi_thread::queue::Overflow;
 use crate::task::{OwnedTasks, Runnable};
 
 /// A FIFO shared by every worker. A lock is fine here: it is off the hot

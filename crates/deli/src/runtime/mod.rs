@@ -17,11 +17,9 @@ pub(crate) mod context;
 pub(crate) mod current_thread;
 pub(crate) mod driver;
 mod handle;
-pub(crate) mod idle;
 pub(crate) mod inject;
 pub(crate) mod multi_thread;
 pub(crate) mod park;
-pub(crate) mod queue;
 mod task_builder;
 
 use std::fmt;

@@ -15,8 +15,10 @@
 //! This file holds what the workers share ([`Shared`]) and how a woken task
 //! finds its queue ([`schedule`]); [`worker`] holds the run loop.
 
+mod idle;
 pub(crate) mod lifo;
 pub(crate) mod monitor;
+pub(crate) mod queue;
 pub(crate) mod sched;
 pub(crate) mod spares;
 pub(crate) mod worker;
@@ -32,10 +34,10 @@ use crossbeam_utils::CachePadded;
 
 use super::blocking::BlockingPool;
 use super::driver::Driver;
-use super::idle::Idle;
+use idle::Idle;
 use super::inject::{drain_until_quiet, Inject};
 use super::park::Parker;
-use super::queue::{self, Steal};
+use queue::Steal;
 use crate::task::{OwnedTasks, Runnable, Scheduler, TaskId};
 
 use lifo::LifoSlot;
@@ -232,7 +234,7 @@ pub(crate) fn start(
     let mut locals = Vec::with_capacity(slots);
     let mut remotes = Vec::with_capacity(slots);
     for _ in 0..slots {
-        let (local, steal) = super::queue::local();
+        let (local, steal) = queue::local();
         locals.push(local);
         remotes.push(CachePadded::new(Remote {
             steal,

@@ -33,7 +33,7 @@ use super::sched::{self, SchedSample};
 use super::spares::SlotState;
 use super::{Shared, POLL_ID_MASK, POLL_SEQ_BITS};
 use crate::runtime::blocked::{BlockedTask, OnBlocked};
-use crate::runtime::queue::{self, Local};
+use super::queue::{self, Local};
 use crate::task::{Runnable, TaskIdentity};
 use crate::trace::{self, Lane};
 

@@ -24,7 +24,7 @@ use crossbeam_utils::CachePadded;
 use super::worker::Worker;
 use super::Shared;
 use crate::runtime::handle::{Handle, Kind};
-use crate::runtime::queue::Local;
+use super::queue::Local;
 use crate::task::Runnable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

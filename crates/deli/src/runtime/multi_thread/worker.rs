@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use super::spares::SpareWake;
 use super::{poll_word, Shared};
 use crate::runtime::context;
-use crate::runtime::queue::{Local, LOCAL_QUEUE_CAPACITY};
+use super::queue::{Local, LOCAL_QUEUE_CAPACITY};
 use crate::runtime::Handle;
 use crate::task::Runnable;
 use crate::trace::{self, Lane};

@@ -1,5 +1,6 @@
-//! Regressions found in review: panics that must not escape, budgets that
-//! must not spin, inputs that must be refused rather than panic.
+//! The thread pool's edge cases: panics that must not escape, budgets that
+//! must not spin, inputs that must be refused rather than panic, and
+//! concurrent shutdowns.
 
 mod common;
 

@@ -1,5 +1,4 @@
-//! Regression tests from a review of scopes and cancel scopes: each one
-//! failed before the fix it names (async children in the cancel tree, a
+//! Edge cases of scopes and cancel scopes (async children in the cancel tree, a
 //! scope run by many tasks, holds released with the run, no busy wake-ups
 //! while held, a panicking body waits for its children, pool children may
 //! start async children, an outer cancel is not an inner timeout).

@@ -34,11 +34,11 @@ use crossbeam_utils::CachePadded;
 
 use super::blocking::BlockingPool;
 use super::driver::Driver;
-use idle::Idle;
 use super::inject::{drain_until_quiet, Inject};
 use super::park::Parker;
-use queue::Steal;
 use crate::task::{OwnedTasks, Runnable, Scheduler, TaskId};
+use idle::Idle;
+use queue::Steal;
 
 use lifo::LifoSlot;
 use monitor::{Monitor, MonitorConfig};

@@ -29,11 +29,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::queue::{self, Local};
 use super::sched::{self, SchedSample};
 use super::spares::SlotState;
 use super::{Shared, POLL_ID_MASK, POLL_SEQ_BITS};
 use crate::runtime::blocked::{BlockedTask, OnBlocked};
-use super::queue::{self, Local};
 use crate::task::{Runnable, TaskIdentity};
 use crate::trace::{self, Lane};
 

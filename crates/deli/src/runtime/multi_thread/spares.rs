@@ -21,10 +21,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 
+use super::queue::Local;
 use super::worker::Worker;
 use super::Shared;
 use crate::runtime::handle::{Handle, Kind};
-use super::queue::Local;
 use crate::task::Runnable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

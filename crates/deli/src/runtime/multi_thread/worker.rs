@@ -28,10 +28,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::queue::{Local, LOCAL_QUEUE_CAPACITY};
 use super::spares::SpareWake;
 use super::{poll_word, Shared};
 use crate::runtime::context;
-use super::queue::{Local, LOCAL_QUEUE_CAPACITY};
 use crate::runtime::Handle;
 use crate::task::Runnable;
 use crate::trace::{self, Lane};

@@ -1,40 +1,11 @@
 #!/usr/bin/env bash
-# The cluster tests against a real redis-server on loopback: installs the
-# Debian package if it is missing, starts a server on a free port with no
-# persistence in a temp dir, runs deli's cluster tests and the `deli
-# worker` test with its URL in DELI_TEST_REDIS_URL, and stops the server
-# whatever happens.
+# The cluster tests alone (the test command runs them within the whole
+# workspace's run): deli's cluster tests and the `deli worker` test,
+# against the redis-server that with-redis.sh installs, starts on loopback
+# and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1; then
-    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-        apt-get update -qq || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server || true
-    fi
-fi
-if ! command -v redis-server >/dev/null 2>&1; then
-    echo "test-cluster: SKIPPED: redis-server is not installed and could not be installed"
-    exit 0
-fi
-
-dir="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 16399)"
-redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
-    --dir "$dir" --daemonize no >"$dir/redis.log" 2>&1 &
-server=$!
-cleanup() {
-    kill "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-
-for _ in $(seq 1 250); do
-    if redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1; then break; fi
-    sleep 0.02
-done
-
-export DELI_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
-cargo test -p deli --features cluster --test cluster
-cargo test -p deli-cli --test worker
+./scripts/with-redis.sh bash -c '
+    cargo test -p deli --features cluster --test cluster &&
+    cargo test -p deli-cli --test worker'

@@ -437,7 +437,7 @@ fn no_worker_for_a_job_name_is_an_error_after_the_deadline(redis: &Redis) {
     let started = Instant::now();
     let mut ticket = pool.submit_by_name::<_, u64>("nobody::serves::this", &1u64);
     match ticket.wait_timeout(LONG) {
-        Err(JobError::Remote(text)) => assert!(text.contains("no worker serves"), "{text}"),
+        Err(JobError::NoWorker(name)) => assert_eq!(name, "nobody::serves::this"),
         other => panic!("expected a no-worker error, got {other:?}"),
     }
     assert!(started.elapsed() >= Duration::from_millis(500));
@@ -509,11 +509,18 @@ fn redis_down_gives_typed_errors_and_reconnects() {
     wait_for("the job to start", LONG, || marker(&dir, 1).is_some());
     redis.kill();
     match waiting.wait_timeout(LONG) {
-        Err(JobError::Remote(text)) => assert!(text.contains("unreachable"), "{text}"),
+        Err(JobError::Broker(text)) => assert!(text.contains("unreachable"), "{text}"),
         other => panic!("expected a Redis error, got {other:?}"),
     }
     // Submitting while Redis is down fails at once, not later.
-    assert!(pool.try_submit(add, (1, 2)).is_err());
+    assert!(matches!(
+        pool.try_submit(add, (1, 2)),
+        Err(ClusterError::Redis(_))
+    ));
+    match pool.submit(add, (1, 2)).wait_timeout(LONG) {
+        Err(JobError::Broker(text)) => assert!(text.contains("Redis"), "{text}"),
+        other => panic!("expected a broker error at once, got {other:?}"),
+    }
     // Redis comes back (empty, as it kept nothing): the client and the
     // worker reconnect by themselves.
     let port = redis.port;

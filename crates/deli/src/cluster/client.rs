@@ -608,12 +608,8 @@ impl ClusterPool {
             }
             Err(error) => {
                 for (_, id, _, _) in &batch {
-                    self.shared.complete(
-                        id,
-                        Err(JobError::Remote(format!(
-                            "cluster: Redis is unavailable: {error}"
-                        ))),
-                    );
+                    self.shared
+                        .complete(id, Err(JobError::Broker(format!("Redis: {error}"))));
                 }
             }
         }
@@ -704,9 +700,9 @@ impl ClusterPool {
                 Ok(JobId(id))
             }
             Err(error) => {
-                let error = ClusterError::from(error);
                 self.shared
-                    .complete(&id, Err(JobError::Remote(format!("cluster: {error}"))));
+                    .complete(&id, Err(JobError::Broker(format!("Redis: {error}"))));
+                let error = ClusterError::from(error);
                 Err(error)
             }
         };
@@ -823,8 +819,8 @@ fn fail_everything(shared: &ClientShared, error: &str, elapsed: Duration) {
     for job in waiting {
         shared.complete(
             &job,
-            Err(JobError::Remote(format!(
-                "cluster: Redis has been unreachable for {elapsed:.1?}: {error}"
+            Err(JobError::Broker(format!(
+                "Redis has been unreachable for {elapsed:.1?}: {error}"
             ))),
         );
     }
@@ -892,14 +888,7 @@ fn look_after_pending(shared: &ClientShared, link: &mut Link) -> redis::RedisRes
                 Duration::ZERO,
             )?;
             if removed == 1 {
-                let deadline = shared.config.no_worker_deadline;
-                shared.complete(
-                    job,
-                    Err(JobError::Remote(format!(
-                        "cluster: no worker serves job `{name}` (none advertised it within \
-                         {deadline:?})"
-                    ))),
-                );
+                shared.complete(job, Err(JobError::NoWorker(name.clone())));
             }
         }
     }

@@ -57,14 +57,14 @@
 //!   a tenth of a second.
 //! - **Redis down.** Connecting fails with [`ClusterError::Redis`] after
 //!   the connect timeout; a submission that cannot reach Redis fails its
-//!   ticket at once. Tickets already waiting keep waiting while the client
+//!   ticket at once with [`JobError::Broker`]. Tickets already waiting keep waiting while the client
 //!   reconnects with exponential backoff (up to two seconds between
-//!   attempts), and fail with [`JobError::Remote`] naming Redis once it has
-//!   been unreachable for the broker timeout. Workers reconnect the same way
+//!   attempts), and fail with [`JobError::Broker`] once it has been
+//!   unreachable for the broker timeout. Workers reconnect the same way
 //!   and recreate their consumer groups.
 //! - **No worker.** A job whose name no live worker advertises, once it has
-//!   waited for the no-worker deadline, fails with [`JobError::Remote`]
-//!   saying so, and is removed from its stream.
+//!   waited for the no-worker deadline, fails with [`JobError::NoWorker`]
+//!   and is removed from its stream unrun.
 //! - Jobs that fail on their own terms keep their error text
 //!   ([`JobError::Remote`]), panics their message ([`JobError::Panicked`]),
 //!   and a crash of the job's child is [`JobError::WorkerDied`] (not
@@ -113,6 +113,8 @@
 //! [`JobError::TimedOut`]: crate::JobError::TimedOut
 //! [`JobError::Cancelled`]: crate::JobError::Cancelled
 //! [`JobError::Remote`]: crate::JobError::Remote
+//! [`JobError::Broker`]: crate::JobError::Broker
+//! [`JobError::NoWorker`]: crate::JobError::NoWorker
 //! [`JobError::Panicked`]: crate::JobError::Panicked
 
 mod client;

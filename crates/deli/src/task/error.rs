@@ -40,6 +40,17 @@ pub enum JobError {
     /// The job itself returned an error; this is its text.
     #[error("the job failed: {0}")]
     Remote(String),
+    /// The broker between this client and the machines that run its jobs
+    /// (Redis, for `deli::cluster`) could not take the job
+    /// or give back its outcome: unreachable, or refusing commands. The job
+    /// may or may not have run; the text says what the broker answered.
+    #[error("the broker is unavailable: {0}")]
+    Broker(String),
+    /// No live worker serves the job's name: nothing advertised it within
+    /// the pool's no-worker deadline, and the job was withdrawn unrun. The
+    /// text is the job's name.
+    #[error("no worker serves job `{0}`")]
+    NoWorker(String),
     /// The job was submitted where no deli runtime was running.
     #[error("no deli runtime is running on this thread")]
     NoRuntime,

@@ -3,8 +3,9 @@
 //! the process if one run hangs.
 //!
 //! Owns: [`Settings`], [`Harness`], [`Comparison`], [`median_nanos`],
-//! [`format_ratio`]. Calls: `std` only; it knows nothing of runtimes, it just
-//! calls one closure per side that performs and times a single run.
+//! [`format_ratio`]. Calls: `std` and `libc` (to kill a suite's helper
+//! processes when a run hangs); it knows nothing of runtimes, it just calls
+//! one closure per side that performs and times a single run.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -35,7 +36,16 @@ const SIDES: [&str; 2] = ["deli", "tokio"];
 #[derive(Debug)]
 pub struct Harness {
     settings: Settings,
-    watched: Arc<Mutex<Option<Watched>>>,
+    watchdog: Arc<Mutex<Watchdog>>,
+}
+
+/// What the watchdog looks at: the run it is timing, and the process groups
+/// to kill before it ends the process, so that a hang leaves no server or
+/// worker of a suite's behind (exiting skips their guards' `Drop`).
+#[derive(Debug, Default)]
+struct Watchdog {
+    watched: Option<Watched>,
+    process_groups: Vec<u32>,
 }
 
 /// What the watchdog is currently timing.
@@ -66,8 +76,8 @@ pub struct Comparison {
 impl Harness {
     /// A harness measuring under `settings`; starts the watchdog thread.
     pub fn new(settings: Settings) -> Harness {
-        let watched: Arc<Mutex<Option<Watched>>> = Arc::new(Mutex::new(None));
-        let observed = Arc::clone(&watched);
+        let watchdog = Arc::new(Mutex::new(Watchdog::default()));
+        let observed = Arc::clone(&watchdog);
         // Polls rarely so it does not disturb the runs it watches; a hang is
         // reported at most a quarter second late.
         thread::Builder::new()
@@ -75,19 +85,50 @@ impl Harness {
             .spawn(move || loop {
                 thread::sleep(Duration::from_millis(250));
                 let current = observed.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(watched) = current.as_ref() {
+                if let Some(watched) = current.watched.as_ref() {
                     if Instant::now() > watched.deadline {
                         eprintln!(
                             "HANG {} did not finish within {:?}; aborting",
                             watched.what, watched.limit
                         );
+                        for &group in &current.process_groups {
+                            kill_process_group(group);
+                        }
                         std::process::exit(3);
                     }
                 }
             })
             .map(drop)
             .unwrap_or_else(|error| eprintln!("deli-bench: no watchdog ({error})"));
-        Harness { settings, watched }
+        Harness { settings, watchdog }
+    }
+
+    /// The same harness (settings, filter, watchdog) for comparisons whose
+    /// single runs take minutes: each run may take up to `per_run` (or the
+    /// command line's limit, if longer) before it counts as hung, and at
+    /// most one warm-up round runs, so a slow peer does not multiply the
+    /// suite's time by the warm-up count.
+    pub fn for_slow_runs(&self, per_run: Duration) -> Harness {
+        let mut settings = self.settings.clone();
+        settings.hang_after = settings.hang_after.max(per_run);
+        settings.warmup = settings.warmup.min(1);
+        Harness {
+            settings,
+            watchdog: Arc::clone(&self.watchdog),
+        }
+    }
+
+    /// Has a hang kill the process group `group` (a child started with
+    /// `process_group(0)`: its id) before the process exits; undone by
+    /// [`forget_on_hang`](Harness::forget_on_hang) once the child is gone.
+    pub fn kill_on_hang(&self, group: u32) {
+        self.lock_watchdog().process_groups.push(group);
+    }
+
+    /// Takes back [`kill_on_hang`](Harness::kill_on_hang): `group` has been
+    /// reaped, and its id may soon belong to someone else's processes.
+    pub fn forget_on_hang(&self, group: u32) {
+        self.lock_watchdog().process_groups.retain(|&g| g != group);
     }
 
     /// Whether the comparison called `name` passes the filter.
@@ -101,7 +142,7 @@ impl Harness {
     /// Arms the watchdog for `what` until the guard is dropped.
     pub fn watch(&self, what: impl Into<String>) -> WatchGuard<'_> {
         let limit = self.settings.hang_after;
-        *self.lock_watched() = Some(Watched {
+        self.lock_watchdog().watched = Some(Watched {
             what: what.into(),
             deadline: Instant::now() + limit,
             limit,
@@ -162,14 +203,29 @@ impl Harness {
         }
     }
 
-    fn lock_watched(&self) -> std::sync::MutexGuard<'_, Option<Watched>> {
-        self.watched.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock_watchdog(&self) -> std::sync::MutexGuard<'_, Watchdog> {
+        self.watchdog.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 impl Drop for WatchGuard<'_> {
     fn drop(&mut self) {
-        *self.harness.lock_watched() = None;
+        self.harness.lock_watchdog().watched = None;
+    }
+}
+
+/// SIGKILL to every process of the group `group`.
+fn kill_process_group(group: u32) {
+    let Ok(group) = libc::pid_t::try_from(group) else {
+        return;
+    };
+    if group <= 1 {
+        return; // -1 and -0 would mean "every process" and "our own group"
+    }
+    // SAFETY: kill(2) takes no pointers; a negative pid names a process
+    // group, and a group that is already gone only makes it fail (ESRCH).
+    unsafe {
+        libc::kill(-group, libc::SIGKILL);
     }
 }
 

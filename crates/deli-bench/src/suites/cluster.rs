@@ -11,7 +11,10 @@
 //! (that row is skipped in one line when it cannot be made). The Celery
 //! driver is the Python script below, kept running for the whole suite;
 //! it reports its own nanoseconds, measured the same way (first submit to
-//! last result).
+//! last result). The server and the Celery driver run in process groups
+//! of their own that the harness kills if a run hangs; Celery's rows allow
+//! [`CELERY_RUN_LIMIT`] a run (its `tiny` took minutes on a loaded
+//! machine) and one warm-up round.
 //!
 //! Cases: `tiny` (10,000 jobs returning their integer argument, submitted
 //! at once, every result waited for) and `sleep20` (200 jobs sleeping
@@ -21,6 +24,7 @@
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -34,6 +38,10 @@ const TINY_JOBS: u64 = 10_000;
 const SLEEP_JOBS: u64 = 200;
 const SLEEP_MILLIS: u64 = 20;
 const NAMESPACE: &str = "deli-bench";
+/// How long one Celery run may take before it counts as hung: `tiny`
+/// measured 171 s a run at load ~8 (10,000 jobs), so the default minute
+/// would end the suite before its `sleep20` row.
+const CELERY_RUN_LIMIT: Duration = Duration::from_secs(900);
 
 #[deli::job]
 fn cluster_identity(n: u64) -> u64 {
@@ -111,25 +119,51 @@ if __name__ == "__main__":
     main()
 "#;
 
+/// A child in a process group of its own, killed with its group by the
+/// harness if a run hangs, and reaped here otherwise.
+struct Helper<'h> {
+    child: Child,
+    harness: &'h Harness,
+}
+
+impl<'h> Helper<'h> {
+    fn spawn(command: &mut Command, harness: &'h Harness) -> io::Result<Helper<'h>> {
+        let child = command.process_group(0).spawn()?;
+        harness.kill_on_hang(child.id());
+        Ok(Helper { child, harness })
+    }
+
+    /// Waits for the child to exit, killing it first if `kill`.
+    fn reap(&mut self, kill: bool) {
+        if kill {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        self.harness.forget_on_hang(self.child.id());
+    }
+}
+
 /// A redis-server of the suite's own.
-struct Redis {
-    server: Child,
+struct Redis<'h> {
+    server: Helper<'h>,
     url: String,
     dir: PathBuf,
 }
 
-impl Redis {
-    fn start() -> io::Result<Redis> {
+impl<'h> Redis<'h> {
+    fn start(harness: &'h Harness) -> io::Result<Redis<'h>> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let dir = std::env::temp_dir().join(format!("deli-bench-redis-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
-        let server = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .spawn()?;
+        let server = Helper::spawn(
+            Command::new("redis-server")
+                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--save", "", "--appendonly", "no"])
+                .arg("--dir")
+                .arg(&dir)
+                .stdout(Stdio::null()),
+            harness,
+        )?;
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if started.elapsed() > Duration::from_secs(30) {
@@ -145,22 +179,21 @@ impl Redis {
     }
 }
 
-impl Drop for Redis {
+impl Drop for Redis<'_> {
     fn drop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
+        self.server.reap(true);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 /// The Celery driver, between runs.
-struct Celery {
-    child: Child,
+struct Celery<'h> {
+    driver: Helper<'h>,
     commands: ChildStdin,
     answers: BufReader<ChildStdout>,
 }
 
-impl Celery {
+impl<'h> Celery<'h> {
     /// The bench's own virtualenv with Celery in it, made if missing.
     fn python() -> Result<PathBuf, String> {
         let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-venv");
@@ -195,26 +228,30 @@ impl Celery {
         Ok(python)
     }
 
-    fn start(url: &str) -> Result<Celery, String> {
+    fn start(url: &str, harness: &'h Harness) -> Result<Celery<'h>, String> {
         let python = Celery::python()?;
         let dir = std::env::temp_dir().join(format!("deli-bench-celery-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let script = dir.join("deli_celery_bench.py");
         std::fs::write(&script, CELERY_DRIVER).map_err(|e| e.to_string())?;
-        let mut child = Command::new(python)
-            .arg(&script)
-            .arg(WORKERS.to_string())
-            .env("DELI_BENCH_REDIS", url)
-            .current_dir(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let (Some(commands), Some(answers)) = (child.stdin.take(), child.stdout.take()) else {
+        let mut driver = Helper::spawn(
+            Command::new(python)
+                .arg(&script)
+                .arg(WORKERS.to_string())
+                .env("DELI_BENCH_REDIS", url)
+                .current_dir(&dir)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped()),
+            harness,
+        )
+        .map_err(|e| e.to_string())?;
+        let pipes = (driver.child.stdin.take(), driver.child.stdout.take());
+        let (Some(commands), Some(answers)) = pipes else {
+            driver.reap(true);
             return Err("celery driver without pipes".into());
         };
         let mut celery = Celery {
-            child,
+            driver,
             commands,
             answers: BufReader::new(answers),
         };
@@ -240,17 +277,17 @@ impl Celery {
     }
 }
 
-impl Drop for Celery {
+impl Drop for Celery<'_> {
     fn drop(&mut self) {
         let _ = writeln!(self.commands, "quit");
         let _ = self.commands.flush();
-        let _ = self.child.wait();
+        self.driver.reap(false);
     }
 }
 
 /// Runs every case of the suite.
 pub fn run(harness: &Harness) -> io::Result<()> {
-    let redis = match Redis::start() {
+    let redis = match Redis::start(harness) {
         Ok(redis) => redis,
         Err(error) => {
             eprintln!("deli-bench: cluster suite skipped: cannot start redis-server ({error})");
@@ -304,12 +341,17 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         .iter()
         .any(|name| harness.selects(name));
     if wants_celery {
-        match Celery::start(&redis.url) {
+        let patient = harness.for_slow_runs(CELERY_RUN_LIMIT);
+        let started = {
+            let _guard = patient.watch("cluster: starting the celery workers");
+            Celery::start(&redis.url, &patient)
+        };
+        match started {
             Ok(mut celery) => {
-                compare(harness, "tiny", "celery", tiny_cluster, || {
+                compare(&patient, "tiny", "celery", tiny_cluster, || {
                     celery.run(&format!("tiny {TINY_JOBS}"))
                 });
-                compare(harness, "sleep20", "celery", sleep_cluster, || {
+                compare(&patient, "sleep20", "celery", sleep_cluster, || {
                     celery.run(&format!("sleep {SLEEP_JOBS} {SLEEP_MILLIS}"))
                 });
             }

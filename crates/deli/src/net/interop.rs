@@ -13,11 +13,12 @@ use std::net::Shutdown;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{tcp, unix};
+use super::split::{OwnedReadHalf, OwnedWriteHalf, SplitStream};
+use super::{TcpStream, UnixStream};
 
 macro_rules! impl_async_read {
-    ($($stream:ty),* $(,)?) => {$(
-        impl futures_io::AsyncRead for $stream {
+    ($([$($generics:tt)*] $stream:ty),* $(,)?) => {$(
+        impl<$($generics)*> futures_io::AsyncRead for $stream {
             fn poll_read(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
@@ -28,7 +29,7 @@ macro_rules! impl_async_read {
         }
 
         #[cfg(feature = "tokio-io")]
-        impl tokio::io::AsyncRead for $stream {
+        impl<$($generics)*> tokio::io::AsyncRead for $stream {
             fn poll_read(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
@@ -45,8 +46,8 @@ macro_rules! impl_async_read {
 }
 
 macro_rules! impl_async_write {
-    ($($stream:ty => $after_close:expr),* $(,)?) => {$(
-        impl futures_io::AsyncWrite for $stream {
+    ($([$($generics:tt)*] $stream:ty => $after_close:expr),* $(,)?) => {$(
+        impl<$($generics)*> futures_io::AsyncWrite for $stream {
             fn poll_write(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
@@ -76,7 +77,7 @@ macro_rules! impl_async_write {
         }
 
         #[cfg(feature = "tokio-io")]
-        impl tokio::io::AsyncWrite for $stream {
+        impl<$($generics)*> tokio::io::AsyncWrite for $stream {
             fn poll_write(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
@@ -112,17 +113,15 @@ macro_rules! impl_async_write {
 }
 
 impl_async_read!(
-    tcp::TcpStream,
-    tcp::OwnedReadHalf,
-    unix::UnixStream,
-    unix::OwnedReadHalf,
+    [] TcpStream,
+    [] UnixStream,
+    [S: SplitStream] OwnedReadHalf<S>,
 );
 
 fn nothing_more<T>(_: &mut T) {}
 
 impl_async_write!(
-    tcp::TcpStream => nothing_more,
-    tcp::OwnedWriteHalf => tcp::OwnedWriteHalf::mark_shut_down,
-    unix::UnixStream => nothing_more,
-    unix::OwnedWriteHalf => unix::OwnedWriteHalf::mark_shut_down,
+    [] TcpStream => nothing_more,
+    [] UnixStream => nothing_more,
+    [S: SplitStream] OwnedWriteHalf<S> => OwnedWriteHalf::mark_shut_down,
 );

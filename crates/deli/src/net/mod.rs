@@ -47,6 +47,7 @@
 mod addr;
 mod interop;
 mod send;
+pub mod split;
 mod stream_io;
 pub mod tcp;
 mod udp;

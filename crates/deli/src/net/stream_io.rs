@@ -21,7 +21,7 @@ use super::send::{forbid_sigpipe, send, send_vectored};
 use crate::io::Async;
 
 /// A `mio` stream socket: what [`StreamIo`] needs beyond registration.
-pub(super) trait StreamSocket: Source + AsFd {
+pub trait StreamSocket: Source + AsFd {
     /// One non-blocking read.
     fn read_some(&self, buf: &mut [u8]) -> io::Result<usize>;
     /// Shuts down one or both directions.
@@ -58,7 +58,7 @@ impl StreamSocket for mio::net::UnixStream {
 
 /// A registered stream socket, shared by a stream or by its two halves.
 #[derive(Debug)]
-pub(super) struct StreamIo<S: Source> {
+pub struct StreamIo<S: Source> {
     shared: Arc<Async<S>>,
 }
 

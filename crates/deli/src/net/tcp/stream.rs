@@ -7,8 +7,8 @@ use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use crate::net::addr::{first_success, resolve};
+use crate::net::split::{self, sealed, OwnedReadHalf, OwnedWriteHalf, SplitStream};
 use crate::net::stream_io::StreamIo;
 use crate::net::ToSocketAddrs;
 
@@ -565,10 +565,29 @@ impl TcpStream {
     /// })
     /// # }
     /// ```
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        let write = OwnedWriteHalf::new(self.io.clone());
-        (OwnedReadHalf::new(self.io), write)
+    pub fn into_split(self) -> (OwnedReadHalf<TcpStream>, OwnedWriteHalf<TcpStream>) {
+        split::split(self.io)
     }
+}
+
+impl sealed::Sealed for TcpStream {
+    type Socket = mio::net::TcpStream;
+
+    fn from_io(io: StreamIo<mio::net::TcpStream>) -> TcpStream {
+        TcpStream::from_io(io)
+    }
+
+    fn peer_addr(socket: &mio::net::TcpStream) -> io::Result<SocketAddr> {
+        socket.peer_addr()
+    }
+
+    fn local_addr(socket: &mio::net::TcpStream) -> io::Result<SocketAddr> {
+        socket.local_addr()
+    }
+}
+
+impl SplitStream for TcpStream {
+    type Addr = SocketAddr;
 }
 
 impl AsFd for TcpStream {

@@ -8,7 +8,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use super::split::{OwnedReadHalf, OwnedWriteHalf};
+use crate::net::split::{self, sealed, OwnedReadHalf, OwnedWriteHalf, SplitStream};
 use crate::net::stream_io::StreamIo;
 
 /// A Unix-domain stream connection.
@@ -384,10 +384,29 @@ impl UnixStream {
     /// })
     /// # }
     /// ```
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        let write = OwnedWriteHalf::new(self.io.clone());
-        (OwnedReadHalf::new(self.io), write)
+    pub fn into_split(self) -> (OwnedReadHalf<UnixStream>, OwnedWriteHalf<UnixStream>) {
+        split::split(self.io)
     }
+}
+
+impl sealed::Sealed for UnixStream {
+    type Socket = mio::net::UnixStream;
+
+    fn from_io(io: StreamIo<mio::net::UnixStream>) -> UnixStream {
+        UnixStream::from_io(io)
+    }
+
+    fn peer_addr(socket: &mio::net::UnixStream) -> io::Result<SocketAddr> {
+        socket.peer_addr()
+    }
+
+    fn local_addr(socket: &mio::net::UnixStream) -> io::Result<SocketAddr> {
+        socket.local_addr()
+    }
+}
+
+impl SplitStream for UnixStream {
+    type Addr = SocketAddr;
 }
 
 impl AsFd for UnixStream {

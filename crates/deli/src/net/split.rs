@@ -1,21 +1,82 @@
-//! The owned halves of a [`TcpStream`]: one task reads through
-//! [`OwnedReadHalf`] while another writes through [`OwnedWriteHalf`]. Both
-//! hold the same registered socket; the reactor's separate reader and
+//! The owned halves of a stream socket, one implementation for every
+//! stream type ([`TcpStream`](super::TcpStream),
+//! [`UnixStream`](super::UnixStream)): one task reads through an
+//! [`OwnedReadHalf`] while another writes through an [`OwnedWriteHalf`].
+//! Both hold the same registered socket; the reactor's separate reader and
 //! writer wakers let them wait at the same time.
+//!
+//! The stream types keep their own names for their halves —
+//! [`tcp::OwnedReadHalf`](super::tcp::OwnedReadHalf) is
+//! `OwnedReadHalf<TcpStream>`, [`unix::OwnedReadHalf`](super::unix::OwnedReadHalf)
+//! is `OwnedReadHalf<UnixStream>` — so code written against tokio's paths
+//! reads the same. [`SplitStream`] is the (sealed) trait of the streams
+//! that split.
 
 use std::error::Error;
 use std::fmt;
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 
-use super::TcpStream;
-use crate::net::stream_io::StreamIo;
+use super::stream_io::{StreamIo, StreamSocket};
 
-type Socket = mio::net::TcpStream;
+pub(super) mod sealed {
+    use std::io;
 
-/// The reading half of a [`TcpStream`], from
-/// [`TcpStream::into_split`]. Implements `futures_io::AsyncRead` (and
-/// tokio's `AsyncRead` with the `tokio-io` feature).
+    use super::{SplitStream, StreamIo, StreamSocket};
+
+    /// What the halves need of a stream type; outside `deli::net` it can
+    /// be neither named nor implemented, which seals [`SplitStream`](super::SplitStream).
+    pub trait Sealed: Sized {
+        /// The `mio` socket under the stream.
+        type Socket: StreamSocket;
+        /// The stream around a registered socket (the halves reunited).
+        fn from_io(io: StreamIo<Self::Socket>) -> Self;
+        /// The address of the socket's peer.
+        fn peer_addr(socket: &Self::Socket) -> io::Result<<Self as SplitStream>::Addr>
+        where
+            Self: SplitStream;
+        /// The address of the socket's own end.
+        fn local_addr(socket: &Self::Socket) -> io::Result<<Self as SplitStream>::Addr>
+        where
+            Self: SplitStream;
+    }
+}
+
+/// A stream socket that splits into an [`OwnedReadHalf`] and an
+/// [`OwnedWriteHalf`]: [`TcpStream`](super::TcpStream) and
+/// [`UnixStream`](super::UnixStream). Sealed: deli's streams are the only
+/// ones.
+///
+/// # Examples
+///
+/// ```
+/// use deli::net::split::{OwnedReadHalf, SplitStream};
+///
+/// // Code that takes any split stream's read half.
+/// fn describe<S: SplitStream>(half: &OwnedReadHalf<S>) -> String {
+///     format!("{:?}", half.peer_addr())
+/// }
+///
+/// # fn main() -> std::io::Result<()> {
+/// deli::run(async {
+///     let (left, _right) = deli::net::UnixStream::pair()?;
+///     let (reader, _writer) = left.into_split();
+///     assert!(describe(&reader).starts_with("Ok"));
+///     Ok(())
+/// })
+/// # }
+/// ```
+pub trait SplitStream: sealed::Sealed {
+    /// The address of either end: [`std::net::SocketAddr`] for TCP,
+    /// [`std::os::unix::net::SocketAddr`] for Unix sockets.
+    type Addr: fmt::Debug;
+}
+
+/// The reading half of a stream, from `into_split`
+/// ([`TcpStream::into_split`](super::TcpStream::into_split),
+/// [`UnixStream::into_split`](super::UnixStream::into_split)). Implements
+/// `futures_io::AsyncRead` (and tokio's `AsyncRead` with the `tokio-io`
+/// feature).
 ///
 /// # Examples
 ///
@@ -36,13 +97,15 @@ type Socket = mio::net::TcpStream;
 /// })
 /// # }
 /// ```
-pub struct OwnedReadHalf {
-    io: StreamIo<Socket>,
+pub struct OwnedReadHalf<S: SplitStream> {
+    io: StreamIo<S::Socket>,
 }
 
-/// The writing half of a [`TcpStream`], from
-/// [`TcpStream::into_split`]. Implements `futures_io::AsyncWrite` (and
-/// tokio's `AsyncWrite` with the `tokio-io` feature).
+/// The writing half of a stream, from `into_split`
+/// ([`TcpStream::into_split`](super::TcpStream::into_split),
+/// [`UnixStream::into_split`](super::UnixStream::into_split)). Implements
+/// `futures_io::AsyncWrite` (and tokio's `AsyncWrite` with the `tokio-io`
+/// feature).
 ///
 /// Dropping it shuts down the write direction, so the peer reads end of
 /// stream even while the read half lives on; [`forget`](Self::forget)
@@ -68,8 +131,8 @@ pub struct OwnedReadHalf {
 /// })
 /// # }
 /// ```
-pub struct OwnedWriteHalf {
-    io: StreamIo<Socket>,
+pub struct OwnedWriteHalf<S: SplitStream> {
+    io: StreamIo<S::Socket>,
     shutdown_on_drop: bool,
 }
 
@@ -92,14 +155,21 @@ pub struct OwnedWriteHalf {
 /// })
 /// # }
 /// ```
-pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
+pub struct ReuniteError<S: SplitStream>(pub OwnedReadHalf<S>, pub OwnedWriteHalf<S>);
 
-impl OwnedReadHalf {
-    pub(super) fn new(io: StreamIo<Socket>) -> OwnedReadHalf {
-        OwnedReadHalf { io }
-    }
+/// Splits a stream's registered socket into its two halves.
+pub(super) fn split<S: SplitStream>(
+    io: StreamIo<S::Socket>,
+) -> (OwnedReadHalf<S>, OwnedWriteHalf<S>) {
+    let write = OwnedWriteHalf {
+        io: io.clone(),
+        shutdown_on_drop: true,
+    };
+    (OwnedReadHalf { io }, write)
+}
 
-    pub(in crate::net) fn stream_io(&self) -> &StreamIo<Socket> {
+impl<S: SplitStream> OwnedReadHalf<S> {
+    pub(in crate::net) fn stream_io(&self) -> &StreamIo<S::Socket> {
         &self.io
     }
 
@@ -120,14 +190,14 @@ impl OwnedReadHalf {
     /// })
     /// # }
     /// ```
-    pub fn reunite(self, other: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
+    pub fn reunite(self, other: OwnedWriteHalf<S>) -> Result<S, ReuniteError<S>> {
         if !self.io.same_socket(&other.io) {
             return Err(ReuniteError(self, other));
         }
-        Ok(TcpStream::from_io(other.forget_into_io()))
+        Ok(S::from_io(other.forget_into_io()))
     }
 
-    /// Reads some bytes; `Ok(0)` at end of stream. As [`TcpStream::read`].
+    /// Reads some bytes; `Ok(0)` at end of stream. As the stream's `read`.
     ///
     /// # Examples
     ///
@@ -149,7 +219,9 @@ impl OwnedReadHalf {
         self.io.read(buf).await
     }
 
-    /// Reads exactly `buf.len()` bytes. As [`TcpStream::read_exact`].
+    /// Reads exactly `buf.len()` bytes, or fails with
+    /// [`UnexpectedEof`](io::ErrorKind::UnexpectedEof). As the stream's
+    /// `read_exact`.
     ///
     /// # Examples
     ///
@@ -173,7 +245,7 @@ impl OwnedReadHalf {
         self.io.read_exact(buf).await
     }
 
-    /// Waits until the stream is readable. As [`TcpStream::readable`].
+    /// Waits until the stream is readable. As the stream's `readable`.
     ///
     /// # Examples
     ///
@@ -211,8 +283,8 @@ impl OwnedReadHalf {
     /// })
     /// # }
     /// ```
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.socket().peer_addr()
+    pub fn peer_addr(&self) -> io::Result<S::Addr> {
+        S::peer_addr(self.io.socket())
     }
 
     /// The local address of this end.
@@ -231,20 +303,13 @@ impl OwnedReadHalf {
     /// })
     /// # }
     /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.socket().local_addr()
+    pub fn local_addr(&self) -> io::Result<S::Addr> {
+        S::local_addr(self.io.socket())
     }
 }
 
-impl OwnedWriteHalf {
-    pub(super) fn new(io: StreamIo<Socket>) -> OwnedWriteHalf {
-        OwnedWriteHalf {
-            io,
-            shutdown_on_drop: true,
-        }
-    }
-
-    pub(in crate::net) fn stream_io(&self) -> &StreamIo<Socket> {
+impl<S: SplitStream> OwnedWriteHalf<S> {
+    pub(in crate::net) fn stream_io(&self) -> &StreamIo<S::Socket> {
         &self.io
     }
 
@@ -254,7 +319,7 @@ impl OwnedWriteHalf {
         self.shutdown_on_drop = false;
     }
 
-    fn forget_into_io(mut self) -> StreamIo<Socket> {
+    fn forget_into_io(mut self) -> StreamIo<S::Socket> {
         self.shutdown_on_drop = false;
         self.io.clone()
     }
@@ -279,7 +344,7 @@ impl OwnedWriteHalf {
         self.shutdown_on_drop = false;
     }
 
-    /// Writes some of `buf`. As [`TcpStream::write`].
+    /// Writes some of `buf`. As the stream's `write`.
     ///
     /// # Examples
     ///
@@ -299,7 +364,7 @@ impl OwnedWriteHalf {
         self.io.write(buf).await
     }
 
-    /// Writes all of `buf`. As [`TcpStream::write_all`].
+    /// Writes all of `buf`. As the stream's `write_all`.
     ///
     /// # Examples
     ///
@@ -323,7 +388,7 @@ impl OwnedWriteHalf {
         self.io.write_all(buf).await
     }
 
-    /// Waits until the stream is writable. As [`TcpStream::writable`].
+    /// Waits until the stream is writable. As the stream's `writable`.
     ///
     /// # Examples
     ///
@@ -387,8 +452,8 @@ impl OwnedWriteHalf {
     /// })
     /// # }
     /// ```
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.socket().peer_addr()
+    pub fn peer_addr(&self) -> io::Result<S::Addr> {
+        S::peer_addr(self.io.socket())
     }
 
     /// The local address of this end.
@@ -407,12 +472,12 @@ impl OwnedWriteHalf {
     /// })
     /// # }
     /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.socket().local_addr()
+    pub fn local_addr(&self) -> io::Result<S::Addr> {
+        S::local_addr(self.io.socket())
     }
 }
 
-impl Drop for OwnedWriteHalf {
+impl<S: SplitStream> Drop for OwnedWriteHalf<S> {
     fn drop(&mut self) {
         if self.shutdown_on_drop {
             // The peer may have gone already; there is no one to tell.
@@ -421,7 +486,7 @@ impl Drop for OwnedWriteHalf {
     }
 }
 
-impl fmt::Debug for OwnedReadHalf {
+impl<S: SplitStream> fmt::Debug for OwnedReadHalf<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedReadHalf")
             .field("peer_addr", &self.peer_addr().ok())
@@ -429,7 +494,7 @@ impl fmt::Debug for OwnedReadHalf {
     }
 }
 
-impl fmt::Debug for OwnedWriteHalf {
+impl<S: SplitStream> fmt::Debug for OwnedWriteHalf<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedWriteHalf")
             .field("peer_addr", &self.peer_addr().ok())
@@ -437,16 +502,16 @@ impl fmt::Debug for OwnedWriteHalf {
     }
 }
 
-impl fmt::Debug for ReuniteError {
+impl<S: SplitStream> fmt::Debug for ReuniteError<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ReuniteError(..)")
     }
 }
 
-impl fmt::Display for ReuniteError {
+impl<S: SplitStream> fmt::Display for ReuniteError<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("tried to reunite halves that are not from the same stream")
     }
 }
 
-impl Error for ReuniteError {}
+impl<S: SplitStream> Error for ReuniteError<S> {}

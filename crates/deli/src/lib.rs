@@ -45,10 +45,12 @@
 //! `trace`, which knows only `task`'s plain `State` and `TaskId`). `net`
 //! uses `io`, `time` and the runtime's `spawn_blocking`; `scope` sits on
 //! top of the runtime and both pools. `sync` uses nothing else in deli but
-//! the `loom` switch.
+//! the leaves (`block_on`, `coop`, `wake_batch`, the `loom` switch), which
+//! `task` uses too.
 //! `signal` uses `io`; `subprocess` uses `io`, `signal` and the runtime's
 //! `Handle`.
 
+mod block_on;
 mod coop;
 mod loom;
 mod macros;

@@ -91,3 +91,52 @@ fn an_acquire_loop_and_a_queue_loop_yield() {
     });
     assert!(seen.is_some_and(|round| round < 1_000), "{seen:?}");
 }
+
+/// Inside a task whose cooperative budget is spent, the blocking forms
+/// still finish: the thread blocking on them is its own executor and must
+/// not be told to yield to nobody (that spun forever, waking itself).
+#[test]
+fn blocking_forms_inside_a_task_with_its_budget_spent_finish() {
+    use std::future::{poll_fn, Future};
+    use std::pin::pin;
+    use std::task::Poll;
+    use std::time::Duration;
+
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = Runtime::builder()
+            .flavor(Flavor::CurrentThread)
+            .build()
+            .unwrap();
+        let outcome = runtime.block_on(async {
+            deli::spawn(async {
+                let lock = Mutex::new(0u64);
+                // Take free locks in this poll until the budget says yield.
+                let spent_after = poll_fn(|cx| {
+                    for taken in 0..ROUNDS {
+                        match pin!(lock.lock()).poll(cx) {
+                            Poll::Ready(guard) => drop(guard),
+                            Poll::Pending => return Poll::Ready(Some(taken)),
+                        }
+                    }
+                    Poll::Ready(None)
+                })
+                .await;
+                assert!(spent_after.is_some(), "the budget never ran out");
+                // Same poll of the task, budget still spent.
+                *lock.lock_blocking() += 1;
+                let (sender, mut receiver) = mpsc::channel(1);
+                sender.try_send(7u8).unwrap();
+                let received = receiver.recv_blocking();
+                let value = *lock.lock_blocking();
+                (value, received)
+            })
+            .await
+        });
+        let _ = done.send(outcome);
+    });
+    let outcome = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a blocking call inside a task with its budget spent never returned");
+    assert_eq!(outcome, Ok((1, Ok(7))));
+}

@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use crate::task::{block_on, JobError, Ticket};
+use crate::block_on::block_on_until;
+use crate::task::{JobError, Ticket};
 
 /// Yields each ticket's result as soon as it is ready, tagged with the
 /// ticket's index in the input: `(index, result)`.
@@ -241,14 +242,14 @@ impl<T> AsCompleted<T> {
     /// Blocks until the next result or `deadline`; `Err(())` on time-out.
     fn next_before(&mut self, deadline: Option<Instant>) -> Result<Option<Finished<T>>, ()> {
         let mut next = NextResult(self);
-        block_on(Pin::new(&mut next), deadline).ok_or(())
+        block_on_until(Pin::new(&mut next), deadline).ok_or(())
     }
 }
 
 /// One finished ticket: its index in the input and its result.
 type Finished<T> = (usize, Result<T, JobError>);
 
-/// One `poll_next_result` as a future, for `block_on`.
+/// One `poll_next_result` as a future, for `block_on_until`.
 struct NextResult<'a, T>(&'a mut AsCompleted<T>);
 
 impl<T> Future for NextResult<'_, T> {

@@ -113,7 +113,7 @@ impl Shared {
                      await its ticket instead)"
                 );
             }
-            let waited = crate::task::block_on(
+            let waited = crate::block_on::block_on_until(
                 pin!(poll_fn(|cx| {
                     if let Poll::Ready(output) = future.as_mut().poll(cx) {
                         return Poll::Ready(Some(output));

@@ -176,7 +176,7 @@ impl Runtime {
             Kind::MultiThread(_) => {
                 let mut future = std::pin::pin!(future);
                 loop {
-                    if let Some(output) = crate::task::block_on(future.as_mut(), None) {
+                    if let Some(output) = crate::block_on::block_on_until(future.as_mut(), None) {
                         break output;
                     }
                 }

@@ -7,8 +7,6 @@
 
 use std::fmt;
 
-use super::block;
-
 /// A meeting point for a fixed number of tasks or threads (or a mix).
 ///
 /// # Examples
@@ -122,7 +120,7 @@ impl Barrier {
     /// assert!(barrier.wait_blocking().is_leader());
     /// ```
     pub fn wait_blocking(&self) -> BarrierWaitResult {
-        block::block_on(self.wait())
+        crate::block_on::block_on(self.wait())
     }
 }
 

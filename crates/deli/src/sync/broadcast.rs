@@ -26,7 +26,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::block;
 use super::error::SendError;
 
 /// A channel whose buffer holds the last `capacity` values (0 is taken as 1).
@@ -247,7 +246,7 @@ impl<T: Clone> Receiver<T> {
     /// assert_eq!(receiver.recv_blocking(), Ok(1));
     /// ```
     pub fn recv_blocking(&mut self) -> Result<T, RecvError> {
-        block::block_on(self.recv())
+        crate::block_on::block_on(self.recv())
     }
 
     /// Blocks this thread for at most `timeout` waiting for the next value.
@@ -262,7 +261,7 @@ impl<T: Clone> Receiver<T> {
     /// assert_eq!(receiver.recv_timeout(Duration::from_secs(1)), Ok(2));
     /// ```
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        match block::block_on_timeout(self.recv(), timeout) {
+        match crate::block_on::block_on_timeout(self.recv(), timeout) {
             Some(Ok(value)) => Ok(value),
             Some(Err(RecvError::Lagged(missed))) => Err(RecvTimeoutError::Lagged(missed)),
             Some(Err(RecvError::Closed)) => Err(RecvTimeoutError::Closed),

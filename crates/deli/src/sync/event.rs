@@ -8,8 +8,6 @@ use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::block;
-
 /// A flag, initially clear. [`set`](Event::set) wakes every waiter and
 /// lets later waits through until [`clear`](Event::clear). As in Python, a
 /// waiter woken by a `set` returns even if the flag was cleared again
@@ -144,7 +142,7 @@ impl Event {
     /// event.wait_blocking();
     /// ```
     pub fn wait_blocking(&self) {
-        block::block_on(self.wait());
+        crate::block_on::block_on(self.wait());
     }
 
     /// Blocks this thread for at most `timeout` waiting for the flag;
@@ -161,7 +159,7 @@ impl Event {
     /// assert!(event.wait_timeout(Duration::from_millis(5)));
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        block::block_on_timeout(self.wait(), timeout).is_some()
+        crate::block_on::block_on_timeout(self.wait(), timeout).is_some()
     }
 
     fn lock(&self) -> MutexGuard<'_, bool> {

@@ -66,7 +66,7 @@
 //! release, a cancel or a close.
 //!
 //! This module owns these primitives and uses nothing else in deli but the
-//! leaves `coop`, `loom` and `wake_batch`; its futures need no runtime and
+//! leaves `block_on`, `coop`, `loom` and `wake_batch`; its futures need no runtime and
 //! no timer.
 //!
 //! # Examples
@@ -98,7 +98,6 @@
 //! ```
 
 mod barrier;
-mod block;
 pub mod broadcast;
 mod error;
 mod event;

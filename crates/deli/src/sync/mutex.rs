@@ -16,7 +16,6 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::block;
 use super::permits::Permits;
 use crate::loom::cell::UnsafeCell;
 
@@ -197,7 +196,7 @@ impl<T: ?Sized> Mutex<T> {
     /// assert_eq!(*mutex.lock_blocking(), 2);
     /// ```
     pub fn lock_blocking(&self) -> MutexGuard<'_, T> {
-        block::block_on(self.lock())
+        crate::block_on::block_on(self.lock())
     }
 
     /// Blocks this thread for at most `timeout` waiting for the lock;
@@ -215,7 +214,7 @@ impl<T: ?Sized> Mutex<T> {
     /// assert!(mutex.lock_timeout(Duration::from_secs(1)).is_some());
     /// ```
     pub fn lock_timeout(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
-        block::block_on_timeout(self.lock(), timeout)
+        crate::block_on::block_on_timeout(self.lock(), timeout)
     }
 
     /// Takes the lock if it is free right now.

@@ -16,7 +16,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use super::block;
 use super::wait_list::{Key, WaitList};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::wake_batch::WakeBatch;
@@ -188,7 +187,7 @@ impl Notify {
     /// notify.notified_blocking();
     /// ```
     pub fn notified_blocking(&self) {
-        block::block_on(self.notified());
+        crate::block_on::block_on(self.notified());
     }
 
     /// Blocks this thread for at most `timeout` waiting for a notification;
@@ -205,7 +204,7 @@ impl Notify {
     /// assert!(notify.notified_timeout(Duration::from_millis(5)));
     /// ```
     pub fn notified_timeout(&self, timeout: Duration) -> bool {
-        block::block_on_timeout(self.notified(), timeout).is_some()
+        crate::block_on::block_on_timeout(self.notified(), timeout).is_some()
     }
 
     /// Takes a stored permit if there is one; never waits.

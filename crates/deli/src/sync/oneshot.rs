@@ -30,7 +30,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use super::block;
 use super::error::{RecvError, RecvTimeoutError, SendError, TryRecvError};
 use crate::loom::sync::{Mutex, MutexGuard};
 
@@ -195,7 +194,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(receiver.recv_blocking(), Ok('x'));
     /// ```
     pub fn recv_blocking(self) -> Result<T, RecvError> {
-        block::block_on(self)
+        crate::block_on::block_on(self)
     }
 
     /// Blocks this thread for at most `timeout` waiting for the value; on
@@ -213,7 +212,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(receiver.recv_timeout(Duration::from_secs(1)), Ok(3));
     /// ```
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        match block::block_on_timeout(&mut *self, timeout) {
+        match crate::block_on::block_on_timeout(&mut *self, timeout) {
             Some(Ok(value)) => Ok(value),
             Some(Err(RecvError)) => Err(RecvTimeoutError::Closed),
             None => Err(RecvTimeoutError::Timeout),

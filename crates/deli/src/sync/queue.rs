@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use event_listener::{Event, IntoNotification};
 
-use super::block;
 use super::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
@@ -164,7 +163,7 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.try_get(), Ok(1));
     /// ```
     pub fn put_blocking(&self, item: T) -> Result<(), SendError<T>> {
-        block::block_on(self.put(item))
+        crate::block_on::block_on(self.put(item))
     }
 
     /// Blocks this thread for at most `timeout` trying to put `item`; on
@@ -183,7 +182,7 @@ impl<T> Queue<T> {
     /// ```
     pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         let mut slot = Some(item);
-        let outcome = block::block_on_timeout(self.put_from(&mut slot), timeout);
+        let outcome = crate::block_on::block_on_timeout(self.put_from(&mut slot), timeout);
         match (outcome, slot) {
             (Some(Ok(())), _) | (None, None) => Ok(()),
             (Some(Err(())), Some(item)) => Err(SendTimeoutError::Closed(item)),
@@ -266,7 +265,7 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.get_blocking(), Ok(4));
     /// ```
     pub fn get_blocking(&self) -> Result<T, RecvError> {
-        block::block_on(self.get())
+        crate::block_on::block_on(self.get())
     }
 
     /// Blocks this thread for at most `timeout` waiting for an item.
@@ -281,7 +280,7 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.get_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
     /// ```
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        match block::block_on_timeout(self.get(), timeout) {
+        match crate::block_on::block_on_timeout(self.get(), timeout) {
             Some(Ok(item)) => Ok(item),
             Some(Err(RecvError)) => Err(RecvTimeoutError::Closed),
             None => Err(RecvTimeoutError::Timeout),
@@ -390,7 +389,7 @@ impl<T> Queue<T> {
     /// queue.join_blocking(); // nothing pending
     /// ```
     pub fn join_blocking(&self) {
-        block::block_on(self.join());
+        crate::block_on::block_on(self.join());
     }
 
     /// Blocks this thread for at most `timeout` waiting for every item to
@@ -406,7 +405,7 @@ impl<T> Queue<T> {
     /// assert!(!queue.join_timeout(Duration::from_millis(5)));
     /// ```
     pub fn join_timeout(&self, timeout: Duration) -> bool {
-        block::block_on_timeout(self.join(), timeout).is_some()
+        crate::block_on::block_on_timeout(self.join(), timeout).is_some()
     }
 
     /// Closes the queue: every put, waiting or later, fails and gets its

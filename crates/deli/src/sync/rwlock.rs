@@ -14,7 +14,6 @@ use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-use super::block;
 use super::permits::Permits;
 use crate::loom::cell::UnsafeCell;
 
@@ -180,7 +179,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(*lock.read_blocking(), "x");
     /// ```
     pub fn read_blocking(&self) -> RwLockReadGuard<'_, T> {
-        block::block_on(self.read())
+        crate::block_on::block_on(self.read())
     }
 
     /// Blocks this thread until exclusive access is possible.
@@ -195,7 +194,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(*lock.read_blocking(), 9);
     /// ```
     pub fn write_blocking(&self) -> RwLockWriteGuard<'_, T> {
-        block::block_on(self.write())
+        crate::block_on::block_on(self.write())
     }
 
     /// Blocks this thread for at most `timeout` waiting for shared access.
@@ -212,7 +211,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.read_timeout(Duration::from_secs(1)).is_some());
     /// ```
     pub fn read_timeout(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
-        block::block_on_timeout(self.read(), timeout)
+        crate::block_on::block_on_timeout(self.read(), timeout)
     }
 
     /// Blocks this thread for at most `timeout` waiting for exclusive access.
@@ -229,7 +228,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.write_timeout(Duration::from_secs(1)).is_some());
     /// ```
     pub fn write_timeout(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
-        block::block_on_timeout(self.write(), timeout)
+        crate::block_on::block_on_timeout(self.write(), timeout)
     }
 
     /// Takes shared access if no writer holds or waits for the lock.

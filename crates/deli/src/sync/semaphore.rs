@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::block;
 use super::permits::{Closed, Permits, TryAcquire, Waiting};
 
 /// A counting semaphore: at most its number of permits are out at a time.
@@ -329,7 +328,7 @@ impl Semaphore {
     /// assert_eq!(permit.num_permits(), 1);
     /// ```
     pub fn acquire_blocking(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
-        block::block_on(self.acquire())
+        crate::block_on::block_on(self.acquire())
     }
 
     /// Blocks this thread until `n` permits are free, then takes them all.
@@ -344,7 +343,7 @@ impl Semaphore {
     /// assert_eq!(semaphore.available_permits(), 3);
     /// ```
     pub fn acquire_many_blocking(&self, n: usize) -> Result<SemaphorePermit<'_>, AcquireError> {
-        block::block_on(self.acquire_many(n))
+        crate::block_on::block_on(self.acquire_many(n))
     }
 
     /// Blocks this thread until one owned permit is free.
@@ -360,7 +359,7 @@ impl Semaphore {
     /// assert_eq!(semaphore.available_permits(), 1);
     /// ```
     pub fn acquire_owned_blocking(self: &Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
-        block::block_on(self.acquire_owned())
+        crate::block_on::block_on(self.acquire_owned())
     }
 
     /// Blocks this thread for at most `timeout` waiting for one permit.
@@ -400,7 +399,7 @@ impl Semaphore {
         n: usize,
         timeout: Duration,
     ) -> Result<SemaphorePermit<'_>, AcquireTimeoutError> {
-        match block::block_on_timeout(self.acquire_many(n), timeout) {
+        match crate::block_on::block_on_timeout(self.acquire_many(n), timeout) {
             Some(Ok(permit)) => Ok(permit),
             Some(Err(AcquireError { .. })) => Err(AcquireTimeoutError::Closed),
             None => Err(AcquireTimeoutError::Timeout),

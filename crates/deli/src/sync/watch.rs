@@ -31,7 +31,6 @@ use std::time::Duration;
 
 use event_listener::Event;
 
-use super::block;
 use super::error::{RecvError, RecvTimeoutError, SendError};
 
 /// A watch channel holding `initial`; receivers count it as already seen.
@@ -366,7 +365,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(*receiver.borrow(), 1);
     /// ```
     pub fn changed_blocking(&mut self) -> Result<(), RecvError> {
-        block::block_on(self.changed())
+        crate::block_on::block_on(self.changed())
     }
 
     /// Blocks this thread for at most `timeout` waiting for a change.
@@ -382,7 +381,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(waited, Err(RecvTimeoutError::Timeout));
     /// ```
     pub fn changed_timeout(&mut self, timeout: Duration) -> Result<(), RecvTimeoutError> {
-        match block::block_on_timeout(self.changed(), timeout) {
+        match crate::block_on::block_on_timeout(self.changed(), timeout) {
             Some(Ok(())) => Ok(()),
             Some(Err(RecvError)) => Err(RecvTimeoutError::Closed),
             None => Err(RecvTimeoutError::Timeout),

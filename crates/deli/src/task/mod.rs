@@ -14,7 +14,6 @@
 //! off). Schedulers plug in through the `Scheduler` trait and a schedule
 //! function of their own.
 
-mod block_on;
 mod cancel_handle;
 mod current;
 mod error;
@@ -34,7 +33,6 @@ pub use state::State;
 pub use ticket::Ticket;
 pub use yield_now::{yield_now, YieldNow};
 
-pub(crate) use block_on::block_on;
 pub(crate) use cancel_handle::CancelHandle;
 pub(crate) use header::{Header, Scheduler, TaskKind};
 pub(crate) use owned::{OwnedTasks, TaskIdentity};

@@ -10,11 +10,11 @@ use std::ptr::NonNull;
 
 use async_task::{FallibleTask, Task};
 
-use super::block_on::block_on;
 use super::error::JobError;
 use super::harness::TaskOutput;
 use super::header::{Header, TaskId};
 use super::state::State;
+use crate::block_on::block_on_until;
 use crate::coop;
 
 /// A claim on the result of work that deli is running: an async task, a
@@ -169,7 +169,7 @@ impl<T> Ticket<T> {
     /// assert_eq!(ticket.wait(), Ok("done"));
     /// ```
     pub fn wait(mut self) -> Result<T, JobError> {
-        block_on(Pin::new(&mut self), None).unwrap_or(Err(JobError::TimedOut))
+        block_on_until(Pin::new(&mut self), None).unwrap_or(Err(JobError::TimedOut))
     }
 
     /// Blocks this thread for at most `timeout`. On time-out returns
@@ -190,7 +190,7 @@ impl<T> Ticket<T> {
     /// ```
     pub fn wait_timeout(&mut self, timeout: Duration) -> Result<T, JobError> {
         let deadline = Instant::now().checked_add(timeout);
-        block_on(Pin::new(self), deadline).unwrap_or(Err(JobError::TimedOut))
+        block_on_until(Pin::new(self), deadline).unwrap_or(Err(JobError::TimedOut))
     }
 }
 

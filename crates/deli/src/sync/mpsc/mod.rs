@@ -52,7 +52,6 @@ use std::future::poll_fn;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::block;
 use super::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
@@ -164,7 +163,7 @@ impl<T> Sender<T> {
     /// assert_eq!(receiver.recv_blocking(), Ok("hi"));
     /// ```
     pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
-        block::block_on(self.send(value))
+        crate::block_on::block_on(self.send(value))
     }
 
     /// Sends `value` if there is room right now.
@@ -209,7 +208,7 @@ impl<T> Sender<T> {
     /// ));
     /// ```
     pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        match block::block_on_timeout(self.chan.room().acquire(1), timeout) {
+        match crate::block_on::block_on_timeout(self.chan.room().acquire(1), timeout) {
             Some(Ok(())) => {
                 self.chan.push(value);
                 Ok(())
@@ -327,7 +326,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(receiver.recv_blocking(), Ok(1));
     /// ```
     pub fn recv_blocking(&mut self) -> Result<T, RecvError> {
-        block::block_on(self.recv())
+        crate::block_on::block_on(self.recv())
     }
 
     /// Blocks this thread for at most `timeout` waiting for a value.
@@ -344,7 +343,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(receiver.recv_timeout(Duration::from_secs(1)), Err(RecvTimeoutError::Closed));
     /// ```
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        match block::block_on_timeout(self.recv(), timeout) {
+        match crate::block_on::block_on_timeout(self.recv(), timeout) {
             Some(Ok(value)) => Ok(value),
             Some(Err(RecvError)) => Err(RecvTimeoutError::Closed),
             None => Err(RecvTimeoutError::Timeout),

@@ -50,6 +50,8 @@
 //! `signal` uses `io`; `subprocess` uses `io`, `signal` and the runtime's
 //! `Handle`.
 
+#![warn(missing_docs)]
+
 mod block_on;
 mod coop;
 mod loom;

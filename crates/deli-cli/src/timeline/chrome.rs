@@ -94,7 +94,9 @@ pub fn parse(text: &str, title: &str) -> Result<Timeline, ChromeError> {
                 if duration < 0.0 {
                     return Err(bad("negative \"dur\""));
                 }
-                let state = state_arg.and_then(State::parse).unwrap_or(State::Running);
+                let state = state_arg
+                    .and_then(|name| name.parse().ok())
+                    .unwrap_or(State::Running);
                 lanes.entry(key).or_default();
                 if let Some(task) = task {
                     transitions
@@ -107,8 +109,8 @@ pub fn parse(text: &str, title: &str) -> Result<Timeline, ChromeError> {
             "i" | "I" => {
                 let at = number(fields.get("ts")).ok_or_else(|| bad("instant without a \"ts\""))?;
                 let state = state_arg
-                    .and_then(State::parse)
-                    .or_else(|| State::parse(name))
+                    .and_then(|name| name.parse().ok())
+                    .or_else(|| name.parse().ok())
                     .unwrap_or(State::Ready);
                 lanes.entry(key).or_default();
                 if let Some(task) = task {

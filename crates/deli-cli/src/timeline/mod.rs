@@ -11,51 +11,17 @@ mod svg;
 
 pub use svg::{escape as svg_escape, format_ns, to_svg};
 
-/// A lifecycle state, as deli's trace names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum State {
-    New,
-    Ready,
-    Running,
-    Waiting,
-    Terminated,
-}
+/// A lifecycle state: deli's own, with its order, name and parsing.
+pub use deli::State;
 
-impl State {
-    pub const ALL: [State; 5] = [
-        State::New,
-        State::Ready,
-        State::Running,
-        State::Waiting,
-        State::Terminated,
-    ];
-
-    /// The state named `name` (as in a trace file), if any.
-    pub fn parse(name: &str) -> Option<State> {
-        State::ALL
-            .into_iter()
-            .find(|state| state.name().eq_ignore_ascii_case(name))
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            State::New => "New",
-            State::Ready => "Ready",
-            State::Running => "Running",
-            State::Waiting => "Waiting",
-            State::Terminated => "Terminated",
-        }
-    }
-
-    /// Fill colour in the pictures (colour-blind safe palette).
-    pub fn colour(self) -> &'static str {
-        match self {
-            State::New => "#999999",
-            State::Ready => "#56b4e9",
-            State::Running => "#009e73",
-            State::Waiting => "#e69f00",
-            State::Terminated => "#cc79a7",
-        }
+/// A state's fill colour in the pictures (colour-blind safe palette).
+pub fn colour(state: State) -> &'static str {
+    match state {
+        State::New => "#999999",
+        State::Ready => "#56b4e9",
+        State::Running => "#009e73",
+        State::Waiting => "#e69f00",
+        State::Terminated => "#cc79a7",
     }
 }
 

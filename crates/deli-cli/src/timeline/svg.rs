@@ -57,7 +57,7 @@ fn legend(out: &mut String, panels: &[Timeline]) {
             out,
             "<rect x=\"{x}\" y=\"6\" width=\"12\" height=\"12\" fill=\"{}\"/>\
              <text x=\"{}\" y=\"16\">{}</text>",
-            state.colour(),
+            super::colour(state),
             x + 16.0,
             state.name()
         );
@@ -130,7 +130,7 @@ fn draw_lane(out: &mut String, lane: &Lane, index: usize, top: f64, scale: f64) 
              <title>{} ({}, {} – {})</title></rect>",
             y + 0.5,
             (track_height - 1.0).max(1.0),
-            bar.state.colour(),
+            super::colour(bar.state),
             escape(&bar.label),
             bar.state.name(),
             format_ns(bar.start_ns),
@@ -144,7 +144,7 @@ fn draw_lane(out: &mut String, lane: &Lane, index: usize, top: f64, scale: f64) 
             "<line x1=\"{x:.2}\" y1=\"{top:.2}\" x2=\"{x:.2}\" y2=\"{:.2}\" stroke=\"{}\" \
              stroke-width=\"1\" stroke-opacity=\"0.8\"><title>{} → {} at {}</title></line>",
             top + height,
-            tick.state.colour(),
+            super::colour(tick.state),
             escape(&tick.label),
             tick.state.name(),
             format_ns(tick.at_ns)

@@ -29,7 +29,7 @@ pub use current::is_cancel_requested;
 pub(crate) use current::{current_id, CurrentTask};
 pub use error::JobError;
 pub use header::TaskId;
-pub use state::State;
+pub use state::{ParseStateError, State};
 pub use ticket::Ticket;
 pub use yield_now::{yield_now, YieldNow};
 

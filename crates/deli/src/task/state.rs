@@ -34,7 +34,19 @@ use crate::loom::sync::atomic::{AtomicU8, Ordering};
 ///     assert_eq!(ticket.await, Ok(7));
 /// });
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// States order by the lifecycle (`New < Ready < … < Terminated`), print
+/// and parse by name (case-insensitive), as the trace writes them:
+///
+/// ```
+/// use deli::State;
+///
+/// assert_eq!(State::Waiting.to_string(), "Waiting");
+/// assert_eq!("running".parse::<State>(), Ok(State::Running));
+/// assert!("Sleeping".parse::<State>().is_err());
+/// assert!(State::ALL.windows(2).all(|pair| pair[0] < pair[1]));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum State {
     /// Created, not yet queued.
     New,
@@ -47,6 +59,63 @@ pub enum State {
     /// Finished: with a value, an error, a panic, or cancelled.
     Terminated,
 }
+
+impl State {
+    /// Every state, in lifecycle order.
+    pub const ALL: [State; 5] = [
+        State::New,
+        State::Ready,
+        State::Running,
+        State::Waiting,
+        State::Terminated,
+    ];
+
+    /// The state's name, as the guides and the trace write it (`"Ready"`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(deli::State::Terminated.name(), "Terminated");
+    /// ```
+    pub const fn name(self) -> &'static str {
+        match self {
+            State::New => "New",
+            State::Ready => "Ready",
+            State::Running => "Running",
+            State::Waiting => "Waiting",
+            State::Terminated => "Terminated",
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for State {
+    type Err = ParseStateError;
+
+    fn from_str(name: &str) -> Result<State, ParseStateError> {
+        State::ALL
+            .into_iter()
+            .find(|state| state.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| ParseStateError(name.to_owned()))
+    }
+}
+
+/// A name that is none of the five [`State`]s.
+///
+/// # Examples
+///
+/// ```
+/// let error = "Asleep".parse::<deli::State>().unwrap_err();
+/// assert_eq!(error.to_string(), "`Asleep` is not a task state");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a task state")]
+pub struct ParseStateError(String);
 
 const NEW: u8 = 0;
 const READY: u8 = 1;

@@ -185,7 +185,7 @@ fn slice(start: &Event, end: Duration, places: &Places) -> String {
 
 fn instant(event: &Event, places: &Places) -> String {
     let (pid, tid) = places.of(&event.lane);
-    let state = state_name(event.state);
+    let state = State::name(event.state);
     let mut line = format!(
         r#"{{"ph":"i","s":"t","name":"{state}","cat":"{}","pid":{pid},"tid":{tid},"ts":{},"args":{{"task":{},"state":"{state}""#,
         category(event.kind),
@@ -198,16 +198,6 @@ fn instant(event: &Event, places: &Places) -> String {
     }
     line.push_str("}}");
     line
-}
-
-fn state_name(state: State) -> &'static str {
-    match state {
-        State::New => "New",
-        State::Ready => "Ready",
-        State::Running => "Running",
-        State::Waiting => "Waiting",
-        State::Terminated => "Terminated",
-    }
 }
 
 /// Microseconds with exactly three decimals, from whole nanoseconds.

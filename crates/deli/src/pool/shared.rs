@@ -10,7 +10,7 @@
 //! jobs) and this folder.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crossbeam_deque::Stealer;
@@ -60,7 +60,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             stealers: stealers.into_boxed_slice(),
             sleep: Sleep::new(threads),
-            trace_id: next_trace_id(),
+            trace_id: crate::trace::next_executor_id(),
         }
     }
 
@@ -145,12 +145,6 @@ impl Shared {
         self.sleep.notify_all();
         cancelled
     }
-}
-
-/// A new pool's number in trace lanes (`trace::Lane::PoolThread`).
-fn next_trace_id() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Scheduler for Shared {

@@ -8,7 +8,9 @@ use super::blocked::{BlockedTask, OnBlocked};
 use super::blocking::{BlockingConfig, BlockingPool};
 use super::handle::{Handle, Kind};
 use super::multi_thread::monitor::MonitorConfig;
-use super::{current_thread, multi_thread, Runtime};
+use super::runtime::Runtime;
+use super::{context, current_thread, multi_thread};
+use crate::trace;
 
 /// The monitor's default threshold: a poll longer than this is a blocked
 /// worker. Far above any healthy poll, well below what a user notices.
@@ -299,7 +301,7 @@ impl Builder {
         let blocking = BlockingPool::new(blocking);
         match self.flavor {
             Flavor::CurrentThread => {
-                let shared = current_thread::Shared::new(blocking)?;
+                let shared = current_thread::Shared::new(blocking, trace::next_executor_id())?;
                 if self.start_paused {
                     shared.driver.timers.pause_clock();
                 }
@@ -327,14 +329,48 @@ impl Builder {
                         format!("a runtime takes at most {MAX_WORKERS} workers and spares"),
                     ));
                 }
-                let (shared, threads) =
-                    multi_thread::start(workers, &self.thread_name, blocking, monitor)?;
+                let config = multi_thread::Config {
+                    workers,
+                    thread_name: self.thread_name,
+                    monitor,
+                    trace_id: trace::next_executor_id(),
+                    enter_thread: context::enter_multi_thread_worker,
+                };
+                let (shared, threads) = multi_thread::start(config, blocking)?;
                 Ok(Runtime::from_parts(
                     Handle::new(Kind::MultiThread(shared)),
                     threads,
                 ))
             }
         }
+    }
+}
+
+impl Runtime {
+    /// A multi-thread runtime with one worker per core.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::new()?;
+    /// assert_eq!(runtime.block_on(async { 1 + 1 }), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A builder to choose the flavour, worker count and limits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().current_thread().build()?;
+    /// assert_eq!(runtime.block_on(async { "here" }), "here");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
     }
 }
 

@@ -3,11 +3,18 @@
 //! Entering a runtime sets three thread-locals at once: the runtime
 //! [`Handle`] (for `deli::spawn`), and the reactor and timers of its driver
 //! (which the low-level `io` and `time` modules look up themselves, so they
-//! never need to know about runtimes).
+//! never need to know about runtimes). Also [`Handle::try_current`] and
+//! the way a multi-thread worker thread enters its runtime.
+//!
+//! Uses `handle`; the schedulers below it reach the context only through
+//! the entry function they are given.
 
+use std::any::Any;
 use std::cell::RefCell;
+use std::sync::Arc;
 
-use super::Handle;
+use super::handle::{Handle, Kind};
+use super::multi_thread;
 
 thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
@@ -47,4 +54,27 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Option<R> {
         .try_with(|current| current.borrow().as_ref().map(f))
         .ok()
         .flatten()
+}
+
+/// What a multi-thread worker thread runs first: it enters its runtime's
+/// context, for as long as it keeps the returned guard.
+pub(crate) fn enter_multi_thread_worker(shared: &Arc<multi_thread::Shared>) -> Box<dyn Any> {
+    let handle = Handle::new(Kind::MultiThread(Arc::clone(shared)));
+    Box::new(enter(&handle))
+}
+
+impl Handle {
+    /// The runtime this thread is running in, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(deli::Handle::try_current().is_none());
+    /// deli::run(async {
+    ///     assert!(deli::Handle::try_current().is_some());
+    /// });
+    /// ```
+    pub fn try_current() -> Option<Handle> {
+        with_current(Handle::clone)
+    }
 }

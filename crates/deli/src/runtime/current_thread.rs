@@ -73,7 +73,9 @@ thread_local! {
 }
 
 impl Shared {
-    pub(crate) fn new(blocking: BlockingPool) -> std::io::Result<Arc<Shared>> {
+    /// A current-thread runtime's shared state; `trace_id` numbers its
+    /// trace lane.
+    pub(crate) fn new(blocking: BlockingPool, trace_id: u64) -> std::io::Result<Arc<Shared>> {
         Ok(Arc::new(Shared {
             inject: Inject::new(),
             owned: OwnedTasks::new(1),
@@ -86,7 +88,7 @@ impl Shared {
             }),
             shutdown: AtomicBool::new(false),
             lane: trace::intern(Lane::Worker {
-                runtime: super::next_trace_id(),
+                runtime: trace_id,
                 index: 0,
             }),
         }))

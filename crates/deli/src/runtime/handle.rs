@@ -1,16 +1,109 @@
-//! `Handle`: a cheap, cloneable way to reach a runtime from anywhere.
+//! `Handle`: a cheap, cloneable way to reach a runtime from anywhere; and
+//! [`Flavour`], what both schedulers offer the handle, so that each of its
+//! methods is one call (through [`dispatch!`]) rather than a match per
+//! method.
+//!
+//! Arrows: `handle` uses `multi_thread` and `current_thread`; neither uses
+//! `handle` (a multi-thread worker enters the runtime's context through the
+//! [`EnterThread`](super::multi_thread::EnterThread) it is given), and the
+//! thread's runtime context (`context`, which holds a `Handle`) is above
+//! it.
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use async_task::ScheduleInfo;
 
 use super::blocking::BlockingPool;
 use super::driver::Driver;
-use super::{context, current_thread, multi_thread};
+use super::{current_thread, multi_thread};
 use crate::task::{
-    spawn_unscheduled, spawn_unscheduled_fallible, JobError, Runnable, Scheduler, TaskOptions,
-    Ticket,
+    spawn_unscheduled, spawn_unscheduled_fallible, JobError, OwnedTasks, Runnable, Scheduler,
+    TaskOptions, Ticket,
 };
+
+/// What a scheduler's shared state offers its runtime's handle.
+pub(crate) trait Flavour: Scheduler + Sized + 'static {
+    /// The schedule function of its tasks: a zero-sized item, which the
+    /// task cell stores for free and calls without a reference count.
+    fn schedule(task: Runnable, info: ScheduleInfo);
+    fn owned(&self) -> &OwnedTasks;
+    fn blocking(&self) -> &BlockingPool;
+    fn driver(&self) -> &Driver;
+    /// Runs `future` to completion on this thread, inside the runtime (its
+    /// context is entered already).
+    fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output;
+    /// Stops the scheduler's threads (joining `workers` until `deadline`)
+    /// and drops its tasks; returns whether every thread exited.
+    fn shutdown(&self, workers: Vec<JoinHandle<()>>, deadline: Option<Instant>) -> bool;
+    /// The flavour, for `Debug`.
+    fn describe(&self) -> String;
+}
+
+impl Flavour for multi_thread::Shared {
+    fn schedule(task: Runnable, info: ScheduleInfo) {
+        multi_thread::schedule(task, info);
+    }
+    fn owned(&self) -> &OwnedTasks {
+        multi_thread::Shared::owned(self)
+    }
+    fn blocking(&self) -> &BlockingPool {
+        multi_thread::Shared::blocking(self)
+    }
+    fn driver(&self) -> &Driver {
+        multi_thread::Shared::driver(self)
+    }
+    fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        // The workers run the tasks; this thread only waits for its own.
+        crate::block_on::block_on(future)
+    }
+    fn shutdown(&self, workers: Vec<JoinHandle<()>>, deadline: Option<Instant>) -> bool {
+        multi_thread::Shared::shutdown(self, workers, deadline)
+    }
+    fn describe(&self) -> String {
+        format!("multi-thread ({} workers)", self.workers())
+    }
+}
+
+impl Flavour for current_thread::Shared {
+    fn schedule(task: Runnable, info: ScheduleInfo) {
+        current_thread::schedule(task, info);
+    }
+    fn owned(&self) -> &OwnedTasks {
+        &self.owned
+    }
+    fn blocking(&self) -> &BlockingPool {
+        &self.blocking
+    }
+    fn driver(&self) -> &Driver {
+        &self.driver
+    }
+    fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        current_thread::Shared::block_on(self, future)
+    }
+    fn shutdown(&self, _workers: Vec<JoinHandle<()>>, _deadline: Option<Instant>) -> bool {
+        // Its only thread is whichever calls `block_on`: nothing to join.
+        current_thread::Shared::shutdown(self);
+        true
+    }
+    fn describe(&self) -> String {
+        "current-thread".to_owned()
+    }
+}
+
+/// Runs `$body` with `$shared` bound to the handle's scheduler, whichever
+/// flavour it is: the one match over the flavours.
+macro_rules! dispatch {
+    ($handle:expr, $shared:ident => $body:expr) => {
+        match &$handle.kind {
+            Kind::MultiThread($shared) => $body,
+            Kind::CurrentThread($shared) => $body,
+        }
+    };
+}
 
 /// A handle to a [`Runtime`](super::Runtime): spawn onto it from any
 /// thread, inside or outside the runtime. Clones are cheap.
@@ -26,7 +119,7 @@ use crate::task::{
 /// ```
 #[derive(Clone)]
 pub struct Handle {
-    pub(crate) kind: Kind,
+    kind: Kind,
 }
 
 #[derive(Clone)]
@@ -38,20 +131,6 @@ pub(crate) enum Kind {
 impl Handle {
     pub(crate) fn new(kind: Kind) -> Handle {
         Handle { kind }
-    }
-
-    /// The runtime this thread is running in, if any.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(deli::Handle::try_current().is_none());
-    /// deli::run(async {
-    ///     assert!(deli::Handle::try_current().is_some());
-    /// });
-    /// ```
-    pub fn try_current() -> Option<Handle> {
-        context::with_current(Handle::clone)
     }
 
     /// Spawns a task onto the runtime. After the runtime has shut down the
@@ -100,31 +179,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        // Two arms rather than one over a function pointer: each flavour's
-        // schedule function is a zero-sized item, which the task cell
-        // stores for free and calls without an extra reference count.
-        match &self.kind {
-            Kind::MultiThread(shared) => {
-                let scheduler: Arc<dyn Scheduler> = shared.clone();
-                spawn_unscheduled(
-                    future,
-                    options,
-                    scheduler,
-                    Some(&shared.owned),
-                    multi_thread::schedule,
-                )
-            }
-            Kind::CurrentThread(shared) => {
-                let scheduler: Arc<dyn Scheduler> = shared.clone();
-                spawn_unscheduled(
-                    future,
-                    options,
-                    scheduler,
-                    Some(&shared.owned),
-                    current_thread::schedule,
-                )
-            }
-        }
+        dispatch!(self, shared => create_on(shared, future, options))
     }
 
     /// [`create_with`](Handle::create_with) for a future that can fail on
@@ -138,29 +193,7 @@ impl Handle {
         F: Future<Output = Result<T, JobError>> + Send + 'static,
         T: Send + 'static,
     {
-        // Two arms for the reason given in `create_with`.
-        match &self.kind {
-            Kind::MultiThread(shared) => {
-                let scheduler: Arc<dyn Scheduler> = shared.clone();
-                spawn_unscheduled_fallible(
-                    future,
-                    options,
-                    scheduler,
-                    Some(&shared.owned),
-                    multi_thread::schedule,
-                )
-            }
-            Kind::CurrentThread(shared) => {
-                let scheduler: Arc<dyn Scheduler> = shared.clone();
-                spawn_unscheduled_fallible(
-                    future,
-                    options,
-                    scheduler,
-                    Some(&shared.owned),
-                    current_thread::schedule,
-                )
-            }
-        }
+        dispatch!(self, shared => create_fallible_on(shared, future, options))
     }
 
     /// Runs a blocking call on this runtime's blocking pool.
@@ -183,34 +216,74 @@ impl Handle {
     }
 
     pub(crate) fn blocking(&self) -> &BlockingPool {
-        match &self.kind {
-            Kind::MultiThread(shared) => &shared.blocking,
-            Kind::CurrentThread(shared) => &shared.blocking,
-        }
+        dispatch!(self, shared => Flavour::blocking(&**shared))
     }
 
     pub(crate) fn driver(&self) -> &Driver {
-        match &self.kind {
-            Kind::MultiThread(shared) => &shared.driver,
-            Kind::CurrentThread(shared) => &shared.driver,
-        }
+        dispatch!(self, shared => Flavour::driver(&**shared))
+    }
+
+    /// Runs `future` to completion on this thread (with the runtime's
+    /// context entered by the caller).
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        dispatch!(self, shared => Flavour::block_on(shared, future))
+    }
+
+    /// Stops the runtime's threads and drops its tasks: see
+    /// [`Flavour::shutdown`].
+    pub(crate) fn shutdown(&self, workers: Vec<JoinHandle<()>>, deadline: Option<Instant>) -> bool {
+        dispatch!(self, shared => Flavour::shutdown(&**shared, workers, deadline))
     }
 
     /// Whether the runtime has shut down.
     pub fn is_shutdown(&self) -> bool {
-        match &self.kind {
-            Kind::MultiThread(shared) => shared.owned.is_closed(),
-            Kind::CurrentThread(shared) => shared.owned.is_closed(),
-        }
+        dispatch!(self, shared => Flavour::owned(&**shared).is_closed())
     }
+}
+
+/// Creates a task on the scheduler `shared`.
+fn create_on<S: Flavour, F>(
+    shared: &Arc<S>,
+    future: F,
+    options: TaskOptions,
+) -> Result<(Runnable, Ticket<F::Output>), JobError>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let scheduler: Arc<dyn Scheduler> = shared.clone();
+    spawn_unscheduled(
+        future,
+        options,
+        scheduler,
+        Some(S::owned(shared)),
+        S::schedule,
+    )
+}
+
+/// [`create_on`] for a future whose `Err` becomes the ticket's error.
+fn create_fallible_on<S: Flavour, F, T>(
+    shared: &Arc<S>,
+    future: F,
+    options: TaskOptions,
+) -> Result<(Runnable, Ticket<T>), JobError>
+where
+    F: Future<Output = Result<T, JobError>> + Send + 'static,
+    T: Send + 'static,
+{
+    let scheduler: Arc<dyn Scheduler> = shared.clone();
+    spawn_unscheduled_fallible(
+        future,
+        options,
+        scheduler,
+        Some(S::owned(shared)),
+        S::schedule,
+    )
 }
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let flavor = match &self.kind {
-            Kind::MultiThread(shared) => format!("multi-thread ({} workers)", shared.workers),
-            Kind::CurrentThread(_) => "current-thread".to_owned(),
-        };
+        let flavor = dispatch!(self, shared => Flavour::describe(&**shared));
         f.debug_struct("Handle").field("flavor", &flavor).finish()
     }
 }

@@ -5,7 +5,6 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use super::multi_thread::queue::Overflow;
 use crate::task::{OwnedTasks, Runnable};
 
 /// A FIFO shared by every worker. A lock is fine here: it is off the hot
@@ -91,10 +90,9 @@ impl<T> Inject<T> {
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
 
-impl<T> Overflow<T> for Inject<T> {
-    fn push_batch(&self, tasks: &mut dyn Iterator<Item = T>) {
+    /// Queues a batch, oldest first: the overflow of a full local queue.
+    pub(crate) fn push_batch(&self, tasks: &mut dyn Iterator<Item = T>) {
         let mut queue = self.lock();
         // Overflow comes from a running worker, which shutdown has not
         // joined yet; the queue cannot be closed. Should it be anyway, the

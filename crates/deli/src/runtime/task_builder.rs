@@ -3,7 +3,8 @@
 use std::future::Future;
 use std::panic::Location;
 
-use super::{context, Handle};
+use super::context;
+use super::handle::Handle;
 use crate::task::{JobError, Runnable, TaskKind, TaskOptions, Ticket};
 
 /// Options for one task: a name (shown in traces and blocking reports),

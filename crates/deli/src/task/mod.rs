@@ -5,14 +5,15 @@
 //! [`async_task`], that holds the `Header`, the future and, once it is
 //! done, the output), the lifecycle state machine ([`State`]), the wrapper
 //! that polls a user future (panics caught, cancellation honoured, states
-//! recorded), the registry of live tasks that shutdown and cancellation use,
-//! the cooperative budget, and [`Ticket`].
+//! recorded, the poll given a fresh cooperative budget), the registry of
+//! live tasks that shutdown and cancellation use, and [`Ticket`].
 //!
-//! It sits at the bottom of the crate: it calls nothing above it except
-//! [`trace`](crate::trace), its neighbour at the bottom, to record each
-//! lifecycle transition (`Header::trace`; one relaxed load when tracing is
-//! off). Schedulers plug in through the `Scheduler` trait and a schedule
-//! function of their own.
+//! It sits at the bottom of the crate: besides the leaves (`coop`, the
+//! budget itself; `block_on`, which `Ticket::wait` parks in; `loom`) it
+//! calls only [`trace`](crate::trace), its neighbour at the bottom, to
+//! record each lifecycle transition (`Header::trace`; one relaxed load when
+//! tracing is off). Schedulers plug in through the `Scheduler` trait and a
+//! schedule function of their own.
 
 mod cancel_handle;
 mod current;

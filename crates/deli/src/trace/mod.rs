@@ -72,6 +72,15 @@ use std::time::Duration;
 use crate::task::{State, TaskId};
 
 pub use recorder::DEFAULT_MAX_EVENTS;
+
+/// A new executor's number in trace lanes: runtimes
+/// ([`Lane::Worker`]`::runtime`) and thread pools
+/// ([`Lane::PoolThread`]`::pool`) are numbered together, process-wide, in
+/// the order they were built, so no two executors share lanes.
+pub(crate) fn next_executor_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
 pub(crate) use recorder::{
     enter_lane, intern, next_poll_follows, record_blocked, record_in, record_process, session,
     time_passes, LaneId, Moment,
@@ -195,14 +204,16 @@ pub enum Lane {
     /// A runtime worker thread (index within its runtime; the thread that
     /// drives a current-thread runtime is its worker 0).
     Worker {
-        /// Which runtime, numbered in the order runtimes were built.
+        /// Which runtime: runtimes and pools are numbered together, in the
+        /// order they were built.
         runtime: u64,
         /// The worker slot (spare workers come after the configured ones).
         index: usize,
     },
     /// A thread-pool thread.
     PoolThread {
-        /// Which pool, numbered in the order pools were built.
+        /// Which pool: runtimes and pools are numbered together, in the
+        /// order they were built.
         pool: u64,
         /// The thread's index in its pool.
         index: usize,

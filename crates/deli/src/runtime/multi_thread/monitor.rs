@@ -10,7 +10,9 @@
 //! - hands the worker's queue and fast-path slot to the injector (and keeps
 //!   doing so while the episode lasts: the stuck task may wake others),
 //! - activates a spare in its place ([`Spares::replace`](super::spares::Spares::replace)),
-//!   so the count of workers running tasks stays as configured,
+//!   first starting a spare thread on a vacant slot if none waits
+//!   ([`worker::launch`](super::worker::launch)), so the count of workers
+//!   running tasks stays as configured,
 //! - turns the driver itself while any worker is blocked, so timers and
 //!   I/O keep being served even if no one else can,
 //! - reports the task (id, name, spawn location, duration) to the
@@ -22,17 +24,21 @@
 //! not run: the machine is busier than its cores) is not blocked, and is
 //! left alone ([`sched`](super::sched) reads its CPU time and state).
 //!
-//! It may call the rest of `multi_thread`, the driver, the task registry
-//! (to name the task) and `trace`.
+//! Between samples it sleeps parked; shutdown unparks it.
+//!
+//! It may use `shared`, `spares`, `worker` (to start spare threads),
+//! `sched`, the task registry (to name the task) and `trace`.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use super::queue::{self, Local};
 use super::sched::{self, SchedSample};
+use super::shared::{QueueAccess, Shared, POLL_ID_MASK, POLL_SEQ_BITS};
 use super::spares::SlotState;
-use super::{Shared, POLL_ID_MASK, POLL_SEQ_BITS};
+use super::worker::{self, Start};
 use crate::runtime::blocked::{BlockedTask, OnBlocked};
 use crate::task::{Runnable, TaskIdentity};
 use crate::trace::{self, Lane};
@@ -81,7 +87,7 @@ pub(crate) struct Monitor {
 impl Monitor {
     pub(crate) fn new(shared: Arc<Shared>, config: &MonitorConfig) -> Monitor {
         let now = Instant::now();
-        let watches = (0..shared.remotes.len())
+        let watches = (0..shared.slots())
             .map(|_| Watch {
                 word: 0,
                 since: now,
@@ -103,18 +109,23 @@ impl Monitor {
     /// The monitor thread's body: sample until shutdown.
     pub(crate) fn run(mut self) {
         let period = (self.threshold / 2).max(Duration::from_millis(1));
-        while self.shared.spares.monitor_sleep(period) {
+        loop {
+            // An early return (a spurious wake) only makes a sample early.
+            thread::park_timeout(period);
+            if self.shared.is_shutdown() {
+                return;
+            }
             self.sample();
         }
     }
 
     fn sample(&mut self) {
         let shared = self.shared.clone();
-        shared.spares.snapshot(&mut self.states);
+        shared.spares().snapshot(&mut self.states);
         let now = Instant::now();
         let mut any_blocked = false;
-        for index in 0..shared.spares.in_use() {
-            let remote = &shared.remotes[index];
+        for index in 0..shared.spares().in_use() {
+            let remote = shared.remote(index);
             let word = remote.polls.load(Ordering::Acquire);
             let state = self.states[index];
             let parked = remote.parker.is_parked();
@@ -126,7 +137,7 @@ impl Monitor {
                     any_blocked = true;
                     let compensated = episode.compensated;
                     self.hand_over(index);
-                    if !compensated && shared.spares.replace(&shared, index).is_some() {
+                    if !compensated && self.replace(index) {
                         // A spare has come free since the episode began.
                         if let Some(episode) = &mut self.watches[index].episode {
                             episode.compensated = true;
@@ -168,9 +179,9 @@ impl Monitor {
             }
             // One poll has run past the threshold: a blocked worker.
             let since = watch.since;
-            let task = shared.owned.describe(word >> POLL_SEQ_BITS, POLL_ID_MASK);
+            let task = shared.owned().describe(word >> POLL_SEQ_BITS, POLL_ID_MASK);
             self.hand_over(index);
-            let compensated = shared.spares.replace(&shared, index).is_some();
+            let compensated = self.replace(index);
             let episode = Episode {
                 task,
                 since,
@@ -184,7 +195,7 @@ impl Monitor {
         if any_blocked {
             // The worker that would have polled the driver may be the one
             // stuck: poll it here, without blocking.
-            if let Some(mut driver) = shared.driver.try_lock() {
+            if let Some(mut driver) = shared.driver().try_lock() {
                 driver.park(Some(Duration::ZERO));
             }
             shared.notify_parked();
@@ -194,22 +205,40 @@ impl Monitor {
     /// Moves the blocked worker's fast-path task and queue to the injector.
     fn hand_over(&mut self, index: usize) {
         let shared = &self.shared;
-        let remote = &shared.remotes[index];
-        let mut moved = false;
-        if let Some(task) = remote.lifo.take() {
-            push_or_drop(shared, task);
-            moved = true;
-        }
-        while let Some(task) = remote.steal.steal_into(&mut self.scratch) {
-            push_or_drop(shared, task);
-            while let Some(task) = self.scratch.pop() {
-                push_or_drop(shared, task);
-            }
-            moved = true;
-        }
+        let moved = shared.drain_slot(index, QueueAccess::Thief(&mut self.scratch), |task| {
+            shared.push_or_drop(task);
+        });
         if moved {
             shared.notify_parked();
         }
+    }
+
+    /// Puts a spare in the place of `blocked`, starting a spare thread on a
+    /// vacant slot first if none waits. Returns whether a spare took over.
+    fn replace(&self, blocked: usize) -> bool {
+        let shared = &self.shared;
+        let spares = shared.spares();
+        if let Some((slot, local)) = spares.take_vacant_if_no_spare() {
+            match worker::launch(shared, slot, local, Start::Spare) {
+                Ok(thread) => spares.started(slot, thread),
+                // No thread: the slot stays out of use, and the worker
+                // stays blocked uncompensated (the episode says so).
+                Err((_error, local)) => spares.vacate(slot, local),
+            }
+        }
+        let remote = shared.remote(blocked);
+        let mark_blocked = || {
+            shared
+                .idle()
+                .mark_blocked(blocked, || remote.retire.store(true, Ordering::Release))
+        };
+        let ready_spare = |spare: usize| {
+            let replacement = shared.remote(spare);
+            replacement.retire.store(false, Ordering::Release);
+            // A fresh start for the monitor's watch: zero means "no poll yet".
+            replacement.polls.store(0, Ordering::Release);
+        };
+        spares.replace(blocked, mark_blocked, ready_spare).is_some()
     }
 
     fn emit(&self, report: &Option<BlockedTask>) {
@@ -241,7 +270,7 @@ impl Monitor {
         }
         trace::record_blocked(
             trace::intern(Lane::Worker {
-                runtime: self.shared.trace_id,
+                runtime: self.shared.trace_id(),
                 index: report.worker(),
             }),
             report.id(),
@@ -269,11 +298,4 @@ fn report(worker: usize, episode: &Episode, now: Instant, is_over: bool) -> Opti
         duration: now.duration_since(episode.since),
         is_over,
     })
-}
-
-fn push_or_drop(shared: &Shared, task: Runnable) {
-    // Shut down: dropping the task resolves its ticket to Shutdown.
-    if let Err(task) = shared.inject.push(task) {
-        drop(task);
-    }
 }

@@ -1,30 +1,30 @@
-//! Worker slots and spare worker threads.
+//! The table of worker slots: which slot's thread runs tasks, which waits
+//! as a spare, which has none.
 //!
 //! A multi-thread runtime with the monitor on has `workers + max_spares`
 //! worker slots, each with its own queue, fast-path slot and parker (the
-//! [`Remote`](super::Remote)s). A thread stays with its slot for life;
-//! what changes is the slot's [`SlotState`]. At most `workers` slots are
-//! [`Active`](SlotState::Active) — running tasks — at any time: the
-//! monitor activates a spare slot only in place of a worker it has just
-//! marked [`Blocked`](SlotState::Blocked), and that worker's thread, when
-//! its long poll returns, retires to [`Spare`](SlotState::Spare) and waits
-//! here to be needed again. A spare idle past the keep-alive exits and
-//! leaves its queue here for the next thread started on the slot.
+//! [`Remote`](super::shared::Remote)s). A thread stays with its slot for
+//! life; what changes is the slot's [`SlotState`]. At most `workers` slots
+//! are [`Active`](SlotState::Active) — running tasks — at any time: the
+//! monitor activates a spare slot only in place of a worker it marks
+//! [`Blocked`](SlotState::Blocked) at the same moment, and that worker's
+//! thread, when its long poll returns, becomes a
+//! [`Spare`](SlotState::Spare) and waits here to be needed again. A spare
+//! idle past the keep-alive exits and leaves its queue here for the next
+//! thread started on the slot.
 //!
-//! Everything here is the slow path (an episode, a retirement), under one
-//! lock. It may call `worker` (to start a thread on a slot).
+//! Plain data under one lock, on the slow path only (an episode, a
+//! retirement). It starts no threads (the monitor does, through the worker
+//! launcher) and calls nothing else of the scheduler.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 
 use super::queue::Local;
-use super::worker::Worker;
-use super::Shared;
-use crate::runtime::handle::{Handle, Kind};
 use crate::task::Runnable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub(crate) enum SlotState {
     Blocked,
     /// Its thread waits here to be activated.
     Spare,
-    /// Its thread is on its way out (keep-alive passed).
+    /// Its thread is on its way out (keep-alive passed), or being started.
     Exiting,
     /// No thread; the queue waits here.
     Vacant,
@@ -64,13 +64,10 @@ pub(crate) struct Spares {
     table: Mutex<Table>,
     /// Spares wait on it to be activated (or shut down).
     spare_wakeup: Condvar,
-    /// The monitor sleeps on it between samples (shutdown wakes it).
-    monitor_wakeup: Condvar,
     keep_alive: Duration,
-    thread_name: String,
     /// Slots `0..in_use` have ever had a thread: the ones worth looking at
-    /// when stealing. Only grows.
-    /// Read on every steal: kept off the cache lines of the busy fields.
+    /// when stealing. It only grows, and it is read on every steal, so it
+    /// sits on cache lines of its own, away from the busy fields.
     in_use: CachePadded<AtomicUsize>,
 }
 
@@ -81,7 +78,6 @@ impl Spares {
         workers: usize,
         spare_locals: Vec<Local<Runnable>>,
         keep_alive: Duration,
-        thread_name: &str,
     ) -> Spares {
         let slots = workers + spare_locals.len();
         let mut states = vec![SlotState::Active; workers];
@@ -96,9 +92,7 @@ impl Spares {
                 closed: false,
             }),
             spare_wakeup: Condvar::new(),
-            monitor_wakeup: Condvar::new(),
             keep_alive,
-            thread_name: thread_name.to_owned(),
             in_use: CachePadded::new(AtomicUsize::new(workers)),
         }
     }
@@ -118,89 +112,65 @@ impl Spares {
         states.extend_from_slice(&self.lock().states);
     }
 
-    /// Puts `blocked` (an active worker found stuck) out of the running
-    /// set and a spare in its place. Returns the spare's slot, or `None`
-    /// if there is no spare slot left, a thread cannot be started, the
-    /// worker turned out not to be stuck (it parked), or the runtime is
-    /// shutting down.
-    pub(crate) fn replace(&self, shared: &Arc<Shared>, blocked: usize) -> Option<usize> {
+    /// When no spare thread waits, takes a vacant slot and its queue for a
+    /// new spare thread, which the caller starts and then hands back with
+    /// [`started`](Spares::started) (or the queue, if it could not start,
+    /// with [`vacate`](Spares::vacate)). `None`: a spare waits already, no
+    /// slot is vacant, or the runtime is shutting down.
+    pub(crate) fn take_vacant_if_no_spare(&self) -> Option<(usize, Local<Runnable>)> {
+        let mut table = self.lock();
+        if table.closed || table.states.contains(&SlotState::Spare) {
+            return None;
+        }
+        let vacant = table.states.iter().position(|&s| s == SlotState::Vacant)?;
+        let local = table.locals[vacant].take()?;
+        // Until its thread runs and waits as a spare, nobody may use it.
+        table.states[vacant] = SlotState::Exiting;
+        self.in_use.fetch_max(vacant + 1, Ordering::AcqRel);
+        Some((vacant, local))
+    }
+
+    /// Keeps the thread started on slot `index` (taken with
+    /// [`take_vacant_if_no_spare`](Spares::take_vacant_if_no_spare)) for
+    /// shutdown to join.
+    pub(crate) fn started(&self, index: usize, thread: JoinHandle<()>) {
+        let mut table = self.lock();
+        if table.states[index] == SlotState::Exiting {
+            table.states[index] = SlotState::Spare;
+        }
+        // Spares that have exited need no joining.
+        table.threads.retain(|thread| !thread.is_finished());
+        table.threads.push(thread);
+        drop(table);
+        self.spare_wakeup.notify_all();
+    }
+
+    /// Puts `blocked` (an active worker found stuck) out of the running set
+    /// and a waiting spare in its place, if `mark_blocked` agrees; then
+    /// `ready_spare` readies the spare's slot before its thread can see it
+    /// is active. Both run under the table's lock. Returns the spare's
+    /// slot, or `None` if no spare waits, the worker turned out not to be
+    /// stuck (it parked), or the runtime is shutting down.
+    pub(crate) fn replace(
+        &self,
+        blocked: usize,
+        mark_blocked: impl FnOnce() -> bool,
+        ready_spare: impl FnOnce(usize),
+    ) -> Option<usize> {
         let mut table = self.lock();
         if table.closed || table.states[blocked] != SlotState::Active {
             return None;
         }
-        let spare = match table.states.iter().position(|&s| s == SlotState::Spare) {
-            Some(spare) => spare,
-            None => {
-                let vacant = table.states.iter().position(|&s| s == SlotState::Vacant)?;
-                let local = table.locals[vacant].take()?;
-                // Started as a spare: it runs only once activated below.
-                table.states[vacant] = SlotState::Spare;
-                self.in_use.fetch_max(vacant + 1, Ordering::AcqRel);
-                match self.start_thread(shared, vacant, local) {
-                    Ok(thread) => {
-                        // Spares that have exited need no joining.
-                        table.threads.retain(|thread| !thread.is_finished());
-                        table.threads.push(thread);
-                    }
-                    Err(local) => {
-                        // Without its queue (which cannot happen: see
-                        // `start_thread`) the slot stays out of use.
-                        table.states[vacant] = if local.is_some() {
-                            SlotState::Vacant
-                        } else {
-                            SlotState::Exiting
-                        };
-                        table.locals[vacant] = local;
-                        return None;
-                    }
-                }
-                vacant
-            }
-        };
-        let remote = &shared.remotes[blocked];
-        if !shared
-            .idle
-            .mark_blocked(blocked, || remote.retire.store(true, Ordering::Release))
-        {
+        let spare = table.states.iter().position(|&s| s == SlotState::Spare)?;
+        if !mark_blocked() {
             return None;
         }
         table.states[blocked] = SlotState::Blocked;
-        let replacement = &shared.remotes[spare];
-        replacement.retire.store(false, Ordering::Release);
-        // A fresh start for the monitor's watch: zero means "no poll yet".
-        replacement.polls.store(0, Ordering::Release);
+        ready_spare(spare);
         table.states[spare] = SlotState::Active;
         drop(table);
         self.spare_wakeup.notify_all();
         Some(spare)
-    }
-
-    fn start_thread(
-        &self,
-        shared: &Arc<Shared>,
-        index: usize,
-        local: Local<Runnable>,
-    ) -> Result<JoinHandle<()>, Option<Local<Runnable>>> {
-        // The local queue travels to the thread through a slot we can take
-        // it back from if the thread cannot be started.
-        let handoff = Arc::new(Mutex::new(Some(local)));
-        let theirs = handoff.clone();
-        let thread_shared = shared.clone();
-        let started = std::thread::Builder::new()
-            .name(format!("{}-{index}", self.thread_name))
-            .spawn(move || {
-                let local = theirs.lock().unwrap_or_else(|p| p.into_inner()).take();
-                if let Some(local) = local {
-                    let handle = Handle::new(Kind::MultiThread(thread_shared.clone()));
-                    Worker::new(index, thread_shared, local).run_as_spare(handle);
-                }
-            });
-        match started {
-            Ok(thread) => Ok(thread),
-            // A thread that failed to start never ran the closure, so the
-            // queue is still in the hand-off.
-            Err(_) => Err(handoff.lock().unwrap_or_else(|p| p.into_inner()).take()),
-        }
     }
 
     /// A worker thread whose slot is blocked or spare waits here until it
@@ -231,24 +201,12 @@ impl Spares {
         }
     }
 
-    /// An exiting spare leaves its queue for the slot's next thread.
+    /// A slot without a thread (its spare exited, or one could not be
+    /// started) keeps its queue for the slot's next thread.
     pub(crate) fn vacate(&self, index: usize, local: Local<Runnable>) {
         let mut table = self.lock();
         table.locals[index] = Some(local);
         table.states[index] = SlotState::Vacant;
-    }
-
-    /// The monitor's sleep between samples: returns false once shut down.
-    pub(crate) fn monitor_sleep(&self, period: Duration) -> bool {
-        let table = self.lock();
-        if table.closed {
-            return false;
-        }
-        let (table, _) = self
-            .monitor_wakeup
-            .wait_timeout(table, period)
-            .unwrap_or_else(|p| p.into_inner());
-        !table.closed
     }
 
     /// Stops handing out spares and wakes every waiting thread; returns
@@ -260,7 +218,6 @@ impl Spares {
             std::mem::take(&mut table.threads)
         };
         self.spare_wakeup.notify_all();
-        self.monitor_wakeup.notify_all();
         threads
     }
 }

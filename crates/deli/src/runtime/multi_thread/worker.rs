@@ -12,7 +12,8 @@
 //! its fast-path slot is taken by a thief that has seen the slot occupied,
 //! and the worker's poll count unchanged, for at least [`STUCK_POLL`]: the
 //! worker is inside one long poll. A worker that is merely busy keeps its
-//! slot, so an ordinary hand-off stays on one core, hot in cache. For that, the idle worker holding the driver keeps watch while any
+//! slot, so an ordinary hand-off stays on one core, hot in cache. To find
+//! stuck slots, the idle worker holding the driver keeps watch while any
 //! worker is busy: it sleeps at most [`SLOT_WATCH`], and [`STUCK_POLL`]
 //! after seeing an occupied slot. When every worker is idle it sleeps until
 //! notified.
@@ -21,18 +22,21 @@
 //! the loop as soon as its long poll returns: it hands what it still holds
 //! to the injector and waits among the spares ([`super::spares`]) until it
 //! is needed again or its keep-alive passes.
+//!
+//! [`launch`] starts every worker thread, at start-up and for the monitor's
+//! spares. This file may use `shared`, `queue` and `spares`.
 
 use std::cell::{Cell, RefCell};
+use std::io;
 use std::ptr;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::queue::{Local, LOCAL_QUEUE_CAPACITY};
+use super::shared::{poll_word, QueueAccess, Remote, Shared};
 use super::spares::SpareWake;
-use super::{poll_word, Shared};
-use crate::runtime::context;
-use crate::runtime::Handle;
 use crate::task::Runnable;
 use crate::trace::{self, Lane};
 
@@ -54,7 +58,50 @@ thread_local! {
     static CURRENT_WORKER: Cell<*const Worker> = const { Cell::new(ptr::null()) };
 }
 
-pub(crate) struct Worker {
+/// How a worker thread starts on its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// Running tasks at once: the runtime's configured workers.
+    Active,
+    /// Waiting among the spares until the monitor activates it.
+    Spare,
+}
+
+/// Starts the thread of worker slot `index`, with the slot's queue. If the
+/// OS refuses the thread, the queue comes back with the error.
+pub(crate) fn launch(
+    shared: &Arc<Shared>,
+    index: usize,
+    local: Local<Runnable>,
+    start: Start,
+) -> Result<JoinHandle<()>, (io::Error, Local<Runnable>)> {
+    // The queue travels to the thread through a slot it can be taken back
+    // from if the thread never starts.
+    let handoff = Arc::new(Mutex::new(Some(local)));
+    let theirs = Arc::clone(&handoff);
+    let thread_shared = Arc::clone(shared);
+    let started = std::thread::Builder::new()
+        .name(shared.thread_name(index))
+        .spawn(move || {
+            let local = theirs.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(local) = local {
+                Worker::new(index, thread_shared, local).run_thread(start);
+            }
+        });
+    match started {
+        Ok(thread) => Ok(thread),
+        Err(error) => {
+            // A thread that failed to start never ran the closure, so the
+            // queue is still in the hand-off.
+            match handoff.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                Some(local) => Err((error, local)),
+                None => unreachable!("a thread that never started took its queue"),
+            }
+        }
+    }
+}
+
+struct Worker {
     index: usize,
     shared: Arc<Shared>,
     local: RefCell<Local<Runnable>>,
@@ -78,8 +125,8 @@ enum Exit {
 }
 
 impl Worker {
-    pub(crate) fn new(index: usize, shared: Arc<Shared>, local: Local<Runnable>) -> Worker {
-        let workers = shared.remotes.len();
+    fn new(index: usize, shared: Arc<Shared>, local: Local<Runnable>) -> Worker {
+        let slots = shared.slots();
         Worker {
             index,
             shared,
@@ -89,28 +136,17 @@ impl Worker {
             rng: Cell::new(
                 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407),
             ),
-            slot_seen: RefCell::new(vec![(u64::MAX, Instant::now()); workers]),
+            slot_seen: RefCell::new(vec![(u64::MAX, Instant::now()); slots]),
             slot_pending: Cell::new(false),
             poll_seq: Cell::new(0),
         }
     }
 
-    /// The body of a thread started on an active worker slot.
-    pub(crate) fn run(self, handle: Handle) {
-        self.run_thread(handle, false);
-    }
-
-    /// The body of a thread started on a spare slot: it waits to be
-    /// activated first.
-    pub(crate) fn run_as_spare(self, handle: Handle) {
-        self.run_thread(handle, true);
-    }
-
-    fn run_thread(self, handle: Handle, spare: bool) {
-        let _context = context::enter(&handle);
-        drop(handle);
+    /// The body of a worker thread.
+    fn run_thread(self, start: Start) {
+        let _context = self.shared.enter_thread();
         let _lane = trace::enter_lane(trace::intern(Lane::Worker {
-            runtime: self.shared.trace_id,
+            runtime: self.shared.trace_id(),
             index: self.index,
         }));
         CURRENT_WORKER.with(|current| current.set(&self));
@@ -119,19 +155,19 @@ impl Worker {
             .store(super::sched::current_tid(), Ordering::Relaxed);
         let exit = {
             let _exit = ExitGuard(&self);
-            self.run_slot(spare)
+            self.run_slot(start == Start::Spare)
         };
         if exit == Exit::KeepAlivePassed {
             let index = self.index;
             let shared = self.shared.clone();
-            shared.spares.vacate(index, self.local.into_inner());
+            shared.spares().vacate(index, self.local.into_inner());
         }
     }
 
     fn run_slot(&self, mut spare: bool) -> Exit {
         loop {
             if spare {
-                match self.shared.spares.wait_as_spare(self.index) {
+                match self.shared.spares().wait_as_spare(self.index) {
                     SpareWake::Activated => {}
                     SpareWake::KeepAlivePassed => return Exit::KeepAlivePassed,
                     SpareWake::Shutdown => return Exit::Shutdown,
@@ -177,31 +213,22 @@ impl Worker {
     /// holds goes to the injector, for the workers that replaced it.
     fn retire(&self) {
         let shared = &self.shared;
-        let mut handed_over = false;
-        let lifo = self.remote().lifo.take();
-        for task in lifo
-            .into_iter()
-            .chain(std::iter::from_fn(|| self.local.borrow_mut().pop()))
-        {
-            handed_over = true;
-            // Shut down: dropping the task resolves its ticket to Shutdown.
-            if let Err(task) = shared.inject.push(task) {
-                drop(task);
-            }
-        }
+        let handed_over = shared.drain_slot(self.index, QueueAccess::Owner(&self.local), |task| {
+            shared.push_or_drop(task);
+        });
         self.slot_pending.set(false);
         let was_searching = self.is_searching.replace(false);
-        if shared.idle.retire_blocked(self.index, was_searching) || handed_over {
+        if shared.idle().retire_blocked(self.index, was_searching) || handed_over {
             shared.notify_parked();
         }
     }
 
-    fn remote(&self) -> &super::Remote {
-        &self.shared.remotes[self.index]
+    fn remote(&self) -> &Remote {
+        self.shared.remote(self.index)
     }
 
     fn maintenance(&self) {
-        if let Some(mut driver) = self.shared.driver.try_lock() {
+        if let Some(mut driver) = self.shared.driver().try_lock() {
             driver.park(Some(Duration::ZERO));
         }
     }
@@ -211,7 +238,7 @@ impl Worker {
     /// before its last poll) wait.
     fn next_task(&self, tick: u32) -> Option<(Runnable, bool)> {
         if tick % GLOBAL_QUEUE_INTERVAL == 0 {
-            if let Some(task) = self.shared.inject.pop() {
+            if let Some(task) = self.shared.inject().pop() {
                 return Some((task, false));
             }
         }
@@ -223,28 +250,27 @@ impl Worker {
             return Some((task, true));
         }
         // Refill from the injector: a fair share, in one lock.
-        let share = self.shared.inject.len() / self.shared.workers + 1;
-        let mut batch = self
-            .shared
-            .inject
+        let inject = self.shared.inject();
+        let share = inject.len() / self.shared.workers() + 1;
+        let mut batch = inject
             .pop_batch(share.min(LOCAL_QUEUE_CAPACITY / 2))
             .into_iter();
         let first = batch.next();
         for task in batch {
-            local.push_back(task, &self.shared.inject);
+            local.push_back(task, inject);
         }
         first.map(|task| (task, false))
     }
 
     fn search(&self) -> Option<Runnable> {
         if !self.is_searching.get() {
-            if !self.shared.idle.transition_worker_to_searching() {
+            if !self.shared.idle().transition_worker_to_searching() {
                 return None;
             }
             self.is_searching.set(true);
         }
-        let remotes = &self.shared.remotes;
-        let workers = self.shared.spares.in_use();
+        let shared = &self.shared;
+        let workers = shared.spares().in_use();
         let start = self.next_random() as usize % workers;
         {
             let mut local = self.local.borrow_mut();
@@ -253,7 +279,7 @@ impl Worker {
                 if victim == self.index {
                     continue;
                 }
-                if let Some(task) = remotes[victim].steal.steal_into(&mut local) {
+                if let Some(task) = shared.remote(victim).steal.steal_into(&mut local) {
                     return Some(task);
                 }
             }
@@ -261,7 +287,7 @@ impl Worker {
         if let Some(task) = self.steal_from_stuck_slot() {
             return Some(task);
         }
-        self.shared.inject.pop()
+        shared.inject().pop()
     }
 
     /// Takes a victim's fast-path slot if the victim has been inside the
@@ -269,8 +295,9 @@ impl Worker {
     fn steal_from_stuck_slot(&self) -> Option<Runnable> {
         let mut seen = self.slot_seen.borrow_mut();
         let mut pending = false;
-        let in_use = self.shared.spares.in_use();
-        for (victim, remote) in self.shared.remotes[..in_use].iter().enumerate() {
+        let in_use = self.shared.spares().in_use();
+        for victim in 0..in_use {
+            let remote = self.shared.remote(victim);
             if victim == self.index || !remote.lifo.is_occupied() {
                 continue;
             }
@@ -297,7 +324,8 @@ impl Worker {
     /// that poll's end instead of reading the clock (so do the slot's
     /// tasks, woken by the poll just run).
     fn run_task(&self, mut task: Runnable, mut follows: bool) {
-        if self.is_searching.replace(false) && self.shared.idle.transition_worker_from_searching() {
+        if self.is_searching.replace(false) && self.shared.idle().transition_worker_from_searching()
+        {
             // We were the last searcher and found work: there may be more.
             self.shared.notify_parked();
         }
@@ -317,7 +345,9 @@ impl Worker {
             };
             // Replaced by a spare during that poll: no more polls here.
             if lifo_polls >= MAX_LIFO_POLLS || remote.retire.load(Ordering::Relaxed) {
-                self.local.borrow_mut().push_back(next, &self.shared.inject);
+                self.local
+                    .borrow_mut()
+                    .push_back(next, self.shared.inject());
                 self.shared.notify_parked();
                 return;
             }
@@ -332,7 +362,7 @@ impl Worker {
         let was_searching = self.is_searching.replace(false);
         let slot_pending = self.slot_pending.replace(false);
         let Some(was_last_searcher) = shared
-            .idle
+            .idle()
             .transition_worker_to_parked(self.index, was_searching)
         else {
             // Marked blocked (by a monitor that caught us between polls):
@@ -345,13 +375,13 @@ impl Worker {
         }
         let watch = if slot_pending {
             Some(STUCK_POLL)
-        } else if shared.idle.num_unparked() > 0 {
+        } else if shared.idle().num_unparked() > 0 {
             Some(SLOT_WATCH)
         } else {
             None
         };
         loop {
-            self.remote().parker.park(&shared.driver, watch);
+            self.remote().parker.park(shared.driver(), watch);
             if shared.is_shutdown() {
                 return;
             }
@@ -360,7 +390,7 @@ impl Worker {
             if has_local_work || watch.is_some() {
                 // Woken by our own driver turn (tasks it woke are ours), or
                 // keeping watch: get up and look around.
-                if !shared.idle.unpark_worker_by_id(self.index) {
+                if !shared.idle().unpark_worker_by_id(self.index) {
                     self.is_searching.set(true);
                 }
                 if has_local_work && self.local.borrow().len() > 1 {
@@ -368,7 +398,7 @@ impl Worker {
                 }
                 return;
             }
-            if !shared.idle.is_parked(self.index) {
+            if !shared.idle().is_parked(self.index) {
                 // Someone woke us for new work: they counted us searching.
                 self.is_searching.set(true);
                 return;
@@ -395,14 +425,9 @@ impl Drop for ExitGuard<'_> {
     fn drop(&mut self) {
         CURRENT_WORKER.with(|current| current.set(ptr::null()));
         let worker = self.0;
-        drop(worker.remote().lifo.take());
-        loop {
-            let task = worker.local.borrow_mut().pop();
-            match task {
-                Some(task) => drop(task),
-                None => break,
-            }
-        }
+        worker
+            .shared
+            .drain_slot(worker.index, QueueAccess::Owner(&worker.local), drop);
     }
 }
 
@@ -444,7 +469,7 @@ pub(crate) fn schedule_local(task: Runnable, yielded: bool) -> Result<(), Runnab
             // workers' watch and the monitor anyway.
             let fresh = !task.metadata().state.has_run();
             let mut local = worker.local.borrow_mut();
-            local.push_back(task, &shared.inject);
+            local.push_back(task, shared.inject());
             let queued = local.len();
             drop(local);
             if fresh || queued >= 2 {

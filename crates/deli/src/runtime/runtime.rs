@@ -1,0 +1,254 @@
+//! [`Runtime`], the owner of a runtime's threads, and the quickest ways in:
+//! [`run`], [`spawn`] and [`spawn_blocking`] onto the current runtime.
+//!
+//! A runtime is built by [`Builder`](super::Builder) (which also holds
+//! `Runtime::new` and `Runtime::builder`); this file uses the handle, the
+//! thread's runtime context and the blocking pool.
+
+use std::fmt;
+use std::future::Future;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::blocking::BlockingPool;
+use super::context;
+use super::handle::Handle;
+use crate::task::{JobError, TaskOptions, Ticket};
+
+/// A deli runtime: worker threads (or the calling thread), an I/O driver,
+/// timers and a pool for blocking calls.
+///
+/// Dropping the runtime shuts it down: workers stop after their current
+/// poll, every remaining task's future is dropped and every pending ticket
+/// resolves to [`JobError::Shutdown`]; queued blocking calls are dropped the
+/// same way, while running ones finish on their threads.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = deli::Runtime::builder().workers(2).build()?;
+/// let answer = runtime.block_on(async {
+///     let ticket = deli::spawn(async { 40 + 2 });
+///     ticket.await
+/// });
+/// assert_eq!(answer, Ok(42));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    workers: Vec<JoinHandle<()>>,
+    shut_down: bool,
+}
+
+impl Runtime {
+    pub(crate) fn from_parts(handle: Handle, workers: Vec<JoinHandle<()>>) -> Runtime {
+        Runtime {
+            handle,
+            workers,
+            shut_down: false,
+        }
+    }
+
+    /// A handle that spawns onto this runtime from any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::new()?;
+    /// let handle = runtime.handle().clone();
+    /// let ticket = std::thread::spawn(move || handle.spawn(async { 5 })).join().unwrap();
+    /// assert_eq!(ticket.wait(), Ok(5));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Spawns a task onto this runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::new()?;
+    /// assert_eq!(runtime.spawn(async { 3 }).wait(), Ok(3));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Ticket<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Runs a blocking call on this runtime's blocking pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::new()?;
+    /// assert_eq!(runtime.spawn_blocking(|| 2 + 2).wait(), Ok(4));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, T>(&self, f: F) -> Ticket<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
+    /// Runs `future` to completion on the calling thread, inside this
+    /// runtime (so `deli::spawn`, timers and I/O work in it), and returns
+    /// its output. On a current-thread runtime this is also what runs the
+    /// spawned tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let runtime = deli::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     deli::sleep(Duration::from_millis(1)).await;
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _context = context::enter(&self.handle);
+        self.handle.block_on(future)
+    }
+
+    /// Shuts down now, waiting at most `timeout` for what still runs: see
+    /// the type's docs. A worker stuck inside a task's poll (a task that
+    /// blocks and never returns) and blocking calls still running after
+    /// `timeout` are left behind — their threads exit on their own when the
+    /// call returns — where dropping the runtime would wait for them.
+    /// Returns whether everything stopped in time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let runtime = deli::Runtime::new()?;
+    /// let pending = runtime.spawn(std::future::pending::<()>());
+    /// assert!(runtime.shutdown_timeout(Duration::from_secs(1)));
+    /// assert_eq!(pending.wait(), Err(deli::JobError::Shutdown));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> bool {
+        // A timeout too long for `Instant` is no deadline at all.
+        self.shutdown(Instant::now().checked_add(timeout), timeout)
+    }
+
+    /// Shuts down, waiting for the workers until `deadline` (without one:
+    /// for as long as they take), then for blocking calls until `deadline`
+    /// (without one: for `blocking_wait`).
+    fn shutdown(&mut self, deadline: Option<Instant>, blocking_wait: Duration) -> bool {
+        if std::mem::replace(&mut self.shut_down, true) {
+            return true;
+        }
+        let workers = std::mem::take(&mut self.workers);
+        let workers_exited = self.handle.shutdown(workers, deadline);
+        let blocking_wait = deadline.map_or(blocking_wait, |deadline| {
+            deadline.saturating_duration_since(Instant::now())
+        });
+        let blocking_exited = self.handle.blocking().shutdown(blocking_wait);
+        workers_exited && blocking_exited
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown(None, Duration::ZERO);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("handle", &self.handle)
+            .field("workers", &self.workers.len())
+            .finish()
+    }
+}
+
+/// Builds a multi-thread runtime, runs `future` on it to completion, shuts
+/// the runtime down and returns the output. The quickest way in.
+///
+/// # Panics
+///
+/// If the runtime cannot be built (the OS refuses threads or an event
+/// queue): there is nothing to run on.
+///
+/// # Examples
+///
+/// ```
+/// let sum = deli::run(async {
+///     let a = deli::spawn(async { 1 });
+///     let b = deli::spawn(async { 2 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(sum, 3);
+/// ```
+pub fn run<F: Future>(future: F) -> F::Output {
+    match Runtime::new() {
+        Ok(runtime) => runtime.block_on(future),
+        Err(error) => panic!("deli::run: cannot build a runtime: {error}"),
+    }
+}
+
+/// Spawns a task onto the current runtime and returns its [`Ticket`].
+///
+/// Called outside a runtime, the future is dropped and the ticket resolves
+/// to [`JobError::NoRuntime`].
+///
+/// # Examples
+///
+/// ```
+/// deli::run(async {
+///     let ticket = deli::spawn(async { "hello" });
+///     assert_eq!(ticket.await, Ok("hello"));
+/// });
+/// assert_eq!(deli::spawn(async {}).wait(), Err(deli::JobError::NoRuntime));
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> Ticket<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let options = TaskOptions::here();
+    let mut future = Some(future);
+    let spawned = context::with_current(|handle| match future.take() {
+        Some(future) => handle.spawn_with(future, options),
+        None => Ticket::failed(JobError::NoRuntime),
+    });
+    spawned.unwrap_or_else(|| Ticket::failed(JobError::NoRuntime))
+}
+
+/// Runs a blocking call on the current runtime's blocking pool (or a
+/// process-wide one outside any runtime), off the async workers, and
+/// returns its [`Ticket`]. A panic in `f` resolves the ticket to
+/// [`JobError::Panicked`].
+///
+/// # Examples
+///
+/// ```
+/// deli::run(async {
+///     let size = deli::spawn_blocking(|| std::fs::read("Cargo.toml").map(|b| b.len()));
+///     assert!(size.await.unwrap().unwrap() > 0);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, T>(f: F) -> Ticket<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let options = TaskOptions::here();
+    let pool: BlockingPool = context::with_current(|handle| handle.blocking().clone())
+        .unwrap_or_else(|| BlockingPool::global().clone());
+    pool.spawn_with(f, options)
+}

@@ -330,8 +330,9 @@ pub(crate) fn record_in(
     // The two events of every poll have lean paths of their own; the rest
     // (and every event of a named task) takes the general one.
     match (at, name) {
-        (Moment::PollStart, None) => record_poll_start(session, task.as_u64(), meta),
+        (Moment::PollStart, None) => record_poll_start(session, task, meta),
         (Moment::Now, None) => record_now(session, task.as_u64(), meta),
+        (Moment::RightAfter, None) => record_right_after(session, task.as_u64(), meta),
         _ => record_packed(session, task, meta, name, at),
     }
 }
@@ -394,11 +395,16 @@ fn record_packed(session: u64, task: TaskId, meta: u64, name: Option<&str>, mome
 }
 
 /// [`record_in`] at [`Moment::PollStart`], without a name: what
-/// [`Local::record`] does, with as little as it takes when the poll
-/// follows the thread's last event at once.
-#[inline(never)]
-fn record_poll_start(session: u64, task: u64, meta: u64) {
-    with_local(|local| {
+/// [`Local::record`] does, inline and with as little as it takes when the
+/// poll follows the thread's last event at once (no clock, nothing
+/// written: the poll's end will say it).
+#[inline(always)]
+fn record_poll_start(session: u64, task: TaskId, meta: u64) {
+    let local = LOCAL.with(Cell::get);
+    if !local.is_null() {
+        // SAFETY: as in `with_local` (a non-null `LOCAL` is this thread's
+        // live `Local`, and nothing else borrows it now).
+        let local = unsafe { &mut *local };
         if local.session == session
             && local.follows
             && local.last_at != 0
@@ -407,17 +413,17 @@ fn record_poll_start(session: u64, task: u64, meta: u64) {
         {
             local.follows = false;
             local.pending_run = Some(PendingRun {
-                task,
+                task: task.as_u64(),
                 meta: meta | local.lane_bits,
                 at: local.last_at,
                 marked: false,
             });
-            local.last_task = task;
+            local.last_task = task.as_u64();
             local.last_state = meta & STATE_MASK;
-        } else {
-            local.record(session, task, meta, None, Moment::PollStart);
+            return;
         }
-    });
+    }
+    record_packed(session, task, meta, None, Moment::PollStart);
 }
 
 /// [`record_in`] at [`Moment::Now`], without a name, for a thread-lane
@@ -431,29 +437,52 @@ fn record_now(session: u64, task: u64, meta: u64) {
         }
         local.follows = false;
         let at = clock::now();
-        let mut meta = meta | local.lane_bits;
-        if let Some(run) = &mut local.pending_run {
+        local.write(task, meta | local.lane_bits, at);
+    });
+}
+
+/// [`record_in`] at [`Moment::RightAfter`], without a name, for a
+/// thread-lane event: what [`Local::record`] does, with as little as it
+/// takes.
+#[inline(never)]
+fn record_right_after(session: u64, task: u64, meta: u64) {
+    with_local(|local| {
+        if local.session != session || local.lane == NO_LANE || local.last_task != task {
+            local.record(session, task, meta, None, Moment::RightAfter);
+            return;
+        }
+        local.follows = false;
+        if local.last_state != meta & STATE_MASK {
+            local.write(task, meta | local.lane_bits, local.last_at);
+        }
+    });
+}
+
+impl Local {
+    /// Writes an ordinary event of a thread lane (`meta` has the lane) at
+    /// `at`, joined to a held-back poll start as [`PendingRun`] says.
+    #[inline(always)]
+    fn write(&mut self, task: u64, mut meta: u64, at: u64) {
+        if let Some(run) = &mut self.pending_run {
             if !run.marked {
                 run.marked = true;
                 meta |= POLL_STARTED;
             }
             if run.task == task {
                 meta |= RAN_BEFORE;
-                local.pending_run = None;
+                self.pending_run = None;
             }
         }
-        local.last_task = task;
-        local.last_state = meta & STATE_MASK;
-        local.last_at = at;
-        if let Some(joined) = local.joined.as_mut() {
+        self.last_task = task;
+        self.last_state = meta & STATE_MASK;
+        self.last_at = at;
+        if let Some(joined) = self.joined.as_mut() {
             joined
                 .writer
                 .push_event(RawEvent { at, task, meta }, &joined.budget);
         }
-    });
-}
+    }
 
-impl Local {
     /// Any event: joins the session, names the thread's lane, writes a
     /// task's name (all out of line, as rare) and reuses times as
     /// [`Moment`] says.

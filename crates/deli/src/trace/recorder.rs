@@ -13,7 +13,11 @@
 //!
 //! To spare clock reads, each thread remembers its last event (task, state,
 //! time): see [`Moment`] for the events that may reuse that time, and
-//! [`next_poll_follows`] for the worker's side of it.
+//! [`next_poll_follows`] for the worker's side of it. A thread's state
+//! sits behind a plain thread-local pointer (no destructor on the hot
+//! path's thread-local, no `RefCell`), and the two events of every poll
+//! and a task's first Ready have paths of their own that do no more than
+//! they must; everything else goes through [`Local::record`].
 //!
 //! Lanes are interned process-wide into small ids: threads that are
 //! workers, pool threads or blocking threads name their lane once, when

@@ -333,6 +333,59 @@ fn a_current_thread_runtime_traces_on_its_worker_0() {
     }
 }
 
+/// A task spawned and a task woken late in a long poll are stamped within
+/// that poll, and never after the child starts running.
+#[test]
+fn events_a_poll_causes_fall_within_it() {
+    let _turn = one_at_a_time();
+    deli::trace::start();
+    let (parent, child) = within(BOUND, || {
+        let runtime = deli::Runtime::builder().workers(2).build().unwrap();
+        runtime.block_on(async {
+            let parent = deli::spawn(async {
+                deli::yield_now().await;
+                let busy = Instant::now();
+                while busy.elapsed() < Duration::from_millis(3) {
+                    std::hint::spin_loop();
+                }
+                let child = deli::spawn(async {});
+                let id = child.id();
+                child.await.unwrap();
+                id
+            });
+            let id = parent.id();
+            (id, parent.await.unwrap())
+        })
+    });
+    let trace = deli::trace::stop();
+    let of = |task: TaskId| -> Vec<&deli::trace::Event> {
+        trace.events().iter().filter(|e| e.task == task).collect()
+    };
+    let child_events = of(child);
+    let child_new = child_events[0];
+    assert_eq!(child_new.state, State::New, "{child_events:?}");
+    // The parent's poll that made the child: its last Running before the
+    // child's New, up to its next event.
+    let parent_events = of(parent);
+    let poll = parent_events
+        .iter()
+        .rposition(|e| e.state == State::Running && e.at <= child_new.at)
+        .expect("the poll that spawned the child");
+    let poll_end = parent_events[poll + 1..]
+        .first()
+        .map_or(trace.duration(), |e| e.at);
+    assert!(
+        child_new.at <= poll_end,
+        "{parent_events:?} {child_events:?}"
+    );
+    assert!(poll_end - parent_events[poll].at >= Duration::from_millis(3));
+    let running = child_events
+        .iter()
+        .find(|e| e.state == State::Running)
+        .expect("the child ran");
+    assert!(child_new.at <= running.at, "{child_events:?}");
+}
+
 #[test]
 fn nothing_is_recorded_while_off() {
     let _turn = one_at_a_time();

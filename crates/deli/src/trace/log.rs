@@ -229,6 +229,8 @@ impl Drop for EventLog {
 pub(super) struct Writer {
     log: Arc<EventLog>,
     tail: *mut Chunk,
+    /// The first slot of `tail` (null before the first chunk).
+    slots: *const UnsafeCell<RawEvent>,
     /// Slots used in `tail`.
     used: usize,
     len: usize,
@@ -248,6 +250,7 @@ impl Writer {
         Writer {
             log: Arc::new(EventLog::new()),
             tail: std::ptr::null_mut(),
+            slots: std::ptr::null(),
             used: CHUNK_EVENTS,
             len: 0,
             spares: Vec::new(),
@@ -274,25 +277,51 @@ impl Writer {
 
     /// Appends `event` and publishes it. Returns `false` (and counts the
     /// event as dropped) when a new chunk was needed and `budget` had none.
-    #[inline]
     pub(super) fn push(&mut self, event: RawEvent, budget: &Budget) -> bool {
+        if event.meta != NAME_RECORD {
+            return self.push_event(event, budget);
+        }
         if self.used == CHUNK_EVENTS && !self.grow(budget) {
-            if event.meta == NAME_RECORD {
-                // Never stored: free the name here.
-                // SAFETY: the pointer came from `Box::into_raw` just now
-                // and was never published.
-                drop(unsafe { Box::from_raw(event.at as usize as *mut StdArc<str>) });
-            }
-            let dropped = self.log.dropped.load(Ordering::Relaxed);
-            self.log.dropped.store(dropped + 1, Ordering::Relaxed);
+            // Never stored: free the name here.
+            // SAFETY: the pointer came from `Box::into_raw` just now
+            // and was never published.
+            drop(unsafe { Box::from_raw(event.at as usize as *mut StdArc<str>) });
+            self.count_dropped();
             return false;
         }
-        if event.meta == NAME_RECORD {
-            self.log.has_names.store(true, Ordering::Relaxed);
+        self.log.has_names.store(true, Ordering::Relaxed);
+        self.write(event);
+        true
+    }
+
+    /// [`push`](Writer::push) for an event that is not a name record: the
+    /// recorder's hot path.
+    #[inline(always)]
+    pub(super) fn push_event(&mut self, event: RawEvent, budget: &Budget) -> bool {
+        if self.used == CHUNK_EVENTS && !self.grow(budget) {
+            self.count_dropped();
+            return false;
         }
-        // SAFETY: `tail` is a live chunk of this log (see `grow`), and slot
-        // `used` is beyond the published length: no reader looks at it.
-        let slot = unsafe { &(*self.tail).slots[self.used] };
+        self.write(event);
+        true
+    }
+
+    #[cold]
+    fn count_dropped(&self) {
+        let dropped = self.log.dropped.load(Ordering::Relaxed);
+        self.log.dropped.store(dropped + 1, Ordering::Relaxed);
+    }
+
+    /// Writes `event` into the next slot of `tail` (there is one) and
+    /// publishes it.
+    #[inline(always)]
+    fn write(&mut self, event: RawEvent) {
+        debug_assert!(self.used < CHUNK_EVENTS);
+        // SAFETY: `slots` is the first of the `CHUNK_EVENTS` slots of
+        // `tail`, a live chunk of this log (see `grow`), and `used` is
+        // below `CHUNK_EVENTS` (the callers grow first); slot `used` is
+        // beyond the published length, so no reader looks at it.
+        let slot = unsafe { &*self.slots.add(self.used) };
         // SAFETY: only this writer writes slots, and readers wait for the
         // length published below.
         slot.with_mut(|place| unsafe { *place = event });
@@ -301,9 +330,10 @@ impl Writer {
         self.log.len.store(self.len, Ordering::Release);
         // SAFETY: as above; the index is clamped into the chunk.
         prefetch_for_write(unsafe {
-            &(*self.tail).slots[(self.used + PREFETCH_AHEAD).min(CHUNK_EVENTS - 1)]
+            &*self
+                .slots
+                .add((self.used + PREFETCH_AHEAD).min(CHUNK_EVENTS - 1))
         });
-        true
     }
 
     #[cold]
@@ -323,6 +353,8 @@ impl Writer {
         // the link too.
         link.store(chunk, Ordering::Release);
         self.tail = chunk;
+        // SAFETY: `chunk` is live (allocated or a spare of this writer).
+        self.slots = unsafe { (*chunk).slots.as_ptr() };
         self.used = 0;
         true
     }

@@ -28,16 +28,20 @@
 //! event is a timestamp (one `rdtsc` where the counter is trustworthy, see
 //! `clock`) and three words appended to the calling thread's own log, with
 //! no lock and no shared write; a thread takes a lock once per session, to
-//! register its log. The clock read is most of that cost, so a few events
-//! share one: a task's first Ready takes the time of its New when it is
-//! queued right after being made; a task queued again by the poll that
-//! just ended takes that poll's end; and a poll that a worker starts
+//! register its log. The clock read is most of that cost (on the 2-core
+//! development VM an `rdtsc` next to the scheduler's atomic operations
+//! costs about 12 ns, as much as everything else an event does), so a few
+//! events share one: a task's first Ready takes the time of its New when
+//! it is queued right after being made; a task queued again by the poll
+//! that just ended takes that poll's end; and a poll that a worker starts
 //! straight after the previous one, with a task it queued itself, starts
-//! at the time the previous one ended (those two are also written as one
-//! event, split again by `stop()`). While tracing, a poll that yields
+//! at the time the previous one ended (it is also written with the poll's
+//! end, as one event, even when the poll records other events meanwhile,
+//! and split again by `stop()`). A poll still costs one clock read, at
+//! its end: the `trace` benchmark suite measures what that leaves
+//! (`deli-bench -- trace`). While tracing, a poll that yields
 //! (`yield_now`) is recorded as going back to Ready at its end, without
-//! the instant of Waiting that an untraced one passes through. The
-//! `trace` benchmark suite measures what is left (`deli-bench -- trace`).
+//! the instant of Waiting that an untraced one passes through.
 //!
 //! Memory: at most [`DEFAULT_MAX_EVENTS`] events (24 bytes each) per
 //! session unless [`start_with_capacity`] says otherwise; past that, events

@@ -13,14 +13,18 @@
 //!
 //! To spare clock reads, each thread remembers its last event (task, state,
 //! time): see [`Moment`] for the events that may reuse that time, and
-//! [`next_poll_follows`] for the worker's side of it.
+//! [`next_poll_follows`] for the worker's side of it. A thread's state
+//! sits behind a plain thread-local pointer (no destructor on the hot
+//! path's thread-local, no `RefCell`), and the two events of every poll
+//! and a task's first Ready have paths of their own that do no more than
+//! they must; everything else goes through [`Local::record`].
 //!
 //! Lanes are interned process-wide into small ids: threads that are
 //! workers, pool threads or blocking threads name their lane once, when
 //! they start ([`intern`], [`enter_lane`]); any other thread gets a
 //! [`Lane::Thread`] on its first event.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc as StdArc, Mutex, MutexGuard};
@@ -99,38 +103,124 @@ pub(crate) struct LaneId(u32);
 
 /// This thread's log (for the session it belongs to) and lane.
 struct Local {
+    /// The session `joined` records for, or zero.
+    session: u64,
     joined: Option<Joined>,
     lane: u32,
+    /// `lane` where the packed `meta` word keeps it (valid once `lane` is
+    /// not [`NO_LANE`]).
+    lane_bits: u64,
+    /// Set by [`next_poll_follows`], used up by the next event.
+    follows: bool,
     /// The task, state code and time of this thread's last event.
     last_task: u64,
     last_state: u64,
     last_at: u64,
-    /// A Running at `last_at` not written yet (task, packed meta): the
-    /// end of that poll is written with [`RAN_BEFORE`] instead, one event
-    /// for two; anything else writes it first.
-    pending_run: Option<(u64, u64)>,
+    /// A Running not written yet (see [`Moment::PollStart`]): the end of
+    /// that poll is written with [`RAN_BEFORE`] instead, one event for two.
+    pending_run: Option<PendingRun>,
+}
+
+/// A poll's start held back until its end.
+struct PendingRun {
+    task: u64,
+    meta: u64,
+    at: u64,
+    /// Whether an event after the poll's start carries [`POLL_STARTED`].
+    marked: bool,
+}
+
+impl Local {
+    const fn new() -> Local {
+        Local {
+            session: 0,
+            joined: None,
+            lane: NO_LANE,
+            lane_bits: 0,
+            follows: false,
+            last_task: 0,
+            last_state: 0,
+            last_at: 0,
+            pending_run: None,
+        }
+    }
+
+    fn set_lane(&mut self, lane: u32) {
+        self.lane = lane;
+        self.lane_bits = u64::from(lane) << LANE_SHIFT;
+    }
 }
 
 struct Joined {
-    session: u64,
     writer: Writer,
     budget: StdArc<Budget>,
 }
 
 thread_local! {
-    /// Set by [`next_poll_follows`]; apart from `LOCAL` because it is set
-    /// on every poll and a plain cell is the cheapest thread-local there is.
-    static FOLLOWS: Cell<bool> = const { Cell::new(false) };
-    static LOCAL: RefCell<Local> = const {
-        RefCell::new(Local {
-            joined: None,
-            lane: NO_LANE,
-            last_task: 0,
-            last_state: 0,
-            last_at: 0,
-            pending_run: None,
+    /// This thread's [`Local`], or null before its first use (and after
+    /// the thread's [`OWNER`] has gone). A plain pointer in a cell with no
+    /// destructor: the cheapest thread-local there is, read on every event.
+    static LOCAL: Cell<*mut Local> = const { Cell::new(std::ptr::null_mut()) };
+    /// Owns what [`LOCAL`] points to, and frees it when the thread exits.
+    static OWNER: Owner = const { Owner(Cell::new(std::ptr::null_mut())) };
+}
+
+/// Frees a thread's [`Local`] when the thread exits.
+struct Owner(Cell<*mut Local>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let local = self.0.replace(std::ptr::null_mut());
+        LOCAL.with(|cell| cell.set(std::ptr::null_mut()));
+        if !local.is_null() {
+            // SAFETY: `local` came from `Box::into_raw` in `make_local`,
+            // is freed only here, once, and [`LOCAL`] no longer hands it
+            // out; no borrow of it is alive (thread-local destructors run
+            // outside any recording call of this thread).
+            drop(unsafe { Box::from_raw(local) });
+        }
+    }
+}
+
+/// This thread's [`Local`], made on first use; `None` once the thread is
+/// exiting.
+#[inline(always)]
+fn local_ptr() -> Option<*mut Local> {
+    let local = LOCAL.with(Cell::get);
+    if local.is_null() {
+        make_local()
+    } else {
+        Some(local)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn make_local() -> Option<*mut Local> {
+    OWNER
+        .try_with(|owner| {
+            let mut local = owner.0.get();
+            if local.is_null() {
+                local = Box::into_raw(Box::new(Local::new()));
+                owner.0.set(local);
+            }
+            LOCAL.with(|cell| cell.set(local));
+            local
         })
-    };
+        .ok()
+}
+
+/// Runs `f` on this thread's [`Local`] (if the thread is not exiting).
+#[inline(always)]
+fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
+    let local = local_ptr()?;
+    // SAFETY: `local` is this thread's own `Local`, alive until its
+    // `Owner` drops (which nulls the pointer first). Only this thread
+    // reaches it, and only through `with_local`, whose callers (recording,
+    // lanes, `time_passes`, `next_poll_follows`) never call one another
+    // while they hold it: nothing they call records. So this `&mut` is the
+    // only reference to it while it lives.
+    Some(f(unsafe { &mut *local }))
 }
 
 fn registry() -> MutexGuard<'static, Registry> {
@@ -160,14 +250,12 @@ pub(crate) fn intern(lane: Lane) -> LaneId {
 /// Marks the calling thread as working on `lane` until the guard drops
 /// (which restores the lane it had before).
 pub(crate) fn enter_lane(lane: LaneId) -> LaneGuard {
-    let previous = LOCAL
-        .try_with(|local| {
-            let mut local = local.try_borrow_mut().ok()?;
-            Some(std::mem::replace(&mut local.lane, lane.0))
-        })
-        .ok()
-        .flatten()
-        .unwrap_or(NO_LANE);
+    let previous = with_local(|local| {
+        let previous = local.lane;
+        local.set_lane(lane.0);
+        previous
+    })
+    .unwrap_or(NO_LANE);
     LaneGuard { previous }
 }
 
@@ -180,11 +268,9 @@ pub(crate) struct LaneGuard {
 impl Drop for LaneGuard {
     fn drop(&mut self) {
         let previous = self.previous;
-        let _ = LOCAL.try_with(|local| {
-            if let Ok(mut local) = local.try_borrow_mut() {
-                local.lane = previous;
-            }
-        });
+        if !LOCAL.with(Cell::get).is_null() {
+            with_local(|local| local.set_lane(previous));
+        }
     }
 }
 
@@ -217,12 +303,12 @@ pub(crate) fn time_passes() {
     if !is_enabled() {
         return;
     }
-    let _ = FOLLOWS.try_with(|follows| follows.set(false));
-    let _ = LOCAL.try_with(|local| {
-        if let Ok(mut local) = local.try_borrow_mut() {
+    if !LOCAL.with(Cell::get).is_null() {
+        with_local(|local| {
+            local.follows = false;
             local.last_task = 0;
-        }
-    });
+        });
+    }
 }
 
 /// The session being recorded, or zero when off: one relaxed load. What a
@@ -244,7 +330,15 @@ pub(crate) fn record_in(
     name: Option<&str>,
     at: Moment,
 ) {
-    record_packed(session, task, pack(kind, state, None), name, at);
+    let meta = pack(kind, state, None);
+    // The two events of every poll have lean paths of their own; the rest
+    // (and every event of a named task) takes the general one.
+    match (at, name) {
+        (Moment::PollStart, None) => record_poll_start(session, task, meta),
+        (Moment::Now, None) => record_now(session, task.as_u64(), meta),
+        (Moment::RightAfter, None) => record_right_after(session, task.as_u64(), meta),
+        _ => record_packed(session, task, meta, name, at),
+    }
 }
 
 /// Says whether the next poll on this thread starts right after this
@@ -256,8 +350,9 @@ pub(crate) fn record_in(
 /// whatever it is.
 #[inline]
 pub(crate) fn next_poll_follows(follows: bool) {
-    if is_enabled() {
-        let _ = FOLLOWS.try_with(|cell| cell.set(follows));
+    // A thread without a `Local` has no last event to follow.
+    if is_enabled() && !LOCAL.with(Cell::get).is_null() {
+        with_local(|local| local.follows = follows);
     }
 }
 
@@ -300,34 +395,115 @@ pub(crate) fn record_blocked(
 
 #[inline(never)]
 fn record_packed(session: u64, task: TaskId, meta: u64, name: Option<&str>, moment: Moment) {
-    let _ = LOCAL.try_with(|local| {
-        if let Ok(mut local) = local.try_borrow_mut() {
-            local.record(session, task.as_u64(), meta, name, moment);
+    with_local(|local| local.record(session, task.as_u64(), meta, name, moment));
+}
+
+/// [`record_in`] at [`Moment::PollStart`], without a name: what
+/// [`Local::record`] does, inline and with as little as it takes when the
+/// poll follows the thread's last event at once (no clock, nothing
+/// written: the poll's end will say it).
+#[inline(always)]
+fn record_poll_start(session: u64, task: TaskId, meta: u64) {
+    let local = LOCAL.with(Cell::get);
+    if !local.is_null() {
+        // SAFETY: as in `with_local` (a non-null `LOCAL` is this thread's
+        // live `Local`, and nothing else borrows it now).
+        let local = unsafe { &mut *local };
+        if local.session == session
+            && local.follows
+            && local.last_at != 0
+            && local.lane != NO_LANE
+            && local.pending_run.is_none()
+        {
+            local.follows = false;
+            local.pending_run = Some(PendingRun {
+                task: task.as_u64(),
+                meta: meta | local.lane_bits,
+                at: local.last_at,
+                marked: false,
+            });
+            local.last_task = task.as_u64();
+            local.last_state = meta & STATE_MASK;
+            return;
+        }
+    }
+    record_packed(session, task, meta, None, Moment::PollStart);
+}
+
+/// [`record_in`] at [`Moment::Now`], without a name, for a thread-lane
+/// event: what [`Local::record`] does, with as little as it takes.
+#[inline(never)]
+fn record_now(session: u64, task: u64, meta: u64) {
+    with_local(|local| {
+        if local.session != session || local.lane == NO_LANE {
+            local.record(session, task, meta, None, Moment::Now);
+            return;
+        }
+        local.follows = false;
+        let at = clock::now();
+        local.write(task, meta | local.lane_bits, at);
+    });
+}
+
+/// [`record_in`] at [`Moment::RightAfter`], without a name, for a
+/// thread-lane event: what [`Local::record`] does, with as little as it
+/// takes.
+#[inline(never)]
+fn record_right_after(session: u64, task: u64, meta: u64) {
+    with_local(|local| {
+        if local.session != session || local.lane == NO_LANE || local.last_task != task {
+            local.record(session, task, meta, None, Moment::RightAfter);
+            return;
+        }
+        local.follows = false;
+        if local.last_state != meta & STATE_MASK {
+            local.write(task, meta | local.lane_bits, local.last_at);
         }
     });
 }
 
 impl Local {
-    /// The hot path: everything rare (joining a session, naming the
-    /// thread's lane, a task's name) is out of line.
+    /// Writes an ordinary event of a thread lane (`meta` has the lane) at
+    /// `at`, joined to a held-back poll start as [`PendingRun`] says.
     #[inline(always)]
+    fn write(&mut self, task: u64, mut meta: u64, at: u64) {
+        if let Some(run) = &mut self.pending_run {
+            if !run.marked {
+                run.marked = true;
+                meta |= POLL_STARTED;
+            }
+            if run.task == task {
+                meta |= RAN_BEFORE;
+                self.pending_run = None;
+            }
+        }
+        self.last_task = task;
+        self.last_state = meta & STATE_MASK;
+        self.last_at = at;
+        if let Some(joined) = self.joined.as_mut() {
+            joined
+                .writer
+                .push_event(RawEvent { at, task, meta }, &joined.budget);
+        }
+    }
+
+    /// Any event: joins the session, names the thread's lane, writes a
+    /// task's name (all out of line, as rare) and reuses times as
+    /// [`Moment`] says.
+    #[inline(never)]
     fn record(&mut self, session: u64, task: u64, meta: u64, name: Option<&str>, moment: Moment) {
-        if !matches!(&self.joined, Some(joined) if joined.session == session)
-            && !self.rejoin(session)
-        {
+        if self.session != session && !self.rejoin(session) {
             return;
         }
-        let lane = if meta & PID_LANE != 0 {
-            0
-        } else {
+        let mut meta = meta;
+        if meta & PID_LANE == 0 {
             if self.lane == NO_LANE {
-                self.lane = thread_lane_id();
+                self.set_lane(thread_lane_id());
             }
-            u64::from(self.lane) << LANE_SHIFT
-        };
+            meta |= self.lane_bits;
+        }
         let state = meta & STATE_MASK;
-        let follows = FOLLOWS.try_with(|follows| follows.replace(false)) == Ok(true);
-        let mut meta = meta | lane;
+        let follows = std::mem::take(&mut self.follows);
         let at = match moment {
             Moment::RightAfter if self.last_task == task => {
                 if self.last_state == state {
@@ -336,24 +512,32 @@ impl Local {
                 self.last_at
             }
             Moment::PollStart if follows && self.last_at != 0 && name.is_none() => {
-                // Written with the poll's end, or before the next event.
+                // Written with the poll's end (or on its own if another
+                // poll starts first).
                 if self.pending_run.is_some() {
                     self.flush_pending_run();
                 }
-                self.pending_run = Some((task, meta));
+                self.pending_run = Some(PendingRun {
+                    task,
+                    meta,
+                    at: self.last_at,
+                    marked: false,
+                });
                 self.last_task = task;
                 self.last_state = state;
                 return;
             }
             _ => clock::now(),
         };
-        match self.pending_run.take() {
-            Some((pending, _)) if pending == task && meta & PID_LANE == 0 => meta |= RAN_BEFORE,
-            Some(run) => {
-                self.pending_run = Some(run);
-                self.flush_pending_run();
+        if let Some(run) = &mut self.pending_run {
+            if !run.marked {
+                run.marked = true;
+                meta |= POLL_STARTED;
             }
-            None => {}
+            if run.task == task && meta & PID_LANE == 0 {
+                meta |= RAN_BEFORE;
+                self.pending_run = None;
+            }
         }
         self.last_task = task;
         self.last_state = state;
@@ -366,7 +550,7 @@ impl Local {
         }
         joined
             .writer
-            .push(RawEvent { at, task, meta }, &joined.budget);
+            .push_event(RawEvent { at, task, meta }, &joined.budget);
     }
 
     /// Writes a Running held back by [`Moment::PollStart`] as an event of
@@ -374,16 +558,15 @@ impl Local {
     #[cold]
     #[inline(never)]
     fn flush_pending_run(&mut self) {
-        let (Some((task, meta)), Some(joined)) = (self.pending_run.take(), self.joined.as_mut())
-        else {
+        let (Some(run), Some(joined)) = (self.pending_run.take(), self.joined.as_mut()) else {
             return;
         };
         let event = RawEvent {
-            at: self.last_at,
-            task,
-            meta,
+            at: run.at,
+            task: run.task,
+            meta: run.meta,
         };
-        joined.writer.push(event, &joined.budget);
+        joined.writer.push_event(event, &joined.budget);
     }
 
     /// Leaves the session this thread recorded for last and joins
@@ -393,6 +576,7 @@ impl Local {
     fn rejoin(&mut self, session: u64) -> bool {
         let previous = self.joined.take().map(|joined| joined.writer);
         self.joined = join(session, previous);
+        self.session = if self.joined.is_some() { session } else { 0 };
         self.last_task = 0;
         self.last_at = 0;
         self.pending_run = None;
@@ -431,11 +615,7 @@ fn join(session: u64, previous: Option<Writer>) -> Option<Joined> {
     }
     let budget = registry.budget.clone()?;
     registry.logs.push(writer.log());
-    Some(Joined {
-        session,
-        writer,
-        budget,
-    })
+    Some(Joined { writer, budget })
 }
 
 fn this_thread_lane() -> Lane {
@@ -451,9 +631,17 @@ fn this_thread_lane() -> Lane {
 const STATE_MASK: u64 = 0xff;
 const KIND_SHIFT: u32 = 8;
 const PID_LANE: u64 = 1 << 16;
-/// The task also entered Running, at the time of the log's previous
-/// ordinary event: a poll that followed it at once, written as one event.
+/// The task also entered Running, at the start of the poll that
+/// [`POLL_STARTED`] marked (this event, or one before it): a poll and how
+/// it ended, written as one event.
 const RAN_BEFORE: u64 = 1 << 17;
+/// A poll started, straight after the log's previous ordinary events (at
+/// the latest time among them), before this event; its task is the next
+/// event with [`RAN_BEFORE`].
+const POLL_STARTED: u64 = 1 << 18;
+/// The state code of a Running that [`expand_runs`] holds a place for
+/// until it learns the task: skipped by `unpack` if it never does.
+const UNFILLED: u64 = 0xfe;
 const LANE_SHIFT: u32 = 32;
 
 fn state_code(state: State) -> u64 {
@@ -595,26 +783,51 @@ pub(super) fn stop() -> Trace {
 }
 
 /// Copies one log's events to `out`, each poll written as one event (see
-/// [`RAN_BEFORE`]) as its two: Running, then how the poll ended.
+/// [`RAN_BEFORE`]) as its two: Running, in its place in the log, then how
+/// the poll ended.
 fn expand_runs(log: &[RawEvent], out: &mut Vec<RawEvent>) {
-    let mut previous_at = None;
+    // The latest time so far: a Running written on its own (another poll
+    // started before its poll's end) carries an earlier one.
+    let mut latest: Option<u64> = None;
+    let mut held: Option<usize> = None;
     for event in log {
         if event.name().is_some() {
             out.push(*event);
             continue;
         }
-        if event.meta & RAN_BEFORE != 0 {
+        let started_at = latest.unwrap_or(event.at);
+        if event.meta & POLL_STARTED != 0 {
+            // Its task comes with the poll's end; a place nobody fills (the
+            // poll ran past `stop()`) stays `UNFILLED`, which no event reads.
+            held = Some(out.len());
             out.push(RawEvent {
-                at: previous_at.unwrap_or(event.at),
-                task: event.task,
-                meta: (event.meta & !(RAN_BEFORE | STATE_MASK)) | state_code(State::Running),
+                at: started_at,
+                task: 0,
+                meta: UNFILLED,
             });
         }
+        if event.meta & RAN_BEFORE != 0 {
+            let running = RawEvent {
+                at: started_at,
+                task: event.task,
+                meta: (event.meta & !(RAN_BEFORE | POLL_STARTED | STATE_MASK))
+                    | state_code(State::Running),
+            };
+            match held.take() {
+                Some(place) => {
+                    out[place] = RawEvent {
+                        at: out[place].at,
+                        ..running
+                    };
+                }
+                None => out.push(running),
+            }
+        }
         out.push(RawEvent {
-            meta: event.meta & !RAN_BEFORE,
+            meta: event.meta & !(RAN_BEFORE | POLL_STARTED),
             ..*event
         });
-        previous_at = Some(event.at);
+        latest = Some(latest.map_or(event.at, |latest| latest.max(event.at)));
     }
 }
 
@@ -659,6 +872,58 @@ mod tests {
                     task: 2,
                     meta: waiting & !RAN_BEFORE
                 },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_poll_with_events_inside_keeps_its_start_and_its_place() {
+        let meta = |state| pack(JobKind::Async, state, None);
+        let log = [
+            RawEvent {
+                at: 5,
+                task: 1,
+                meta: meta(State::Waiting),
+            },
+            // Task 2's poll starts at 5; it spawns task 3 at 7 and ends at 9.
+            RawEvent {
+                at: 7,
+                task: 3,
+                meta: meta(State::New) | POLL_STARTED,
+            },
+            RawEvent {
+                at: 7,
+                task: 3,
+                meta: meta(State::Ready),
+            },
+            RawEvent {
+                at: 9,
+                task: 2,
+                meta: meta(State::Terminated) | RAN_BEFORE,
+            },
+            // A poll that ran past `stop()`: its place stays unfilled.
+            RawEvent {
+                at: 11,
+                task: 4,
+                meta: meta(State::New) | POLL_STARTED,
+            },
+        ];
+        let mut out = Vec::new();
+        expand_runs(&log, &mut out);
+        let read: Vec<(u64, u64, Option<State>)> = out
+            .iter()
+            .map(|e| (e.at, e.task, unpack(e.meta).map(|d| d.state)))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (5, 1, Some(State::Waiting)),
+                (5, 2, Some(State::Running)),
+                (7, 3, Some(State::New)),
+                (7, 3, Some(State::Ready)),
+                (9, 2, Some(State::Terminated)),
+                (9, 0, None),
+                (11, 4, Some(State::New)),
             ]
         );
     }

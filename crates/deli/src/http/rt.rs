@@ -283,7 +283,7 @@ where
 /// `unsafe`, and grows after a read that fills it, so large bodies still
 /// move in large reads.
 #[derive(Debug, Default)]
-pub(crate) struct ReadScratch {
+struct ReadScratch {
     buf: Vec<u8>,
 }
 
@@ -293,7 +293,7 @@ const SCRATCH_MAX: usize = 256 << 10;
 
 impl ReadScratch {
     /// One read of `stream` into hyper's buffer; the byte count.
-    pub(crate) fn poll_read<S>(
+    fn poll_read<S>(
         &mut self,
         stream: &mut S,
         cx: &mut Context<'_>,

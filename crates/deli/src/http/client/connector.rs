@@ -14,14 +14,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::Uri;
-use hyper::rt::ReadBufCursor;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::io::AsyncWrite;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_rustls::client::TlsStream;
 
 use crate::http::error::Error;
-use crate::http::rt::ReadScratch;
+use crate::http::rt::Io;
 use crate::http::tls;
 use crate::net::TcpStream;
 
@@ -62,7 +61,7 @@ impl Connector {
             .map_err(Error::TlsConfig)
     }
 
-    async fn connect(self, uri: Uri) -> Result<Conn, Error> {
+    async fn connect(self, uri: Uri) -> Result<Io<Conn>, Error> {
         let invalid = |reason: &str| Error::InvalidUrl {
             url: uri.to_string(),
             reason: reason.into(),
@@ -91,11 +90,7 @@ impl Connector {
         let tcp = self.connect_any(&host, port, &addrs).await?;
         let _ = tcp.set_nodelay(true);
         if !https {
-            return Ok(Conn {
-                io: ConnIo::Plain(tcp),
-                scratch: ReadScratch::default(),
-                h2: false,
-            });
+            return Ok(Io::new(Conn::Plain(tcp)));
         }
         let name = ServerName::try_from(host.clone()).map_err(|error| Error::Tls {
             host: host.clone(),
@@ -109,12 +104,7 @@ impl Connector {
                 source: io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"),
             })?
             .map_err(|source| Error::Tls { host, source })?;
-        let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-        Ok(Conn {
-            io: ConnIo::Tls(Box::new(stream)),
-            scratch: ReadScratch::default(),
-            h2,
-        })
+        Ok(Io::new(Conn::Tls(Box::new(stream))))
     }
 
     async fn connect_any(
@@ -143,9 +133,9 @@ impl Connector {
 }
 
 impl tower_service::Service<Uri> for Connector {
-    type Response = Conn;
+    type Response = Io<Conn>;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Conn, Error>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Io<Conn>, Error>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         Poll::Ready(Ok(()))
@@ -156,53 +146,58 @@ impl tower_service::Service<Uri> for Connector {
     }
 }
 
-enum ConnIo {
+/// A connection the connector made: plain TCP or TLS over it. Its tokio
+/// I/O traits pick the side; hyper reads and writes it through the one
+/// adapter, [`Io`].
+pub(super) enum Conn {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
 }
 
-/// A connection the connector made: plain TCP or TLS over it.
-pub(super) struct Conn {
-    io: ConnIo,
-    scratch: ReadScratch,
-    h2: bool,
+/// Runs `$body` with `$stream` pinned to whichever stream the connection is.
+macro_rules! either {
+    ($conn:expr, $stream:ident => $body:expr) => {
+        match $conn {
+            Conn::Plain(stream) => {
+                let $stream = Pin::new(stream);
+                $body
+            }
+            Conn::Tls(stream) => {
+                let $stream = Pin::new(&mut **stream);
+                $body
+            }
+        }
+    };
 }
 
-impl Connection for Conn {
+impl Connection for Io<Conn> {
     fn connected(&self) -> Connected {
-        let connected = Connected::new();
-        if self.h2 {
-            connected.negotiated_h2()
-        } else {
-            connected
+        match self.get_ref() {
+            Conn::Tls(stream) if stream.get_ref().1.alpn_protocol() == Some(b"h2") => {
+                Connected::new().negotiated_h2()
+            }
+            _ => Connected::new(),
         }
     }
 }
 
-impl hyper::rt::Read for Conn {
+impl AsyncRead for Conn {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        buf: ReadBufCursor<'_>,
+        buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        match &mut this.io {
-            ConnIo::Plain(stream) => this.scratch.poll_read(stream, cx, buf).map_ok(drop),
-            ConnIo::Tls(stream) => this.scratch.poll_read(&mut **stream, cx, buf).map_ok(drop),
-        }
+        either!(self.get_mut(), stream => stream.poll_read(cx, buf))
     }
 }
 
-impl hyper::rt::Write for Conn {
+impl AsyncWrite for Conn {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match &mut self.get_mut().io {
-            ConnIo::Plain(stream) => Pin::new(stream).poll_write(cx, buf),
-            ConnIo::Tls(stream) => Pin::new(&mut **stream).poll_write(cx, buf),
-        }
+        either!(self.get_mut(), stream => stream.poll_write(cx, buf))
     }
 
     fn poll_write_vectored(
@@ -210,30 +205,21 @@ impl hyper::rt::Write for Conn {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match &mut self.get_mut().io {
-            ConnIo::Plain(stream) => Pin::new(stream).poll_write_vectored(cx, bufs),
-            ConnIo::Tls(stream) => Pin::new(&mut **stream).poll_write_vectored(cx, bufs),
-        }
+        either!(self.get_mut(), stream => stream.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
-        match &self.io {
-            ConnIo::Plain(stream) => stream.is_write_vectored(),
-            ConnIo::Tls(stream) => stream.is_write_vectored(),
+        match self {
+            Conn::Plain(stream) => stream.is_write_vectored(),
+            Conn::Tls(stream) => stream.is_write_vectored(),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().io {
-            ConnIo::Plain(stream) => Pin::new(stream).poll_flush(cx),
-            ConnIo::Tls(stream) => Pin::new(&mut **stream).poll_flush(cx),
-        }
+        either!(self.get_mut(), stream => stream.poll_flush(cx))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().io {
-            ConnIo::Plain(stream) => Pin::new(stream).poll_shutdown(cx),
-            ConnIo::Tls(stream) => Pin::new(&mut **stream).poll_shutdown(cx),
-        }
+        either!(self.get_mut(), stream => stream.poll_shutdown(cx))
     }
 }

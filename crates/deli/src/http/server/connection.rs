@@ -1,5 +1,6 @@
 //! One accepted connection, from the first byte to the last: hyper's
-//! automatic HTTP/1.1-or-HTTP/2 connection over a [`ServerIo`], obeying the
+//! automatic HTTP/1.1-or-HTTP/2 connection over a [`ServerIo`] (through the
+//! one hyper adapter, [`Io`]), obeying the
 //! server's [`Control`](super::control::Control) orders, and then, once
 //! hyper lets go of the stream, what hyper does not do: a `408` to a client
 //! that sent part of a request head and stalled (hyper just closes), and a
@@ -25,15 +26,14 @@ use std::time::{Duration, Instant};
 use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH};
 use http::StatusCode;
 use hyper::body::Incoming;
-use hyper::rt::ReadBufCursor;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::control::{Membership, Order, Watch};
 use super::Shared;
 use crate::http::body::Body;
 use crate::http::error::Error;
 use crate::http::response::{IntoResponse, Request, Response};
-use crate::http::rt::ReadScratch;
+use crate::http::rt::Io;
 
 /// What a 408 looks like on the wire (HTTP/1 only: the timeout is hyper's
 /// HTTP/1 header read timeout).
@@ -57,7 +57,6 @@ type Slot<S> = Arc<Mutex<Option<Returned<S>>>>;
 /// when dropped, and notes whether a request was under way.
 struct ServerIo<S> {
     stream: Option<S>,
-    scratch: ReadScratch,
     read_since_write: bool,
     slot: Slot<S>,
 }
@@ -82,26 +81,23 @@ impl<S> Drop for ServerIo<S> {
     }
 }
 
-impl<S: AsyncRead + Unpin> hyper::rt::Read for ServerIo<S> {
+impl<S: AsyncRead + Unpin> AsyncRead for ServerIo<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        buf: ReadBufCursor<'_>,
+        buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let stream = this
-            .stream
-            .as_mut()
-            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))?;
-        let read = std::task::ready!(this.scratch.poll_read(stream, cx, buf))?;
-        if read > 0 {
+        let before = buf.filled().len();
+        std::task::ready!(Pin::new(this.stream()?).poll_read(cx, buf))?;
+        if buf.filled().len() > before {
             this.read_since_write = true;
         }
         Poll::Ready(Ok(()))
     }
 }
 
-impl<S: AsyncWrite + Unpin> hyper::rt::Write for ServerIo<S> {
+impl<S: AsyncWrite + Unpin> AsyncWrite for ServerIo<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -160,12 +156,11 @@ where
     R: IntoResponse + 'static,
 {
     let slot: Slot<S> = Arc::new(Mutex::new(None));
-    let io = ServerIo {
+    let io = Io::new(ServerIo {
         stream: Some(stream),
-        scratch: ReadScratch::default(),
         read_since_write: false,
         slot: Arc::clone(&slot),
-    };
+    });
     let first_request = Arc::new(OnceLock::new());
     let ended = {
         // Requests clone this connection's own `Arc`, not the server-wide

@@ -56,6 +56,7 @@ mod block_on;
 mod coop;
 mod loom;
 mod macros;
+mod poison;
 mod wake_batch;
 
 #[doc(hidden)]

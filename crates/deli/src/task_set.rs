@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
+use crate::poison::IgnorePoison;
 use crate::runtime::Handle;
 use crate::task::{JobError, Ticket};
 
@@ -86,7 +87,7 @@ struct ReadyState {
 impl ReadyList {
     fn lock(&self) -> MutexGuard<'_, ReadyState> {
         // A queue of indices is consistent after any panic.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock().ignore_poison()
     }
 }
 

@@ -26,6 +26,7 @@ use super::keys::{unique_name, Keys};
 use super::link::Link;
 use super::wire::{self, FIELD_ARGUMENTS, FIELD_JOB, FIELD_OUTCOME, FIELD_REPLY};
 use super::ClusterError;
+use crate::poison::IgnorePoison;
 use crate::process::{decode_postcard, Job, JobFuture, ResultSlot};
 use crate::task::{
     schedule_through_header, spawn_unscheduled_fallible, CancelHandle, Header, JobError,
@@ -251,7 +252,7 @@ pub(crate) struct ClientShared {
 
 impl ClientShared {
     fn pending(&self) -> MutexGuard<'_, Pending> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+        self.pending.lock().ignore_poison()
     }
 
     fn is_closed(&self) -> bool {
@@ -307,7 +308,7 @@ impl Scheduler for ClientShared {
         let job = self.pending().by_task.get(&header.id).cloned();
         if let Some(job) = job {
             self.complete(&job, Err(JobError::Cancelled));
-            let cancels = self.cancels.lock().unwrap_or_else(|e| e.into_inner());
+            let cancels = self.cancels.lock().ignore_poison();
             if let Some(cancels) = cancels.as_ref() {
                 // The canceller has gone only when the pool is dropped.
                 let _ = cancels.send(job);
@@ -619,10 +620,7 @@ impl ClusterPool {
     }
 
     fn submitter(&self) -> MutexGuard<'_, Link> {
-        self.shared
-            .submitter
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.shared.submitter.lock().ignore_poison()
     }
 
     fn next_job_id(&self) -> String {
@@ -746,11 +744,7 @@ impl ClusterPool {
 impl Drop for ClusterPool {
     fn drop(&mut self) {
         self.shared.closed.store(true, Ordering::Release);
-        self.shared
-            .cancels
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        self.shared.cancels.lock().ignore_poison().take();
         for thread in self.threads.drain(..) {
             // A thread that panicked has nothing left to clean up.
             let _ = thread.join();

@@ -25,6 +25,7 @@ use super::keys::{host_name, unique_name, Keys, GROUP};
 use super::link::Link;
 use super::wire::{self, FIELD_ARGUMENTS, FIELD_JOB, FIELD_REPLY, FIELD_RETRIES, FIELD_TIMEOUT};
 use super::ClusterError;
+use crate::poison::IgnorePoison;
 use crate::process::ProcessPool;
 use crate::task::{JobError, Ticket};
 
@@ -323,26 +324,26 @@ impl WorkerShared {
     }
 
     fn held(&self) -> MutexGuard<'_, HashMap<String, String>> {
-        self.held.lock().unwrap_or_else(|e| e.into_inner())
+        self.held.lock().ignore_poison()
     }
 
     /// Free slots, waiting up to `wait` for one.
     fn free_slots(&self, wait: Duration) -> usize {
-        let free = self.free_slots.lock().unwrap_or_else(|e| e.into_inner());
+        let free = self.free_slots.lock().ignore_poison();
         let (free, _) = self
             .slot_freed
             .wait_timeout_while(free, wait, |free| *free == 0 && !self.stopping())
-            .unwrap_or_else(|e| e.into_inner());
+            .ignore_poison();
         *free
     }
 
     fn take_slot(&self) {
-        let mut free = self.free_slots.lock().unwrap_or_else(|e| e.into_inner());
+        let mut free = self.free_slots.lock().ignore_poison();
         *free = free.saturating_sub(1);
     }
 
     fn release_slot(&self) {
-        *self.free_slots.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        *self.free_slots.lock().ignore_poison() += 1;
         self.slot_freed.notify_one();
     }
 
@@ -538,7 +539,7 @@ fn read_jobs(shared: &WorkerShared, mut link: Link, deliveries: mpsc::SyncSender
 fn run_lane(shared: &WorkerShared, mut link: Link, queue: &Mutex<mpsc::Receiver<Delivery>>) {
     loop {
         let delivery = {
-            let queue = queue.lock().unwrap_or_else(|e| e.into_inner());
+            let queue = queue.lock().ignore_poison();
             loop {
                 if shared.stopping() {
                     return;

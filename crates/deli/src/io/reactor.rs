@@ -19,6 +19,7 @@ use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use super::error::ReactorError;
 use super::readiness::{Readiness, Ready};
 use super::token;
+use crate::poison::IgnorePoison;
 
 /// Shared by every thread of a runtime; see the module docs of `io`.
 pub(crate) struct Reactor {
@@ -182,7 +183,7 @@ impl Reactor {
     fn lock_registrations(&self) -> MutexGuard<'_, Registrations> {
         // Slab operations leave the table consistent even if a panic
         // interrupted a previous holder, so a poisoned lock is usable.
-        self.registrations.lock().unwrap_or_else(|e| e.into_inner())
+        self.registrations.lock().ignore_poison()
     }
 }
 

@@ -23,6 +23,7 @@ use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Mutex;
 
 use super::error::ReactorError;
+use crate::poison::IgnorePoison;
 
 /// A set of readiness flags, as reported by the operating system.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -229,7 +230,7 @@ impl Readiness {
     fn with_waiters<R>(&self, f: impl FnOnce(&mut Waiters) -> R) -> R {
         // Under this lock only `Option<Waker>`s move, so a poisoned lock
         // (a panicking `Waker::clone`) still holds valid state.
-        let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut waiters = self.waiters.lock().ignore_poison();
         f(&mut waiters)
     }
 }

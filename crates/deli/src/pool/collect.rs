@@ -16,6 +16,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use crate::block_on::block_on_until;
+use crate::poison::IgnorePoison;
 use crate::task::{JobError, Ticket};
 
 /// Yields each ticket's result as soon as it is ready, tagged with the
@@ -117,9 +118,7 @@ struct ReadyState {
 
 impl ReadyList {
     fn lock(&self) -> MutexGuard<'_, ReadyState> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().ignore_poison()
     }
 }
 

@@ -17,6 +17,7 @@ use crossbeam_deque::Stealer;
 
 use super::job::{JobRef, Work};
 use super::sleep::Sleep;
+use crate::poison::IgnorePoison;
 use crate::task::{Header, Runnable, Scheduler};
 use crate::trace::JobKind;
 
@@ -65,9 +66,7 @@ impl Shared {
     }
 
     fn lock(&self) -> MutexGuard<'_, Queue> {
-        self.queue
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.queue.lock().ignore_poison()
     }
 
     /// Queues `work` and wakes a sleeping thread; hands it back once the

@@ -15,6 +15,7 @@
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Mutex;
+use crate::poison::IgnorePoison;
 
 #[cfg(loom)]
 use loom::sync::atomic::fence;
@@ -119,9 +120,7 @@ impl Sleep {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> impl std::ops::DerefMut<Target = T> + '_ {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex.lock().ignore_poison()
 }
 
 #[cfg(all(test, loom))]

@@ -8,6 +8,7 @@ use super::join::{join_here, join_on_worker, run_on_pool};
 use super::map::Map;
 use super::shared::Shared;
 use super::worker::WorkerThread;
+use crate::poison::IgnorePoison;
 use crate::task::{
     spawn_closure, spawn_closure_fallible, CancelHandle, JobError, TaskOptions, Ticket,
 };
@@ -82,10 +83,7 @@ impl ThreadPool {
     }
 
     pub(super) fn adopt(&self, handle: JoinHandle<()>) {
-        self.handles
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(handle);
+        self.handles.lock().ignore_poison().push(handle);
     }
 
     /// How many threads the pool runs.
@@ -249,10 +247,7 @@ impl ThreadPool {
         }
         // Held while joining: a second caller waits here until the threads
         // have exited, instead of finding the list empty and returning early.
-        let mut handles = self
-            .handles
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut handles = self.handles.lock().ignore_poison();
         for handle in handles.drain(..) {
             // A pool thread catches every job's panic; an error here would
             // mean the thread itself failed, which leaves nothing to do.

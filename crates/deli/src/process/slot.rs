@@ -16,6 +16,7 @@ use std::task::{Context, Poll, Waker};
 
 use serde::de::DeserializeOwned;
 
+use crate::poison::IgnorePoison;
 use crate::task::JobError;
 
 #[derive(Debug, Default)]
@@ -35,7 +36,7 @@ impl ResultSlot {
     /// Stores the result (the first one wins) and wakes the waiting task.
     pub(crate) fn complete(&self, result: Result<Vec<u8>, JobError>) {
         let waker = {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = self.state.lock().ignore_poison();
             if state.result.is_some() {
                 return;
             }
@@ -88,7 +89,7 @@ impl<R> Future for JobFuture<R> {
     type Output = Result<R, JobError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.slot.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.slot.state.lock().ignore_poison();
         match state.result.take() {
             Some(result) => {
                 drop(state);

@@ -14,6 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread;
 use std::time::Duration;
 
+use crate::poison::IgnorePoison;
 use crate::task::{spawn_closure, Header, Runnable, Scheduler, TaskOptions, Ticket};
 use crate::trace::{self, JobKind, Lane};
 
@@ -113,11 +114,7 @@ impl BlockingPool {
         let mut state = self.shared.lock();
         while state.threads > 0 {
             state = match deadline {
-                None => self
-                    .shared
-                    .thread_exited
-                    .wait(state)
-                    .unwrap_or_else(|p| p.into_inner()),
+                None => self.shared.thread_exited.wait(state).ignore_poison(),
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(std::time::Instant::now());
                     if left.is_zero() {
@@ -126,7 +123,7 @@ impl BlockingPool {
                     self.shared
                         .thread_exited
                         .wait_timeout(state, left)
-                        .unwrap_or_else(|p| p.into_inner())
+                        .ignore_poison()
                         .0
                 }
             };
@@ -137,7 +134,7 @@ impl BlockingPool {
 
 impl BlockingShared {
     fn lock(&self) -> MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock().ignore_poison()
     }
 
     fn push(&self, job: Runnable) {
@@ -207,7 +204,7 @@ impl BlockingShared {
             let (next, wait) = self
                 .job_ready
                 .wait_timeout(state, self.config.keep_alive)
-                .unwrap_or_else(|p| p.into_inner());
+                .ignore_poison();
             state = next;
             state.idle -= 1;
             if state.pending_wakeups > 0 {

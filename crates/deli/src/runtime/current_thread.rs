@@ -26,6 +26,7 @@ use super::driver::Driver;
 use super::inject::{drain_until_quiet, Inject};
 use super::park::Parker;
 use crate::coop;
+use crate::poison::IgnorePoison;
 use crate::task::{OwnedTasks, Runnable, Scheduler};
 use crate::trace::{self, Lane, LaneId};
 
@@ -135,16 +136,12 @@ impl Shared {
     }
 
     fn take_core(&self) -> Option<VecDeque<Runnable>> {
-        self.core
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .local
-            .take()
+        self.core.lock().ignore_poison().local.take()
     }
 
     /// Whether the core is free to take; if not, `cx` is woken when it is.
     fn wait_for_core(&self, cx: &mut Context<'_>) -> bool {
-        let mut slot = self.core.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self.core.lock().ignore_poison();
         if slot.local.is_some() {
             return true;
         }
@@ -276,7 +273,7 @@ impl Drop for Driving<'_> {
     fn drop(&mut self) {
         CURRENT_CORE.with(|current| current.set(self.previous));
         let local = std::mem::take(&mut *self.core.local.borrow_mut());
-        let mut slot = self.shared.core.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self.shared.core.lock().ignore_poison();
         if self.shared.shutdown.load(Ordering::Acquire) {
             drop(slot);
             drop(local);

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use crate::poison::IgnorePoison;
 use crate::task::{OwnedTasks, Runnable};
 
 /// A FIFO shared by every worker. A lock is fine here: it is off the hot
@@ -36,9 +37,7 @@ impl<T> Inject<T> {
     }
 
     fn lock(&self) -> MutexGuard<'_, Queue<T>> {
-        self.queue
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.queue.lock().ignore_poison()
     }
 
     /// Queues `task`, or hands it back once the queue is closed (the caller

@@ -12,6 +12,7 @@ use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use super::driver::Driver;
+use crate::poison::IgnorePoison;
 
 const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
@@ -70,7 +71,7 @@ impl Parker {
     }
 
     fn park_condvar(&self) {
-        let mut guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.lock.lock().ignore_poison();
         if self
             .state
             .compare_exchange(EMPTY, PARKED_CONDVAR, Ordering::AcqRel, Ordering::Acquire)
@@ -80,7 +81,7 @@ impl Parker {
             return;
         }
         loop {
-            guard = self.condvar.wait(guard).unwrap_or_else(|p| p.into_inner());
+            guard = self.condvar.wait(guard).ignore_poison();
             if self
                 .state
                 .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
@@ -107,7 +108,7 @@ impl Parker {
             PARKED_CONDVAR => {
                 // Taking the lock orders this notify after the parker's
                 // check of the state, so the notify cannot fall in between.
-                drop(self.lock.lock().unwrap_or_else(|p| p.into_inner()));
+                drop(self.lock.lock().ignore_poison());
                 self.condvar.notify_one();
             }
             PARKED_DRIVER => driver.unpark(),

@@ -13,6 +13,7 @@ use slab::Slab;
 
 use super::error::{BoxError, ChildFailure, ChildKind};
 use super::node::{CancelState, Node, Verdict};
+use crate::poison::IgnorePoison;
 use crate::runtime::{context, Handle};
 use crate::task::{current_id, CancelHandle, JobError, TaskId};
 
@@ -120,7 +121,7 @@ impl Shared {
     }
 
     fn book(&self) -> MutexGuard<'_, Book> {
-        self.book.lock().unwrap_or_else(|e| e.into_inner())
+        self.book.lock().ignore_poison()
     }
 
     /// Books a new child; `None` once the scope has ended. The child counts

@@ -21,6 +21,7 @@
 //! Locks: a state's lock and a node's lock are never held at once, and no
 //! waker is called under either.
 
+use crate::poison::IgnorePoison;
 use std::cell::Cell;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -58,7 +59,7 @@ impl CancelState {
     }
 
     fn lock(&self) -> MutexGuard<'_, StateInner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock().ignore_poison()
     }
 
     fn runs(&self) -> Vec<Arc<Node>> {
@@ -207,7 +208,7 @@ impl Node {
     }
 
     fn lock(&self) -> MutexGuard<'_, NodeInner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock().ignore_poison()
     }
 
     pub(crate) fn state(&self) -> &Arc<CancelState> {

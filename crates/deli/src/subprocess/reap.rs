@@ -21,6 +21,7 @@ use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 
 use crate::io::Async;
+use crate::poison::IgnorePoison;
 use crate::runtime::Handle;
 use crate::signal::{Signal, SignalKind};
 
@@ -179,7 +180,5 @@ pub(super) fn sweep_orphans() {
 
 fn lock_orphans() -> std::sync::MutexGuard<'static, Vec<process::Child>> {
     // A panic elsewhere while holding the lock leaves a valid list.
-    ORPHANS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    ORPHANS.lock().ignore_poison()
 }

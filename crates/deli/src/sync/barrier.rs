@@ -3,7 +3,7 @@
 //! next round.
 //!
 //! A thin layer over `async_lock::Barrier`, adding the blocking form through
-//! [`super::block`] and deli's documentation. Uses `async-lock`.
+//! `crate::block_on` and deli's documentation. Uses `async-lock`.
 
 use std::fmt;
 

@@ -8,7 +8,7 @@
 //! [`Sender`] keeps an inactive receiver so the channel stays open while it
 //! has no subscribers (a send then fails with [`SendError`]). When every
 //! sender is gone, receivers get what is left, then [`RecvError::Closed`].
-//! Uses `async-broadcast`, `super::block` and `super::error`.
+//! Uses `async-broadcast`, `crate::block_on` and `super::error`.
 //!
 //! # Examples
 //!

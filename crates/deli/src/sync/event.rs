@@ -2,8 +2,9 @@
 //! `asyncio.Event` / `threading.Event` of Python.
 //!
 //! A `std` mutex over the flag and an `event-listener` event to wake the
-//! waiters; nothing lock-free. Uses `event-listener` and `super::block`.
+//! waiters; nothing lock-free. Uses `event-listener` and `crate::block_on`.
 
+use crate::poison::IgnorePoison;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -163,7 +164,7 @@ impl Event {
     }
 
     fn lock(&self) -> MutexGuard<'_, bool> {
-        self.flag.lock().unwrap_or_else(|e| e.into_inner())
+        self.flag.lock().ignore_poison()
     }
 }
 

@@ -8,7 +8,7 @@
 //! replaced a wrapper of `async_lock::Mutex`, which the `sync/mutex-mt`
 //! benchmark (`deli-bench -- sync`) measured at 1.5–1.7× tokio's time; it
 //! also gives deli its own guard types, owned guards included. Uses
-//! `super::permits` and `super::block`.
+//! `super::permits` and `crate::block_on`.
 
 use std::fmt;
 use std::marker::PhantomData;

@@ -8,7 +8,7 @@
 //! `WaitList` (`super::wait_list`); nothing lock-free. The mutex comes from
 //! `crate::loom`, so the `loom_notify_*` models check that no notification
 //! is lost when it races a wait or a dropped waiter. Uses
-//! `super::wait_list`, `super::block` and `crate::loom`.
+//! `super::wait_list`, `crate::block_on` and `crate::loom`.
 
 use std::fmt;
 use std::future::Future;
@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use super::wait_list::{Key, WaitList};
 use crate::loom::sync::{Mutex, MutexGuard};
+use crate::poison::IgnorePoison;
 use crate::wake_batch::WakeBatch;
 
 /// Wakes waiters without passing a value.
@@ -222,7 +223,7 @@ impl Notify {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock().ignore_poison()
     }
 }
 

@@ -9,7 +9,7 @@
 //! the receiver makes [`Sender::send`] hand the value back in a
 //! [`SendError`]. The mutex comes from `crate::loom`, so the `loom_oneshot_*`
 //! models check sends and drops racing a waiting receiver. Uses
-//! `super::block`, `super::error` and `crate::loom`.
+//! `crate::block_on`, `super::error` and `crate::loom`.
 //!
 //! # Examples
 //!
@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use super::error::{RecvError, RecvTimeoutError, SendError, TryRecvError};
 use crate::loom::sync::{Mutex, MutexGuard};
+use crate::poison::IgnorePoison;
 
 /// A new one-value channel.
 ///
@@ -72,7 +73,7 @@ struct State<T> {
 
 impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock().ignore_poison()
     }
 }
 

@@ -46,6 +46,8 @@ use crate::loom::sync::atomic::AtomicU64;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 #[cfg(loom)]
 use crate::loom::sync::{Mutex, MutexGuard};
+#[cfg(loom)]
+use crate::poison::IgnorePoison;
 use crate::wake_batch::WakeBatch;
 #[cfg(not(loom))]
 use parking_lot::{Mutex, MutexGuard};
@@ -231,7 +233,7 @@ impl Permits {
 
     fn lock(&self) -> MutexGuard<'_, Line> {
         #[cfg(loom)]
-        return self.line.lock().unwrap_or_else(|e| e.into_inner());
+        return self.line.lock().ignore_poison();
         #[cfg(not(loom))]
         self.line.lock()
     }

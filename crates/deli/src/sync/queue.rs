@@ -8,7 +8,7 @@
 //! mutex over a `VecDeque` and the counts, plus three `event-listener`
 //! events (not empty, not full, all done), as Python does it with
 //! condition variables; nothing lock-free. Uses `event-listener`,
-//! `super::block` and `super::error`.
+//! `crate::block_on` and `super::error`.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -20,6 +20,7 @@ use event_listener::{Event, IntoNotification};
 use super::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
+use crate::poison::IgnorePoison;
 
 /// A FIFO queue of `T`, bounded by `maxsize` (0: unbounded, as in Python).
 ///
@@ -533,7 +534,7 @@ impl<T> Queue<T> {
     }
 
     fn lock(&self) -> MutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock().ignore_poison()
     }
 }
 

@@ -7,7 +7,7 @@
 //! holds back the readers behind it (writers are not starved) and the
 //! readers behind a writer go in together once it is done. It replaced a
 //! wrapper of `async_lock::RwLock` together with the mutex (see there for
-//! the benchmark). Uses `super::permits` and `super::block`.
+//! the benchmark). Uses `super::permits` and `crate::block_on`.
 
 use std::fmt;
 use std::marker::PhantomData;

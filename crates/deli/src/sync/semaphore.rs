@@ -9,7 +9,7 @@
 //! atomic fast path, a FIFO wait list only under contention), shared with
 //! [`Mutex`](super::Mutex) and [`RwLock`](super::RwLock); this file adds
 //! the public API, the permits' guards and the blocking forms. Uses
-//! `super::permits` and `super::block`.
+//! `super::permits` and `crate::block_on`.
 
 use std::fmt;
 use std::future::Future;

@@ -7,7 +7,7 @@
 //! lock-free code. Dropping the sender ends every wait with [`RecvError`]
 //! (the last value stays readable); dropping every receiver makes
 //! [`Sender::send`] fail with [`SendError`]. Uses `event-listener`,
-//! `super::block` and `super::error`.
+//! `crate::block_on` and `super::error`.
 //!
 //! # Examples
 //!
@@ -32,6 +32,7 @@ use std::time::Duration;
 use event_listener::Event;
 
 use super::error::{RecvError, RecvTimeoutError, SendError};
+use crate::poison::IgnorePoison;
 
 /// A watch channel holding `initial`; receivers count it as already seen.
 ///
@@ -74,15 +75,15 @@ struct Slot<T> {
 
 impl<T> Shared<T> {
     fn read(&self) -> RwLockReadGuard<'_, Slot<T>> {
-        self.slot.read().unwrap_or_else(|e| e.into_inner())
+        self.slot.read().ignore_poison()
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Slot<T>> {
-        self.slot.write().unwrap_or_else(|e| e.into_inner())
+        self.slot.write().ignore_poison()
     }
 
     fn receivers(&self) -> std::sync::MutexGuard<'_, usize> {
-        self.receivers.lock().unwrap_or_else(|e| e.into_inner())
+        self.receivers.lock().ignore_poison()
     }
 }
 

@@ -17,6 +17,7 @@ use crossbeam_utils::CachePadded;
 use slab::Slab;
 
 use super::header::{Header, TaskId};
+use crate::poison::IgnorePoison;
 
 /// One live task: its waker, its id so that a slot reused by a later
 /// task is never mistaken for it, and its header (for [`OwnedTasks::describe`]).
@@ -68,9 +69,7 @@ impl OwnedTasks {
 
     fn shard(&self, id: TaskId) -> MutexGuard<'_, Slab<Entry>> {
         let index = id.as_u64() as usize & (self.shards.len() - 1);
-        self.shards[index]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shards[index].lock().ignore_poison()
     }
 
     /// Registers a task while it is created: `make` gets the registry key
@@ -126,9 +125,7 @@ impl OwnedTasks {
     /// Slow: scans one shard, under its lock.
     pub(crate) fn describe(&self, masked_id: u64, id_mask: u64) -> Option<TaskIdentity> {
         let index = masked_id as usize & (self.shards.len() - 1);
-        let shard = self.shards[index]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let shard = self.shards[index].lock().ignore_poison();
         let (_, entry) = shard
             .iter()
             .find(|(_, entry)| entry.id.as_u64() & id_mask == masked_id)?;
@@ -146,11 +143,7 @@ impl OwnedTasks {
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
         for shard in self.shards.iter() {
-            drop(
-                shard
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
-            );
+            drop(shard.lock().ignore_poison());
         }
     }
 
@@ -163,7 +156,7 @@ impl OwnedTasks {
     pub(crate) fn take_all(&self) -> Vec<Waker> {
         let mut all = Vec::new();
         for shard in self.shards.iter() {
-            let taken = std::mem::take(&mut *shard.lock().unwrap_or_else(|p| p.into_inner()));
+            let taken = std::mem::take(&mut *shard.lock().ignore_poison());
             all.extend(taken.into_iter().map(|(_, entry)| entry.waker));
         }
         all

@@ -32,6 +32,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::driver::{self, far_future, Timers};
+use crate::poison::IgnorePoison;
 
 /// How many clocks in this process were ever paused (and still exist).
 /// While zero, [`now`] does not even look for the current runtime.
@@ -86,7 +87,7 @@ impl Clock {
 
     fn lock(&self) -> MutexGuard<'_, ClockState> {
         // The state is two instants, consistent after any panic.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock().ignore_poison()
     }
 
     /// The time on this clock.

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use super::clock::Clock;
 use super::wheel::{TimerKey, Wheel, MAX_TICK};
+use crate::poison::IgnorePoison;
 use crate::wake_batch::WakeBatch;
 
 /// One tick of the wheel: the timers' resolution.
@@ -276,9 +277,7 @@ impl Timers {
     fn lock(&self) -> MutexGuard<'_, State> {
         // Nothing that runs under this lock can panic half-way through a
         // change to the wheel, so a poisoned lock still guards a sound wheel.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().ignore_poison()
     }
 
     /// The first tick at or after `deadline` (deadlines round up).
@@ -450,7 +449,7 @@ fn unpark_fallback_thread() {
 }
 
 fn start_fallback_thread(timers: &'static Arc<Timers>) {
-    let _spawning = FALLBACK_SPAWN.lock().unwrap_or_else(|e| e.into_inner());
+    let _spawning = FALLBACK_SPAWN.lock().ignore_poison();
     if FALLBACK_STARTED.load(Ordering::Acquire) {
         return;
     }

@@ -155,6 +155,7 @@ impl Future for Sleep {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::poison::IgnorePoison;
     use crate::time::driver::{self, Timers};
     use crate::time::test_support::{block_on_bounded, run_on_own_timers, CountingWaker};
     use crate::time::{sleep, sleep_until};
@@ -349,10 +350,7 @@ mod tests {
             self.wake_by_ref();
         }
         fn wake_by_ref(self: &Arc<Self>) {
-            self.woken
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(self.index);
+            self.woken.lock().ignore_poison().push(self.index);
             self.thread.unpark();
         }
     }
@@ -395,10 +393,7 @@ mod tests {
                 now < give_up || remaining == 0,
                 "{remaining} sleeps still pending after {BOUND:?}"
             );
-            std::mem::swap(
-                &mut to_poll,
-                &mut woken.lock().unwrap_or_else(|e| e.into_inner()),
-            );
+            std::mem::swap(&mut to_poll, &mut woken.lock().ignore_poison());
             if to_poll.is_empty() && remaining > 0 {
                 thread::park_timeout(give_up.saturating_duration_since(now));
             }

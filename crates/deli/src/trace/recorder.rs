@@ -34,6 +34,7 @@ use super::clock::{self, Anchor, Scale};
 use super::log::{Budget, EventLog, RawEvent, Writer, CHUNK_EVENTS};
 use super::{JobKind, Lane, Trace};
 use crate::loom::sync::Arc;
+use crate::poison::IgnorePoison;
 use crate::task::{State, TaskId};
 
 /// The session being recorded, or zero when tracing is off.
@@ -224,11 +225,11 @@ fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
 }
 
 fn registry() -> MutexGuard<'static, Registry> {
-    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+    REGISTRY.lock().ignore_poison()
 }
 
 fn lanes() -> MutexGuard<'static, LaneTable> {
-    LANES.lock().unwrap_or_else(|e| e.into_inner())
+    LANES.lock().ignore_poison()
 }
 
 /// Interns `lane`: the same lane always gets the same id.

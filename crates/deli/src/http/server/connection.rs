@@ -34,6 +34,7 @@ use crate::http::body::Body;
 use crate::http::error::Error;
 use crate::http::response::{IntoResponse, Request, Response};
 use crate::http::rt::Io;
+use crate::poison::IgnorePoison;
 
 /// What a 408 looks like on the wire (HTTP/1 only: the timeout is hyper's
 /// HTTP/1 header read timeout).
@@ -73,7 +74,7 @@ impl<S> ServerIo<S> {
 impl<S> Drop for ServerIo<S> {
     fn drop(&mut self) {
         if let Some(stream) = self.stream.take() {
-            *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Returned {
+            *self.slot.lock().ignore_poison() = Some(Returned {
                 stream,
                 read_since_write: self.read_since_write,
             });
@@ -203,7 +204,7 @@ where
         .await
         // The connection, and with it the `ServerIo`, is dropped here.
     };
-    let returned = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let returned = slot.lock().ignore_poison().take();
     let Some(mut returned) = returned else {
         return;
     };

@@ -8,6 +8,7 @@
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 
+use crate::poison::IgnorePoison;
 use slab::Slab;
 
 /// What a connection has been told to do.
@@ -93,7 +94,7 @@ impl Control {
             return order;
         }
         {
-            let mut wakers = self.wakers.lock().unwrap_or_else(|e| e.into_inner());
+            let mut wakers = self.wakers.lock().ignore_poison();
             if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
                 wakers.push(cx.waker().clone());
             }
@@ -107,7 +108,7 @@ impl Control {
 
     pub(crate) fn give(&self, order: Order) {
         self.set(order);
-        let wakers = std::mem::take(&mut *self.wakers.lock().unwrap_or_else(|e| e.into_inner()));
+        let wakers = std::mem::take(&mut *self.wakers.lock().ignore_poison());
         for waker in wakers {
             waker.wake();
         }
@@ -150,7 +151,7 @@ impl Registry {
 
     /// Registers a new connection under the server's current order.
     pub(crate) fn join(self: &Arc<Self>) -> Membership {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock().ignore_poison();
         let control = Arc::new(Control::new(state.order));
         let key = state.live.insert(Arc::clone(&control));
         Membership {
@@ -163,7 +164,7 @@ impl Registry {
     /// Gives every live (and future) connection `order`.
     pub(crate) fn order_all(&self, order: Order) {
         let controls: Vec<Arc<Control>> = {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = self.state.lock().ignore_poison();
             state.order = order;
             state.live.iter().map(|(_, c)| Arc::clone(c)).collect()
         };
@@ -174,16 +175,12 @@ impl Registry {
 
     /// How many connections are live.
     pub(crate) fn len(&self) -> usize {
-        self.state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .live
-            .len()
+        self.state.lock().ignore_poison().live.len()
     }
 
     /// Ready once no connection is live.
     pub(crate) fn poll_empty(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock().ignore_poison();
         if state.live.is_empty() {
             return Poll::Ready(());
         }
@@ -195,11 +192,7 @@ impl Registry {
 impl Drop for Membership {
     fn drop(&mut self) {
         let waker = {
-            let mut state = self
-                .registry
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut state = self.registry.state.lock().ignore_poison();
             state.live.try_remove(self.key);
             if state.live.is_empty() {
                 state.on_empty.take()

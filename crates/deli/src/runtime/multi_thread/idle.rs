@@ -17,6 +17,7 @@
 //! under the same lock as the sleepers, so a worker is never both parked
 //! and blocked.
 
+use crate::poison::IgnorePoison;
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -62,7 +63,7 @@ impl Idle {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Sleepers> {
-        self.sleepers.lock().unwrap_or_else(|p| p.into_inner())
+        self.sleepers.lock().ignore_poison()
     }
 
     /// Picks a sleeping worker to wake for new work, if waking one is

@@ -21,6 +21,7 @@ use super::idle::Idle;
 use super::lifo::LifoSlot;
 use super::queue::{self, Local, Overflow, Steal};
 use super::spares::Spares;
+use crate::poison::IgnorePoison;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::driver::Driver;
 use crate::runtime::inject::{drain_until_quiet, Inject};
@@ -205,7 +206,7 @@ impl Shared {
 
     /// Keeps the monitor thread, for shutdown to wake and join.
     pub(crate) fn set_monitor(&self, thread: JoinHandle<()>) {
-        *self.monitor.lock().unwrap_or_else(|p| p.into_inner()) = Some(thread);
+        *self.monitor.lock().ignore_poison() = Some(thread);
     }
 
     /// Wakes a sleeping worker if new work needs one.
@@ -293,11 +294,7 @@ impl Shared {
         }
         let mut threads = workers;
         threads.extend(self.spares.close());
-        let monitor = self
-            .monitor
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let monitor = self.monitor.lock().ignore_poison().take();
         if let Some(monitor) = monitor {
             // It sleeps between samples; it sees the shutdown when woken.
             monitor.thread().unpark();

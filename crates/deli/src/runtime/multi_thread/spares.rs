@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use crossbeam_utils::CachePadded;
 
 use super::queue::Local;
+use crate::poison::IgnorePoison;
 use crate::task::Runnable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +99,7 @@ impl Spares {
     }
 
     fn lock(&self) -> MutexGuard<'_, Table> {
-        self.table.lock().unwrap_or_else(|p| p.into_inner())
+        self.table.lock().ignore_poison()
     }
 
     /// How many slots have ever had a thread (a prefix of the slots).
@@ -196,7 +197,7 @@ impl Spares {
             table = self
                 .spare_wakeup
                 .wait_timeout(table, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
+                .ignore_poison()
                 .0;
         }
     }

@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 use super::queue::{Local, LOCAL_QUEUE_CAPACITY};
 use super::shared::{poll_word, QueueAccess, Remote, Shared};
 use super::spares::SpareWake;
+use crate::poison::IgnorePoison;
 use crate::task::Runnable;
 use crate::trace::{self, Lane};
 
@@ -83,7 +84,7 @@ pub(crate) fn launch(
     let started = std::thread::Builder::new()
         .name(shared.thread_name(index))
         .spawn(move || {
-            let local = theirs.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let local = theirs.lock().ignore_poison().take();
             if let Some(local) = local {
                 Worker::new(index, thread_shared, local).run_thread(start);
             }
@@ -93,7 +94,7 @@ pub(crate) fn launch(
         Err(error) => {
             // A thread that failed to start never ran the closure, so the
             // queue is still in the hand-off.
-            match handoff.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            match handoff.lock().ignore_poison().take() {
                 Some(local) => Err((error, local)),
                 None => unreachable!("a thread that never started took its queue"),
             }

@@ -6,6 +6,7 @@
 //! would be missing; a duplicated one, recorded twice).
 
 use super::*;
+use crate::poison::IgnorePoison;
 use loom::thread;
 use std::cell::RefCell;
 use std::sync::Mutex;
@@ -19,10 +20,7 @@ struct Tracked {
 
 impl Drop for Tracked {
     fn drop(&mut self) {
-        self.log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(self.id);
+        self.log.lock().ignore_poison().push(self.id);
     }
 }
 
@@ -44,7 +42,7 @@ fn task(id: usize, log: &Log) -> Tracked {
 }
 
 fn assert_each_dropped_once(log: &Log, ids: std::ops::Range<usize>) {
-    let mut dropped = log.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut dropped = log.lock().ignore_poison().clone();
     dropped.sort_unstable();
     assert_eq!(dropped, ids.collect::<Vec<_>>());
 }

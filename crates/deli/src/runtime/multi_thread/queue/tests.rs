@@ -2,6 +2,7 @@
 //! and drop, with real threads.
 
 use super::*;
+use crate::poison::IgnorePoison;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize};
 use std::sync::{Barrier, Mutex};
 
@@ -14,16 +15,13 @@ impl<T> Sink<T> {
     }
 
     fn take(&self) -> Vec<T> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut *self.0.lock().ignore_poison())
     }
 }
 
 impl<T> Overflow<T> for Sink<T> {
     fn push_batch(&self, tasks: &mut dyn Iterator<Item = T>) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(tasks);
+        self.0.lock().ignore_poison().extend(tasks);
     }
 }
 
@@ -264,7 +262,7 @@ fn tasks_an_overflow_sink_leaves_behind_are_dropped() {
     struct TakesThree(Mutex<Vec<Counted>>);
     impl Overflow<Counted> for TakesThree {
         fn push_batch(&self, tasks: &mut dyn Iterator<Item = Counted>) {
-            let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            let mut kept = self.0.lock().ignore_poison();
             kept.extend(tasks.take(3));
         }
     }

@@ -101,6 +101,7 @@ mod barrier;
 pub mod broadcast;
 mod error;
 mod event;
+mod lock_cell;
 pub mod mpsc;
 mod mutex;
 mod notify;

@@ -16,8 +16,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::permits::Permits;
-use crate::loom::cell::UnsafeCell;
+use super::lock_cell::LockCell;
 
 /// A lock around a `T` that async tasks (on any executor) and plain threads
 /// share: [`lock`](Mutex::lock) from async code, [`lock_blocking`](Mutex::lock_blocking)
@@ -47,8 +46,7 @@ use crate::loom::cell::UnsafeCell;
 /// assert_eq!(*counter.lock_blocking(), 200);
 /// ```
 pub struct Mutex<T: ?Sized> {
-    permits: Permits,
-    value: UnsafeCell<T>,
+    cell: LockCell<T>,
 }
 
 // SAFETY: the value is only reached through a guard, and one guard exists at
@@ -108,8 +106,7 @@ impl<T> Mutex<T> {
     #[cfg(not(loom))]
     pub const fn new(value: T) -> Mutex<T> {
         Mutex {
-            permits: Permits::new(1),
-            value: UnsafeCell::new(value),
+            cell: LockCell::new(1, value),
         }
     }
 
@@ -117,8 +114,7 @@ impl<T> Mutex<T> {
     #[cfg(loom)]
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
-            permits: Permits::new(1),
-            value: UnsafeCell::new(value),
+            cell: LockCell::new(1, value),
         }
     }
 
@@ -131,7 +127,7 @@ impl<T> Mutex<T> {
     /// assert_eq!(mutex.into_inner(), 3);
     /// ```
     pub fn into_inner(self) -> T {
-        self.value.into_inner()
+        self.cell.into_inner()
     }
 }
 
@@ -151,7 +147,7 @@ impl<T: ?Sized> Mutex<T> {
     /// });
     /// ```
     pub async fn lock(&self) -> MutexGuard<'_, T> {
-        self.permits.acquire_unclosable(1).await;
+        self.cell.permits().acquire_unclosable(1).await;
         MutexGuard {
             mutex: self,
             _value: PhantomData,
@@ -175,7 +171,7 @@ impl<T: ?Sized> Mutex<T> {
     /// });
     /// ```
     pub async fn lock_owned(self: &Arc<Self>) -> OwnedMutexGuard<T> {
-        self.permits.acquire_unclosable(1).await;
+        self.cell.permits().acquire_unclosable(1).await;
         OwnedMutexGuard {
             mutex: Arc::clone(self),
             _value: PhantomData,
@@ -229,10 +225,14 @@ impl<T: ?Sized> Mutex<T> {
     /// assert!(mutex.try_lock().is_some());
     /// ```
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        self.permits.try_acquire(1).ok().map(|()| MutexGuard {
-            mutex: self,
-            _value: PhantomData,
-        })
+        self.cell
+            .permits()
+            .try_acquire(1)
+            .ok()
+            .map(|()| MutexGuard {
+                mutex: self,
+                _value: PhantomData,
+            })
     }
 
     /// Takes the lock if it is free right now, in a guard that holds the
@@ -250,10 +250,14 @@ impl<T: ?Sized> Mutex<T> {
     /// assert!(mutex.try_lock_owned().is_some());
     /// ```
     pub fn try_lock_owned(self: &Arc<Self>) -> Option<OwnedMutexGuard<T>> {
-        self.permits.try_acquire(1).ok().map(|()| OwnedMutexGuard {
-            mutex: Arc::clone(self),
-            _value: PhantomData,
-        })
+        self.cell
+            .permits()
+            .try_acquire(1)
+            .ok()
+            .map(|()| OwnedMutexGuard {
+                mutex: Arc::clone(self),
+                _value: PhantomData,
+            })
     }
 
     /// The value inside, through `&mut` — no locking needed.
@@ -266,9 +270,7 @@ impl<T: ?Sized> Mutex<T> {
     /// assert_eq!(mutex.into_inner(), 5);
     /// ```
     pub fn get_mut(&mut self) -> &mut T {
-        // SAFETY: `&mut self` proves no guard (and no other reference to
-        // the value) exists.
-        self.value.with_mut(|value| unsafe { &mut *value })
+        self.cell.get_mut()
     }
 }
 
@@ -301,7 +303,7 @@ impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     fn deref(&self) -> &T {
         // SAFETY: this guard holds the mutex's only permit, so no other
         // reference to the value exists while it lives.
-        self.mutex.value.with(|value| unsafe { &*value })
+        unsafe { self.mutex.cell.shared() }
     }
 }
 
@@ -309,13 +311,13 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`, and `&mut self` makes this the only
         // reference through the guard.
-        self.mutex.value.with_mut(|value| unsafe { &mut *value })
+        unsafe { self.mutex.cell.exclusive() }
     }
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.mutex.permits.release(1);
+        self.mutex.cell.permits().release(1);
     }
 }
 
@@ -354,7 +356,7 @@ impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
     fn deref(&self) -> &T {
         // SAFETY: this guard holds the mutex's only permit, so no other
         // reference to the value exists while it lives.
-        self.mutex.value.with(|value| unsafe { &*value })
+        unsafe { self.mutex.cell.shared() }
     }
 }
 
@@ -362,13 +364,13 @@ impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`, and `&mut self` makes this the only
         // reference through the guard.
-        self.mutex.value.with_mut(|value| unsafe { &mut *value })
+        unsafe { self.mutex.cell.exclusive() }
     }
 }
 
 impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
-        self.mutex.permits.release(1);
+        self.mutex.cell.permits().release(1);
     }
 }
 

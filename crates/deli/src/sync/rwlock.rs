@@ -14,8 +14,7 @@ use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-use super::permits::Permits;
-use crate::loom::cell::UnsafeCell;
+use super::lock_cell::LockCell;
 
 /// How many readers may hold an [`RwLock`] at once; a writer takes all.
 const MAX_READERS: usize = (u32::MAX >> 3) as usize;
@@ -42,8 +41,7 @@ const MAX_READERS: usize = (u32::MAX >> 3) as usize;
 /// });
 /// ```
 pub struct RwLock<T: ?Sized> {
-    permits: Permits,
-    value: UnsafeCell<T>,
+    cell: LockCell<T>,
 }
 
 // SAFETY: a writer's guard gives one thread `&mut T` at a time (it holds
@@ -99,8 +97,7 @@ impl<T> RwLock<T> {
     #[cfg(not(loom))]
     pub const fn new(value: T) -> RwLock<T> {
         RwLock {
-            permits: Permits::new(MAX_READERS),
-            value: UnsafeCell::new(value),
+            cell: LockCell::new(MAX_READERS, value),
         }
     }
 
@@ -108,8 +105,7 @@ impl<T> RwLock<T> {
     #[cfg(loom)]
     pub fn new(value: T) -> RwLock<T> {
         RwLock {
-            permits: Permits::new(MAX_READERS),
-            value: UnsafeCell::new(value),
+            cell: LockCell::new(MAX_READERS, value),
         }
     }
 
@@ -121,7 +117,7 @@ impl<T> RwLock<T> {
     /// assert_eq!(deli::sync::RwLock::new(7).into_inner(), 7);
     /// ```
     pub fn into_inner(self) -> T {
-        self.value.into_inner()
+        self.cell.into_inner()
     }
 }
 
@@ -139,7 +135,7 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.permits.acquire_unclosable(1).await;
+        self.cell.permits().acquire_unclosable(1).await;
         RwLockReadGuard {
             lock: self,
             _value: PhantomData,
@@ -161,7 +157,7 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.permits.acquire_unclosable(MAX_READERS).await;
+        self.cell.permits().acquire_unclosable(MAX_READERS).await;
         RwLockWriteGuard {
             lock: self,
             _value: PhantomData,
@@ -242,10 +238,14 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.try_write().is_none());
     /// ```
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
-        self.permits.try_acquire(1).ok().map(|()| RwLockReadGuard {
-            lock: self,
-            _value: PhantomData,
-        })
+        self.cell
+            .permits()
+            .try_acquire(1)
+            .ok()
+            .map(|()| RwLockReadGuard {
+                lock: self,
+                _value: PhantomData,
+            })
     }
 
     /// Takes exclusive access if nobody holds the lock.
@@ -258,7 +258,8 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.try_read().is_none());
     /// ```
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
-        self.permits
+        self.cell
+            .permits()
             .try_acquire(MAX_READERS)
             .ok()
             .map(|()| RwLockWriteGuard {
@@ -277,9 +278,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(lock.into_inner(), 2);
     /// ```
     pub fn get_mut(&mut self) -> &mut T {
-        // SAFETY: `&mut self` proves no guard (and no other reference to
-        // the value) exists.
-        self.value.with_mut(|value| unsafe { &mut *value })
+        self.cell.get_mut()
     }
 }
 
@@ -312,13 +311,13 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     fn deref(&self) -> &T {
         // SAFETY: this guard holds a reader's permit, so no writer (which
         // needs every permit) holds `&mut T` while it lives.
-        self.lock.value.with(|value| unsafe { &*value })
+        unsafe { self.lock.cell.shared() }
     }
 }
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.permits.release(1);
+        self.lock.cell.permits().release(1);
     }
 }
 
@@ -333,7 +332,7 @@ impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
 
     fn deref(&self) -> &T {
         // SAFETY: this guard holds every permit, so no other guard exists.
-        self.lock.value.with(|value| unsafe { &*value })
+        unsafe { self.lock.cell.shared() }
     }
 }
 
@@ -341,13 +340,13 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: this guard holds every permit, and `&mut self` makes this
         // the only reference through it.
-        self.lock.value.with_mut(|value| unsafe { &mut *value })
+        unsafe { self.lock.cell.exclusive() }
     }
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.permits.release(MAX_READERS);
+        self.lock.cell.permits().release(MAX_READERS);
     }
 }
 

@@ -1,6 +1,6 @@
-//! The ecosystem's I/O traits for [`File`]: `futures_io::AsyncRead`,
-//! `AsyncWrite` and `AsyncSeek` always, tokio's three with the `tokio-io`
-//! feature (its traits only, no tokio runtime). Each forwards to the poll
+//! The ecosystem's I/O traits for [`File`]: reading and writing through
+//! `crate::io`'s one adapter (`futures_io`'s always, tokio's with the
+//! `tokio-io` feature), seeking here, for both. Each forwards to the poll
 //! functions in `file.rs`, so the traits and the inherent methods read,
 //! write and seek through the same buffers.
 //!
@@ -12,34 +12,30 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::File;
+use crate::io::{impl_async_read, impl_async_write, PollRead, PollWrite};
 
-impl futures_io::AsyncRead for File {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_read_bytes(cx, buf)
+impl PollRead for File {
+    fn poll_read_some(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_read_bytes(cx, buf)
     }
 }
 
-impl futures_io::AsyncWrite for File {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_write_bytes(cx, buf)
+impl PollWrite for File {
+    fn poll_write_some(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write_bytes(cx, buf)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().poll_flush_bytes(cx)
+    fn poll_flush_some(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush_bytes(cx)
     }
 
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().poll_flush_bytes(cx)
+    fn poll_close_some(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush_bytes(cx)
     }
 }
+
+impl_async_read!([] File);
+impl_async_write!([] File);
 
 impl futures_io::AsyncSeek for File {
     fn poll_seek(
@@ -48,40 +44,6 @@ impl futures_io::AsyncSeek for File {
         pos: SeekFrom,
     ) -> Poll<io::Result<u64>> {
         self.get_mut().poll_seek_to(cx, pos)
-    }
-}
-
-#[cfg(feature = "tokio-io")]
-impl tokio::io::AsyncRead for File {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let read = std::task::ready!(self
-            .get_mut()
-            .poll_read_bytes(cx, buf.initialize_unfilled()))?;
-        buf.advance(read);
-        Poll::Ready(Ok(()))
-    }
-}
-
-#[cfg(feature = "tokio-io")]
-impl tokio::io::AsyncWrite for File {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_write_bytes(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().poll_flush_bytes(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().poll_flush_bytes(cx)
     }
 }
 

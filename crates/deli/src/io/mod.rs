@@ -23,6 +23,7 @@
 //! in between (the tick is unchanged), so no edge-triggered event is lost.
 
 mod async_source;
+mod byte_stream;
 mod current;
 mod driver;
 mod error;
@@ -38,6 +39,7 @@ mod loom_tests;
 mod tests;
 
 pub use async_source::Async;
+pub(crate) use byte_stream::{impl_async_read, impl_async_write, PollRead, PollWrite};
 #[cfg(all(test, not(loom)))]
 pub(crate) use current::current;
 pub(crate) use current::enter;

@@ -9,12 +9,11 @@
 
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use mio::unix::pipe::{Receiver, Sender};
 
-use crate::io::Async;
+use crate::io::{impl_async_read, impl_async_write, Async, PollRead, PollWrite};
 
 /// The parent's writing end of a child's stdin, from
 /// [`Child::stdin`](super::Child::stdin) after
@@ -319,9 +318,9 @@ macro_rules! reader_methods {
             }
         }
 
-        impl futures_io::AsyncRead for $reader {
-            fn poll_read(
-                self: Pin<&mut Self>,
+        impl PollRead for $reader {
+            fn poll_read_some(
+                &mut self,
                 cx: &mut Context<'_>,
                 buf: &mut [u8],
             ) -> Poll<io::Result<usize>> {
@@ -329,19 +328,7 @@ macro_rules! reader_methods {
             }
         }
 
-        #[cfg(feature = "tokio-io")]
-        impl tokio::io::AsyncRead for $reader {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut tokio::io::ReadBuf<'_>,
-            ) -> Poll<io::Result<()>> {
-                let read =
-                    std::task::ready!(poll_read_pipe(&self.pipe, cx, buf.initialize_unfilled()))?;
-                buf.advance(read);
-                Poll::Ready(Ok(()))
-            }
-        }
+        impl_async_read!([] $reader);
     };
 }
 
@@ -358,42 +345,20 @@ reader_methods!(
     "\"printf x >&2\""
 );
 
-impl futures_io::AsyncWrite for ChildStdin {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_some(cx, buf)
+impl PollWrite for ChildStdin {
+    fn poll_write_some(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        ChildStdin::poll_write_some(self, cx, buf)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    fn poll_flush_some(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         // Nothing is buffered in user space.
         Poll::Ready(Ok(()))
     }
 
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().close();
+    fn poll_close_some(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.close();
         Poll::Ready(Ok(()))
     }
 }
 
-#[cfg(feature = "tokio-io")]
-impl tokio::io::AsyncWrite for ChildStdin {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_some(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().close();
-        Poll::Ready(Ok(()))
-    }
-}
+impl_async_write!([] ChildStdin);

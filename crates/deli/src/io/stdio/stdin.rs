@@ -314,27 +314,10 @@ impl futures_core::Stream for Lines {
     }
 }
 
-impl futures_io::AsyncRead for Stdin {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_read_bytes(cx, buf)
+impl crate::io::PollRead for Stdin {
+    fn poll_read_some(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_read_bytes(cx, buf)
     }
 }
 
-#[cfg(feature = "tokio-io")]
-impl tokio::io::AsyncRead for Stdin {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let read = ready!(self
-            .get_mut()
-            .poll_read_bytes(cx, buf.initialize_unfilled()))?;
-        buf.advance(read);
-        Poll::Ready(Ok(()))
-    }
-}
+crate::io::impl_async_read!([] Stdin);

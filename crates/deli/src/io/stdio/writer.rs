@@ -239,43 +239,26 @@ macro_rules! standard_writer {
             }
         }
 
-        impl futures_io::AsyncWrite for $name {
-            fn poll_write(
-                self: Pin<&mut Self>,
+        impl $crate::io::PollWrite for $name {
+            fn poll_write_some(
+                &mut self,
                 cx: &mut Context<'_>,
                 buf: &[u8],
             ) -> Poll<io::Result<usize>> {
-                self.get_mut().writer.poll_write(cx, buf)
+                self.writer.poll_write(cx, buf)
             }
 
-            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                self.get_mut().writer.poll_flush(cx)
+            fn poll_flush_some(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.writer.poll_flush(cx)
             }
 
             /// Flushes; the process's stream itself stays open.
-            fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                self.get_mut().writer.poll_flush(cx)
+            fn poll_close_some(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.writer.poll_flush(cx)
             }
         }
 
-        #[cfg(feature = "tokio-io")]
-        impl tokio::io::AsyncWrite for $name {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                self.get_mut().writer.poll_write(cx, buf)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                self.get_mut().writer.poll_flush(cx)
-            }
-
-            fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                self.get_mut().writer.poll_flush(cx)
-            }
-        }
+        $crate::io::impl_async_write!([] $name);
     };
 }
 

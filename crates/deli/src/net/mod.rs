@@ -45,6 +45,7 @@
 //! ```
 
 mod addr;
+mod fd;
 mod interop;
 mod send;
 pub mod split;

@@ -11,8 +11,8 @@ use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::task::{Context, Poll};
 
-use super::split::{OwnedReadHalf, OwnedWriteHalf, SplitStream};
-use super::{TcpStream, UnixStream};
+use super::split::{OwnedReadHalf, OwnedWriteHalf};
+use super::stream::{Stream, StreamKind};
 use crate::io::{impl_async_read, impl_async_write, PollRead, PollWrite};
 
 /// [`PollRead`] and [`PollWrite`] through `stream_io()`; `$after_close`
@@ -62,19 +62,10 @@ macro_rules! stream_io_polls {
 fn nothing_more<T>(_: &mut T) {}
 
 stream_io_polls!(
-    [] TcpStream, TcpStream => nothing_more;
-    [] UnixStream, UnixStream => nothing_more;
-    [S: SplitStream] OwnedReadHalf<S>, OwnedWriteHalf<S> => OwnedWriteHalf::mark_shut_down;
+    [K: StreamKind] Stream<K>, Stream<K> => nothing_more;
+    [K: StreamKind] OwnedReadHalf<K>, OwnedWriteHalf<K> => OwnedWriteHalf::mark_shut_down;
 );
 
-impl_async_read!(
-    [] TcpStream,
-    [] UnixStream,
-    [S: SplitStream] OwnedReadHalf<S>,
-);
+impl_async_read!([K: StreamKind] Stream<K>, [K: StreamKind] OwnedReadHalf<K>);
 
-impl_async_write!(
-    [] TcpStream,
-    [] UnixStream,
-    [S: SplitStream] OwnedWriteHalf<S>,
-);
+impl_async_write!([K: StreamKind] Stream<K>, [K: StreamKind] OwnedWriteHalf<K>);

@@ -49,6 +49,7 @@ mod fd;
 mod interop;
 mod send;
 pub mod split;
+pub mod stream;
 mod stream_io;
 pub mod tcp;
 mod udp;

@@ -1,80 +1,26 @@
-//! The owned halves of a stream socket, one implementation for every
-//! stream type ([`TcpStream`](super::TcpStream),
-//! [`UnixStream`](super::UnixStream)): one task reads through an
-//! [`OwnedReadHalf`] while another writes through an [`OwnedWriteHalf`].
-//! Both hold the same registered socket; the reactor's separate reader and
-//! writer wakers let them wait at the same time.
+//! The owned halves of a [`Stream`], one implementation for every kind of
+//! stream socket: one task reads through an [`OwnedReadHalf`] while
+//! another writes through an [`OwnedWriteHalf`]. Both hold the same
+//! registered socket; the reactor's separate reader and writer wakers let
+//! them wait at the same time.
 //!
-//! The stream types keep their own names for their halves —
+//! The kinds keep their own names for their halves —
 //! [`tcp::OwnedReadHalf`](super::tcp::OwnedReadHalf) is
-//! `OwnedReadHalf<TcpStream>`, [`unix::OwnedReadHalf`](super::unix::OwnedReadHalf)
-//! is `OwnedReadHalf<UnixStream>` — so code written against tokio's paths
-//! reads the same. [`SplitStream`] is the (sealed) trait of the streams
-//! that split.
+//! `OwnedReadHalf<Tcp>`, [`unix::OwnedReadHalf`](super::unix::OwnedReadHalf)
+//! is `OwnedReadHalf<Unix>` — so code written against tokio's paths reads
+//! the same.
+//!
+//! Uses `stream` and `stream_io`.
 
 use std::error::Error;
 use std::fmt;
 use std::io;
 use std::net::Shutdown;
 
-use super::stream_io::{StreamIo, StreamSocket};
+use super::stream::{Stream, StreamKind};
+use super::stream_io::StreamIo;
 
-pub(super) mod sealed {
-    use std::io;
-
-    use super::{SplitStream, StreamIo, StreamSocket};
-
-    /// What the halves need of a stream type; outside `deli::net` it can
-    /// be neither named nor implemented, which seals [`SplitStream`](super::SplitStream).
-    pub trait Sealed: Sized {
-        /// The `mio` socket under the stream.
-        type Socket: StreamSocket;
-        /// The stream around a registered socket (the halves reunited).
-        fn from_io(io: StreamIo<Self::Socket>) -> Self;
-        /// The address of the socket's peer.
-        fn peer_addr(socket: &Self::Socket) -> io::Result<<Self as SplitStream>::Addr>
-        where
-            Self: SplitStream;
-        /// The address of the socket's own end.
-        fn local_addr(socket: &Self::Socket) -> io::Result<<Self as SplitStream>::Addr>
-        where
-            Self: SplitStream;
-    }
-}
-
-/// A stream socket that splits into an [`OwnedReadHalf`] and an
-/// [`OwnedWriteHalf`]: [`TcpStream`](super::TcpStream) and
-/// [`UnixStream`](super::UnixStream). Sealed: deli's streams are the only
-/// ones.
-///
-/// # Examples
-///
-/// ```
-/// use deli::net::split::{OwnedReadHalf, SplitStream};
-///
-/// // Code that takes any split stream's read half.
-/// fn describe<S: SplitStream>(half: &OwnedReadHalf<S>) -> String {
-///     format!("{:?}", half.peer_addr())
-/// }
-///
-/// # fn main() -> std::io::Result<()> {
-/// deli::run(async {
-///     let (left, _right) = deli::net::UnixStream::pair()?;
-///     let (reader, _writer) = left.into_split();
-///     assert!(describe(&reader).starts_with("Ok"));
-///     Ok(())
-/// })
-/// # }
-/// ```
-pub trait SplitStream: sealed::Sealed {
-    /// The address of either end: [`std::net::SocketAddr`] for TCP,
-    /// [`std::os::unix::net::SocketAddr`] for Unix sockets.
-    type Addr: fmt::Debug;
-}
-
-/// The reading half of a stream, from `into_split`
-/// ([`TcpStream::into_split`](super::TcpStream::into_split),
-/// [`UnixStream::into_split`](super::UnixStream::into_split)). Implements
+/// The reading half of a [`Stream`], from [`Stream::into_split`]. Implements
 /// `futures_io::AsyncRead` (and tokio's `AsyncRead` with the `tokio-io`
 /// feature).
 ///
@@ -97,13 +43,11 @@ pub trait SplitStream: sealed::Sealed {
 /// })
 /// # }
 /// ```
-pub struct OwnedReadHalf<S: SplitStream> {
-    io: StreamIo<S::Socket>,
+pub struct OwnedReadHalf<K: StreamKind> {
+    io: StreamIo<K::Socket>,
 }
 
-/// The writing half of a stream, from `into_split`
-/// ([`TcpStream::into_split`](super::TcpStream::into_split),
-/// [`UnixStream::into_split`](super::UnixStream::into_split)). Implements
+/// The writing half of a [`Stream`], from [`Stream::into_split`]. Implements
 /// `futures_io::AsyncWrite` (and tokio's `AsyncWrite` with the `tokio-io`
 /// feature).
 ///
@@ -131,8 +75,8 @@ pub struct OwnedReadHalf<S: SplitStream> {
 /// })
 /// # }
 /// ```
-pub struct OwnedWriteHalf<S: SplitStream> {
-    io: StreamIo<S::Socket>,
+pub struct OwnedWriteHalf<K: StreamKind> {
+    io: StreamIo<K::Socket>,
     shutdown_on_drop: bool,
 }
 
@@ -155,12 +99,12 @@ pub struct OwnedWriteHalf<S: SplitStream> {
 /// })
 /// # }
 /// ```
-pub struct ReuniteError<S: SplitStream>(pub OwnedReadHalf<S>, pub OwnedWriteHalf<S>);
+pub struct ReuniteError<K: StreamKind>(pub OwnedReadHalf<K>, pub OwnedWriteHalf<K>);
 
 /// Splits a stream's registered socket into its two halves.
-pub(super) fn split<S: SplitStream>(
-    io: StreamIo<S::Socket>,
-) -> (OwnedReadHalf<S>, OwnedWriteHalf<S>) {
+pub(super) fn split<K: StreamKind>(
+    io: StreamIo<K::Socket>,
+) -> (OwnedReadHalf<K>, OwnedWriteHalf<K>) {
     let write = OwnedWriteHalf {
         io: io.clone(),
         shutdown_on_drop: true,
@@ -168,8 +112,8 @@ pub(super) fn split<S: SplitStream>(
     (OwnedReadHalf { io }, write)
 }
 
-impl<S: SplitStream> OwnedReadHalf<S> {
-    pub(in crate::net) fn stream_io(&self) -> &StreamIo<S::Socket> {
+impl<K: StreamKind> OwnedReadHalf<K> {
+    pub(in crate::net) fn stream_io(&self) -> &StreamIo<K::Socket> {
         &self.io
     }
 
@@ -190,11 +134,11 @@ impl<S: SplitStream> OwnedReadHalf<S> {
     /// })
     /// # }
     /// ```
-    pub fn reunite(self, other: OwnedWriteHalf<S>) -> Result<S, ReuniteError<S>> {
+    pub fn reunite(self, other: OwnedWriteHalf<K>) -> Result<Stream<K>, ReuniteError<K>> {
         if !self.io.same_socket(&other.io) {
             return Err(ReuniteError(self, other));
         }
-        Ok(S::from_io(other.forget_into_io()))
+        Ok(Stream::from_io(other.forget_into_io()))
     }
 
     /// Reads some bytes; `Ok(0)` at end of stream. As the stream's `read`.
@@ -283,8 +227,8 @@ impl<S: SplitStream> OwnedReadHalf<S> {
     /// })
     /// # }
     /// ```
-    pub fn peer_addr(&self) -> io::Result<S::Addr> {
-        S::peer_addr(self.io.socket())
+    pub fn peer_addr(&self) -> io::Result<K::Addr> {
+        K::peer_addr(self.io.socket())
     }
 
     /// The local address of this end.
@@ -303,13 +247,13 @@ impl<S: SplitStream> OwnedReadHalf<S> {
     /// })
     /// # }
     /// ```
-    pub fn local_addr(&self) -> io::Result<S::Addr> {
-        S::local_addr(self.io.socket())
+    pub fn local_addr(&self) -> io::Result<K::Addr> {
+        K::local_addr(self.io.socket())
     }
 }
 
-impl<S: SplitStream> OwnedWriteHalf<S> {
-    pub(in crate::net) fn stream_io(&self) -> &StreamIo<S::Socket> {
+impl<K: StreamKind> OwnedWriteHalf<K> {
+    pub(in crate::net) fn stream_io(&self) -> &StreamIo<K::Socket> {
         &self.io
     }
 
@@ -319,7 +263,7 @@ impl<S: SplitStream> OwnedWriteHalf<S> {
         self.shutdown_on_drop = false;
     }
 
-    fn forget_into_io(mut self) -> StreamIo<S::Socket> {
+    fn forget_into_io(mut self) -> StreamIo<K::Socket> {
         self.shutdown_on_drop = false;
         self.io.clone()
     }
@@ -452,8 +396,8 @@ impl<S: SplitStream> OwnedWriteHalf<S> {
     /// })
     /// # }
     /// ```
-    pub fn peer_addr(&self) -> io::Result<S::Addr> {
-        S::peer_addr(self.io.socket())
+    pub fn peer_addr(&self) -> io::Result<K::Addr> {
+        K::peer_addr(self.io.socket())
     }
 
     /// The local address of this end.
@@ -472,12 +416,12 @@ impl<S: SplitStream> OwnedWriteHalf<S> {
     /// })
     /// # }
     /// ```
-    pub fn local_addr(&self) -> io::Result<S::Addr> {
-        S::local_addr(self.io.socket())
+    pub fn local_addr(&self) -> io::Result<K::Addr> {
+        K::local_addr(self.io.socket())
     }
 }
 
-impl<S: SplitStream> Drop for OwnedWriteHalf<S> {
+impl<K: StreamKind> Drop for OwnedWriteHalf<K> {
     fn drop(&mut self) {
         if self.shutdown_on_drop {
             // The peer may have gone already; there is no one to tell.
@@ -486,7 +430,7 @@ impl<S: SplitStream> Drop for OwnedWriteHalf<S> {
     }
 }
 
-impl<S: SplitStream> fmt::Debug for OwnedReadHalf<S> {
+impl<K: StreamKind> fmt::Debug for OwnedReadHalf<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedReadHalf")
             .field("peer_addr", &self.peer_addr().ok())
@@ -494,7 +438,7 @@ impl<S: SplitStream> fmt::Debug for OwnedReadHalf<S> {
     }
 }
 
-impl<S: SplitStream> fmt::Debug for OwnedWriteHalf<S> {
+impl<K: StreamKind> fmt::Debug for OwnedWriteHalf<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedWriteHalf")
             .field("peer_addr", &self.peer_addr().ok())
@@ -502,16 +446,16 @@ impl<S: SplitStream> fmt::Debug for OwnedWriteHalf<S> {
     }
 }
 
-impl<S: SplitStream> fmt::Debug for ReuniteError<S> {
+impl<K: StreamKind> fmt::Debug for ReuniteError<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ReuniteError(..)")
     }
 }
 
-impl<S: SplitStream> fmt::Display for ReuniteError<S> {
+impl<K: StreamKind> fmt::Display for ReuniteError<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("tried to reunite halves that are not from the same stream")
     }
 }
 
-impl<S: SplitStream> Error for ReuniteError<S> {}
+impl<K: StreamKind> Error for ReuniteError<K> {}

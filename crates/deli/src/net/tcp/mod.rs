@@ -1,6 +1,6 @@
 //! TCP: [`TcpListener`] accepts connections, [`TcpStream`] is one, and
 //! [`OwnedReadHalf`] / [`OwnedWriteHalf`] are a stream split for two tasks
-//! (the generic halves of [`crate::net::split`] over [`TcpStream`]).
+//! (the generic halves of [`crate::net::split`] for the [`Tcp`] kind).
 //! Built on [`crate::io::Async`] over `mio`'s TCP types; name resolution
 //! comes from [`super::addr`].
 
@@ -8,7 +8,7 @@ mod listener;
 mod stream;
 
 pub use listener::TcpListener;
-pub use stream::TcpStream;
+pub use stream::{Tcp, TcpStream};
 
 /// The reading half of a [`TcpStream`], from [`TcpStream::into_split`]:
 /// [`split::OwnedReadHalf`](crate::net::split::OwnedReadHalf) for TCP.
@@ -32,7 +32,7 @@ pub use stream::TcpStream;
 /// })
 /// # }
 /// ```
-pub type OwnedReadHalf = crate::net::split::OwnedReadHalf<TcpStream>;
+pub type OwnedReadHalf = crate::net::split::OwnedReadHalf<Tcp>;
 
 /// The writing half of a [`TcpStream`], from [`TcpStream::into_split`]:
 /// [`split::OwnedWriteHalf`](crate::net::split::OwnedWriteHalf) for TCP.
@@ -58,7 +58,7 @@ pub type OwnedReadHalf = crate::net::split::OwnedReadHalf<TcpStream>;
 /// })
 /// # }
 /// ```
-pub type OwnedWriteHalf = crate::net::split::OwnedWriteHalf<TcpStream>;
+pub type OwnedWriteHalf = crate::net::split::OwnedWriteHalf<Tcp>;
 
 /// Halves of two different [`TcpStream`]s given to
 /// [`OwnedReadHalf::reunite`](crate::net::split::OwnedReadHalf::reunite):
@@ -80,4 +80,4 @@ pub type OwnedWriteHalf = crate::net::split::OwnedWriteHalf<TcpStream>;
 /// })
 /// # }
 /// ```
-pub type ReuniteError = crate::net::split::ReuniteError<TcpStream>;
+pub type ReuniteError = crate::net::split::ReuniteError<Tcp>;

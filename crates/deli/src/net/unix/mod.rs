@@ -11,7 +11,7 @@ mod stream;
 
 pub use datagram::UnixDatagram;
 pub use listener::UnixListener;
-pub use stream::UnixStream;
+pub use stream::{Unix, UnixStream};
 
 /// The reading half of a [`UnixStream`], from [`UnixStream::into_split`]:
 /// [`split::OwnedReadHalf`](crate::net::split::OwnedReadHalf) for Unix
@@ -34,7 +34,7 @@ pub use stream::UnixStream;
 /// })
 /// # }
 /// ```
-pub type OwnedReadHalf = crate::net::split::OwnedReadHalf<UnixStream>;
+pub type OwnedReadHalf = crate::net::split::OwnedReadHalf<Unix>;
 
 /// The writing half of a [`UnixStream`], from [`UnixStream::into_split`]:
 /// [`split::OwnedWriteHalf`](crate::net::split::OwnedWriteHalf) for Unix
@@ -58,7 +58,7 @@ pub type OwnedReadHalf = crate::net::split::OwnedReadHalf<UnixStream>;
 /// })
 /// # }
 /// ```
-pub type OwnedWriteHalf = crate::net::split::OwnedWriteHalf<UnixStream>;
+pub type OwnedWriteHalf = crate::net::split::OwnedWriteHalf<Unix>;
 
 /// Halves of two different [`UnixStream`]s given to
 /// [`OwnedReadHalf::reunite`](crate::net::split::OwnedReadHalf::reunite):
@@ -83,4 +83,4 @@ pub type OwnedWriteHalf = crate::net::split::OwnedWriteHalf<UnixStream>;
 /// })
 /// # }
 /// ```
-pub type ReuniteError = crate::net::split::ReuniteError<UnixStream>;
+pub type ReuniteError = crate::net::split::ReuniteError<Unix>;

@@ -12,6 +12,10 @@ cd "$(dirname "$0")/.."
 # with-redis.sh starts on loopback and stops afterwards.
 ./scripts/with-redis.sh cargo test --workspace --all-targets --all-features
 cargo test --workspace --doc --all-features
+# The library's docs build without a broken or private link.
+RUSTDOCFLAGS="-D warnings" cargo doc -p deli --all-features --no-deps
+# The runtime's modules import each other one way only.
+python3 scripts/runtime-imports.py > /dev/null
 
 # The Python package (crates/deli-py): skips itself without python3.
 ./scripts/test-python.sh

@@ -1,5 +1,5 @@
 //! Async files: [`File`], [`OpenOptions`], [`read_dir`] and the path
-//! operations of `std::fs` ([`read`], [`write`], [`copy`], [`rename`],
+//! operations of `std::fs` ([`read`], [`write()`], [`copy`], [`rename`],
 //! [`metadata`], …) for async code.
 //!
 //! Every call runs the `std::fs` call of the same name on the runtime's

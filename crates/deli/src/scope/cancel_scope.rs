@@ -21,7 +21,7 @@ use crate::time::{Elapsed, Sleep};
 /// `run` returns `None`. A future that finishes without waiting again keeps
 /// its value. Scopes nest: cancelling an inner scope ends only the inner
 /// future; cancelling an outer one reaches everything inside it, except
-/// what runs inside a [`shield`](CancelScope::shield)ed scope, which runs on
+/// what runs inside a [`shielded`](CancelScope::shielded) scope, which runs on
 /// until it finishes by itself (or its own deadline passes) and only then
 /// lets the outer cancellation end the rest.
 ///
@@ -31,7 +31,7 @@ use crate::time::{Elapsed, Sleep};
 /// token shared by many tasks): cancelling it ends all of them.
 ///
 /// What cancellation means at each kind of await (whether a dropped
-/// future loses anything) is listed in the [module docs](crate::scope#cancel-safety).
+/// future loses anything) is listed in the [module docs](mod@crate::scope#cancel-safety).
 ///
 /// [`cancel`]: CancelScope::cancel
 ///

@@ -5,7 +5,7 @@
 //! Written here rather than taken from `async-lock`, whose semaphore takes
 //! one permit at a time and cannot be closed: acquiring several permits one
 //! by one deadlocks two tasks that each hold half of what they need. The
-//! counting and the line of waiters are [`Permits`] (`super::permits`: an
+//! counting and the line of waiters are `Permits` (`super::permits`: an
 //! atomic fast path, a FIFO wait list only under contention), shared with
 //! [`Mutex`](super::Mutex) and [`RwLock`](super::RwLock); this file adds
 //! the public API, the permits' guards and the blocking forms. Uses

@@ -2,7 +2,7 @@
 //! [`OwnedReadHalf`] / [`OwnedWriteHalf`] are a stream split for two tasks
 //! (the generic halves of [`crate::net::split`] for the [`Tcp`] kind).
 //! Built on [`crate::io::Async`] over `mio`'s TCP types; name resolution
-//! comes from [`super::addr`].
+//! comes from `super::addr`.
 
 mod listener;
 mod stream;

@@ -47,6 +47,7 @@
 mod addr;
 mod fd;
 mod interop;
+pub mod listener;
 mod send;
 pub mod split;
 pub mod stream;

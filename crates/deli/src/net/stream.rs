@@ -26,8 +26,34 @@ pub(super) mod sealed {
     pub trait Sealed: Sized {
         /// The `mio` socket under the stream.
         type Socket: StreamSocket;
-        /// The type's name, for `Debug`.
+        /// The `mio` listening socket of the kind.
+        type Listener: mio::event::Source + std::os::fd::AsFd;
+        /// The stream type's name, for `Debug`.
         const NAME: &'static str;
+        /// The listener type's name, for `Debug`.
+        const LISTENER_NAME: &'static str;
+        /// One non-blocking accept.
+        fn accept(
+            listener: &Self::Listener,
+        ) -> io::Result<(Self::Socket, <Self as StreamKind>::Addr)>
+        where
+            Self: StreamKind;
+        /// The address a listener is bound to.
+        fn listener_addr(listener: &Self::Listener) -> io::Result<<Self as StreamKind>::Addr>
+        where
+            Self: StreamKind;
+        /// A `std` listener, switched to non-blocking mode.
+        fn listener_from_std(
+            listener: <Self as StreamKind>::StdListener,
+        ) -> io::Result<Self::Listener>
+        where
+            Self: StreamKind;
+        /// The listener as a `std` listener in blocking mode.
+        fn listener_into_std(
+            listener: Self::Listener,
+        ) -> io::Result<<Self as StreamKind>::StdListener>
+        where
+            Self: StreamKind;
         /// The address of the socket's peer.
         fn peer_addr(socket: &Self::Socket) -> io::Result<<Self as StreamKind>::Addr>
         where
@@ -78,7 +104,76 @@ pub trait StreamKind: sealed::Sealed {
     /// The `std` stream of this kind (`std::net::TcpStream`,
     /// `std::os::unix::net::UnixStream`).
     type Std;
+    /// The `std` listener of this kind (`std::net::TcpListener`,
+    /// `std::os::unix::net::UnixListener`).
+    type StdListener;
 }
+
+/// Declares a kind of stream socket from its `mio` and `std` types, which
+/// have the same methods for every kind.
+macro_rules! stream_kind {
+    (
+        $kind:ident {
+            names: $stream_name:literal, $listener_name:literal;
+            mio: $socket:ty, $listener:ty;
+            std: $std:ty, $std_listener:ty;
+            addr: $addr:ty $(;)?
+        }
+    ) => {
+        impl $crate::net::stream::StreamKind for $kind {
+            type Addr = $addr;
+            type Std = $std;
+            type StdListener = $std_listener;
+        }
+
+        impl $crate::net::stream::sealed::Sealed for $kind {
+            type Socket = $socket;
+            type Listener = $listener;
+            const NAME: &'static str = $stream_name;
+            const LISTENER_NAME: &'static str = $listener_name;
+
+            fn peer_addr(socket: &$socket) -> std::io::Result<$addr> {
+                socket.peer_addr()
+            }
+
+            fn local_addr(socket: &$socket) -> std::io::Result<$addr> {
+                socket.local_addr()
+            }
+
+            fn socket_from_std(stream: $std) -> std::io::Result<$socket> {
+                stream.set_nonblocking(true)?;
+                Ok(<$socket>::from_std(stream))
+            }
+
+            fn socket_into_std(socket: $socket) -> std::io::Result<$std> {
+                let stream = <$std>::from(std::os::fd::OwnedFd::from(socket));
+                stream.set_nonblocking(false)?;
+                Ok(stream)
+            }
+
+            fn accept(listener: &$listener) -> std::io::Result<($socket, $addr)> {
+                listener.accept()
+            }
+
+            fn listener_addr(listener: &$listener) -> std::io::Result<$addr> {
+                listener.local_addr()
+            }
+
+            fn listener_from_std(listener: $std_listener) -> std::io::Result<$listener> {
+                listener.set_nonblocking(true)?;
+                Ok(<$listener>::from_std(listener))
+            }
+
+            fn listener_into_std(listener: $listener) -> std::io::Result<$std_listener> {
+                let listener = <$std_listener>::from(std::os::fd::OwnedFd::from(listener));
+                listener.set_nonblocking(false)?;
+                Ok(listener)
+            }
+        }
+    };
+}
+
+pub(super) use stream_kind;
 
 /// A connected stream socket of kind `K`: a [`TcpStream`](super::TcpStream)
 /// or a [`UnixStream`](super::UnixStream), the names to use.

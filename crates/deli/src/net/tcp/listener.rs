@@ -1,18 +1,15 @@
-//! [`TcpListener`]: a bound, listening TCP socket whose `accept` waits on
-//! the reactor.
+//! [`TcpListener`]: the TCP kind of [`Listener`], and what only TCP
+//! listeners do (bind to an address, TTL).
 
-use std::future::poll_fn;
 use std::io;
-use std::net::SocketAddr;
-use std::os::fd::OwnedFd;
-use std::task::{Context, Poll};
 
-use super::TcpStream;
-use crate::io::Async;
+use super::Tcp;
 use crate::net::addr::{first_success, resolve};
+use crate::net::listener::Listener;
 use crate::net::ToSocketAddrs;
 
-/// A TCP socket listening for connections.
+/// A TCP socket listening for connections: a [`Listener`] of the [`Tcp`]
+/// kind, with every method of `Listener` and the TCP ones below.
 ///
 /// `accept` takes `&self`, but the reactor wakes one waiting acceptor per
 /// listener: accept from one task at a time (hand accepted streams to other
@@ -34,11 +31,9 @@ use crate::net::ToSocketAddrs;
 /// })
 /// # }
 /// ```
-pub struct TcpListener {
-    io: Async<mio::net::TcpListener>,
-}
+pub type TcpListener = Listener<Tcp>;
 
-impl TcpListener {
+impl Listener<Tcp> {
     /// Binds a listener to `addr` (the first of its addresses that works;
     /// host names are resolved on the blocking pool). Port 0 asks the OS for
     /// a free port; [`local_addr`](Self::local_addr) tells which.
@@ -67,78 +62,9 @@ impl TcpListener {
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         let addrs = resolve(&addr).await?;
         first_success(addrs, |addr| async move {
-            let listener = mio::net::TcpListener::bind(addr)?;
-            Ok(TcpListener {
-                io: Async::new(listener)?,
-            })
+            TcpListener::from_mio(mio::net::TcpListener::bind(addr)?)
         })
         .await
-    }
-
-    /// Waits for a connection and returns it with the peer's address.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::{TcpListener, TcpStream};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    ///     let addr = listener.local_addr()?;
-    ///     let client = deli::spawn(async move { TcpStream::connect(addr).await });
-    ///     let (_stream, peer) = listener.accept().await?;
-    ///     assert!(peer.ip().is_loopback());
-    ///     client.await.map_err(std::io::Error::other)??;
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
-    }
-
-    /// The `Context` form of [`accept`](Self::accept), for hand-written
-    /// futures and streams of connections.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::future::poll_fn;
-    ///
-    /// use deli::net::{TcpListener, TcpStream};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    ///     let _client = TcpStream::connect(listener.local_addr()?).await?;
-    ///     let (_stream, _peer) = poll_fn(|cx| listener.poll_accept(cx)).await?;
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (stream, peer) = std::task::ready!(self.io.poll_read_with(cx, |l| l.accept()))?;
-        Poll::Ready(TcpStream::from_mio(stream).map(|stream| (stream, peer)))
-    }
-
-    /// The address the listener is bound to.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::TcpListener;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    ///     assert!(listener.local_addr()?.ip().is_loopback());
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
     }
 
     /// Sets the IP time-to-live of accepted connections' packets.
@@ -158,7 +84,7 @@ impl TcpListener {
     /// # }
     /// ```
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
+        self.registered().get_ref().set_ttl(ttl)
     }
 
     /// The IP time-to-live; see [`set_ttl`](Self::set_ttl).
@@ -177,55 +103,6 @@ impl TcpListener {
     /// # }
     /// ```
     pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
-    }
-
-    /// Adopts a listener made by `std` (switching it to non-blocking mode)
-    /// and registers it with the current runtime.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::TcpListener;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let addr = std_listener.local_addr()?;
-    /// deli::run(async {
-    ///     let listener = TcpListener::from_std(std_listener)?;
-    ///     assert_eq!(listener.local_addr()?, addr);
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        listener.set_nonblocking(true)?;
-        Ok(TcpListener {
-            io: Async::new(mio::net::TcpListener::from_std(listener))?,
-        })
-    }
-
-    /// Deregisters the listener and returns it as a `std` listener in
-    /// blocking mode.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::TcpListener;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let std_listener = deli::run(async {
-    ///     TcpListener::bind("127.0.0.1:0").await?.into_std()
-    /// })?;
-    /// assert!(std_listener.local_addr()?.ip().is_loopback());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
-        let listener = std::net::TcpListener::from(OwnedFd::from(self.io.into_inner()?));
-        listener.set_nonblocking(false)?;
-        Ok(listener)
+        self.registered().get_ref().ttl()
     }
 }
-
-crate::net::fd::socket_impls!(TcpListener, |this| this.io.get_ref(), debug: [local_addr]);

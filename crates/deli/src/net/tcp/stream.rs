@@ -4,45 +4,24 @@
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::OwnedFd;
 use std::time::Duration;
 
 use crate::net::addr::{first_success, resolve};
-use crate::net::stream::{sealed, Stream, StreamKind};
+use crate::net::stream::Stream;
 use crate::net::ToSocketAddrs;
 
-/// The TCP kind of [`Stream`]: `Stream<Tcp>` is [`TcpStream`].
+/// The TCP kind of [`Stream`] and [`Listener`](crate::net::listener::Listener):
+/// `Stream<Tcp>` is [`TcpStream`], `Listener<Tcp>` is
+/// [`TcpListener`](crate::net::TcpListener).
 #[derive(Debug)]
 pub enum Tcp {}
 
-impl StreamKind for Tcp {
-    type Addr = SocketAddr;
-    type Std = std::net::TcpStream;
-}
-
-impl sealed::Sealed for Tcp {
-    type Socket = mio::net::TcpStream;
-    const NAME: &'static str = "TcpStream";
-
-    fn peer_addr(socket: &mio::net::TcpStream) -> io::Result<SocketAddr> {
-        socket.peer_addr()
-    }
-
-    fn local_addr(socket: &mio::net::TcpStream) -> io::Result<SocketAddr> {
-        socket.local_addr()
-    }
-
-    fn socket_from_std(stream: std::net::TcpStream) -> io::Result<mio::net::TcpStream> {
-        stream.set_nonblocking(true)?;
-        Ok(mio::net::TcpStream::from_std(stream))
-    }
-
-    fn socket_into_std(socket: mio::net::TcpStream) -> io::Result<std::net::TcpStream> {
-        let stream = std::net::TcpStream::from(OwnedFd::from(socket));
-        stream.set_nonblocking(false)?;
-        Ok(stream)
-    }
-}
+crate::net::stream::stream_kind!(Tcp {
+    names: "TcpStream", "TcpListener";
+    mio: mio::net::TcpStream, mio::net::TcpListener;
+    std: std::net::TcpStream, std::net::TcpListener;
+    addr: SocketAddr;
+});
 
 /// A TCP connection: a [`Stream`] of the [`Tcp`] kind, with every method
 /// of `Stream` and the TCP ones below.

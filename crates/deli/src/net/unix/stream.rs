@@ -2,44 +2,23 @@
 //! streams do (connect to a path, make a connected pair).
 
 use std::io;
-use std::os::fd::OwnedFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use crate::net::stream::{sealed, Stream, StreamKind};
+use crate::net::stream::Stream;
 
-/// The Unix-socket kind of [`Stream`]: `Stream<Unix>` is [`UnixStream`].
+/// The Unix-socket kind of [`Stream`] and
+/// [`Listener`](crate::net::listener::Listener): `Stream<Unix>` is
+/// [`UnixStream`], `Listener<Unix>` is [`UnixListener`](crate::net::UnixListener).
 #[derive(Debug)]
 pub enum Unix {}
 
-impl StreamKind for Unix {
-    type Addr = SocketAddr;
-    type Std = std::os::unix::net::UnixStream;
-}
-
-impl sealed::Sealed for Unix {
-    type Socket = mio::net::UnixStream;
-    const NAME: &'static str = "UnixStream";
-
-    fn peer_addr(socket: &mio::net::UnixStream) -> io::Result<SocketAddr> {
-        socket.peer_addr()
-    }
-
-    fn local_addr(socket: &mio::net::UnixStream) -> io::Result<SocketAddr> {
-        socket.local_addr()
-    }
-
-    fn socket_from_std(stream: std::os::unix::net::UnixStream) -> io::Result<mio::net::UnixStream> {
-        stream.set_nonblocking(true)?;
-        Ok(mio::net::UnixStream::from_std(stream))
-    }
-
-    fn socket_into_std(socket: mio::net::UnixStream) -> io::Result<std::os::unix::net::UnixStream> {
-        let stream = std::os::unix::net::UnixStream::from(OwnedFd::from(socket));
-        stream.set_nonblocking(false)?;
-        Ok(stream)
-    }
-}
+crate::net::stream::stream_kind!(Unix {
+    names: "UnixStream", "UnixListener";
+    mio: mio::net::UnixStream, mio::net::UnixListener;
+    std: std::os::unix::net::UnixStream, std::os::unix::net::UnixListener;
+    addr: SocketAddr;
+});
 
 /// A Unix-domain stream connection.
 ///

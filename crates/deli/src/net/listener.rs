@@ -5,10 +5,8 @@
 //!
 //! Uses `stream` (the kinds, and the streams it accepts) and `crate::io`.
 
-use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
 use super::stream::{Stream, StreamKind};
@@ -163,22 +161,4 @@ impl<K: StreamKind> Listener<K> {
     }
 }
 
-impl<K: StreamKind> AsFd for Listener<K> {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl<K: StreamKind> AsRawFd for Listener<K> {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_fd().as_raw_fd()
-    }
-}
-
-impl<K: StreamKind> fmt::Debug for Listener<K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct(K::LISTENER_NAME)
-            .field("local_addr", &self.local_addr().ok())
-            .finish()
-    }
-}
+super::fd::socket_impls!(Listener<K: StreamKind>, |this| this.io.get_ref().as_fd(), debug: K::LISTENER_NAME => [local_addr]);

@@ -45,6 +45,7 @@
 //! ```
 
 mod addr;
+pub mod datagram;
 mod fd;
 mod interop;
 pub mod listener;
@@ -58,5 +59,5 @@ pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpStream};
-pub use udp::UdpSocket;
+pub use udp::{Udp, UdpSocket};
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

@@ -10,7 +10,6 @@
 use std::fmt;
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf};
 use super::stream_io::{StreamIo, StreamSocket};
@@ -550,23 +549,4 @@ impl<K: StreamKind> Stream<K> {
     }
 }
 
-impl<K: StreamKind> AsFd for Stream<K> {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.socket().as_fd()
-    }
-}
-
-impl<K: StreamKind> AsRawFd for Stream<K> {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.socket().as_fd().as_raw_fd()
-    }
-}
-
-impl<K: StreamKind> fmt::Debug for Stream<K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct(K::NAME)
-            .field("local_addr", &self.local_addr().ok())
-            .field("peer_addr", &self.peer_addr().ok())
-            .finish()
-    }
-}
+super::fd::socket_impls!(Stream<K: StreamKind>, |this| this.io.socket().as_fd(), debug: K::NAME => [local_addr, peer_addr]);

@@ -1,15 +1,27 @@
-//! [`UdpSocket`]: a UDP socket on the reactor.
+//! UDP's kind of [`Datagram`]: [`UdpSocket`], and what only UDP sockets do
+//! (bind and connect to addresses, send to one, peek, broadcast, TTL).
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::OwnedFd;
 
 use super::addr::{first_success, resolve};
+use super::datagram::Datagram;
 use super::ToSocketAddrs;
-use crate::io::Async;
+
+/// The UDP kind of [`Datagram`]: `Datagram<Udp>` is [`UdpSocket`].
+#[derive(Debug)]
+pub enum Udp {}
+
+crate::net::datagram::datagram_kind!(Udp {
+    name: "UdpSocket";
+    mio: mio::net::UdpSocket;
+    std: std::net::UdpSocket;
+    addr: SocketAddr;
+});
 
 /// A UDP socket: datagrams to and from any address, or to and from one
-/// peer after [`connect`](Self::connect).
+/// peer after [`connect`](Datagram::connect). A [`Datagram`] of the [`Udp`]
+/// kind, with every method of `Datagram` and the UDP ones below.
 ///
 /// Methods take `&self`, so one socket can be shared (behind an `Arc`) by a
 /// receiving task and a sending task; the reactor wakes one receiver and
@@ -35,11 +47,9 @@ use crate::io::Async;
 /// })
 /// # }
 /// ```
-pub struct UdpSocket {
-    io: Async<mio::net::UdpSocket>,
-}
+pub type UdpSocket = Datagram<Udp>;
 
-impl UdpSocket {
+impl Datagram<Udp> {
     /// A socket bound to `addr` (the first of its addresses that works).
     ///
     /// # Examples
@@ -58,9 +68,7 @@ impl UdpSocket {
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         let addrs = resolve(&addr).await?;
         first_success(addrs, |addr| async move {
-            Ok(UdpSocket {
-                io: Async::new(mio::net::UdpSocket::bind(addr)?)?,
-            })
+            UdpSocket::from_mio(mio::net::UdpSocket::bind(addr)?)
         })
         .await
     }
@@ -86,54 +94,8 @@ impl UdpSocket {
     /// ```
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
         let addrs = resolve(&addr).await?;
-        let socket = self.io.get_ref();
+        let socket = self.registered().get_ref();
         first_success(addrs, |addr| async move { socket.connect(addr) }).await
-    }
-
-    /// Sends `buf` as one datagram to the connected peer.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UdpSocket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
-    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.connect(b.local_addr()?).await?;
-    ///     assert_eq!(a.send(b"hi").await?, 2);
-    ///     assert_eq!(b.recv(&mut [0; 8]).await?, 2);
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write_with(|socket| socket.send(buf)).await
-    }
-
-    /// Receives one datagram from the connected peer (or from anyone if not
-    /// connected); a datagram longer than `buf` is cut to its length.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UdpSocket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
-    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.send_to(b"datagram", b.local_addr()?).await?;
-    ///     let mut buf = [0; 4];
-    ///     assert_eq!(b.recv(&mut buf).await?, 4);
-    ///     assert_eq!(&buf, b"data");
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|socket| socket.recv(&mut *buf)).await
     }
 
     /// Sends `buf` as one datagram to `target` (its first address; host
@@ -160,32 +122,8 @@ impl UdpSocket {
                 "could not resolve to any address",
             )
         })?;
-        self.io
+        self.registered()
             .write_with(|socket| socket.send_to(buf, target))
-            .await
-    }
-
-    /// Receives one datagram and the address it came from.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UdpSocket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
-    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.send_to(b"who", b.local_addr()?).await?;
-    ///     let (n, from) = b.recv_from(&mut [0; 8]).await?;
-    ///     assert_eq!((n, from), (3, a.local_addr()?));
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .read_with(|socket| socket.recv_from(&mut *buf))
             .await
     }
 
@@ -210,88 +148,9 @@ impl UdpSocket {
     /// # }
     /// ```
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io
+        self.registered()
             .read_with(|socket| socket.peek_from(&mut *buf))
             .await
-    }
-
-    /// Waits until a datagram can be received (or an error is pending).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UdpSocket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
-    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.send_to(b"!", b.local_addr()?).await?;
-    ///     b.readable().await?;
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readable().await
-    }
-
-    /// Waits until a datagram can be sent.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UdpSocket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.writable().await?;
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.writable().await
-    }
-
-    /// The address this socket is bound to.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UdpSocket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
-    ///     assert!(a.local_addr()?.ip().is_loopback());
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-
-    /// The address of the connected peer; an error of kind
-    /// [`NotConnected`](io::ErrorKind::NotConnected) if there is none.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UdpSocket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
-    ///     assert_eq!(a.peer_addr().unwrap_err().kind(), std::io::ErrorKind::NotConnected);
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
     }
 
     /// Allows (`true`) or forbids sending to broadcast addresses.
@@ -311,7 +170,7 @@ impl UdpSocket {
     /// # }
     /// ```
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
-        self.io.get_ref().set_broadcast(on)
+        self.registered().get_ref().set_broadcast(on)
     }
 
     /// Whether `SO_BROADCAST` is set.
@@ -330,7 +189,7 @@ impl UdpSocket {
     /// # }
     /// ```
     pub fn broadcast(&self) -> io::Result<bool> {
-        self.io.get_ref().broadcast()
+        self.registered().get_ref().broadcast()
     }
 
     /// Sets the IP time-to-live of outgoing datagrams.
@@ -350,7 +209,7 @@ impl UdpSocket {
     /// # }
     /// ```
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
+        self.registered().get_ref().set_ttl(ttl)
     }
 
     /// The IP time-to-live; see [`set_ttl`](Self::set_ttl).
@@ -369,73 +228,6 @@ impl UdpSocket {
     /// # }
     /// ```
     pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
-    }
-
-    /// Takes the socket's pending error (`SO_ERROR`), if any — for a
-    /// connected socket, e.g. a refusal reported by ICMP.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UdpSocket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
-    ///     assert!(a.take_error()?.is_none());
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
-    }
-
-    /// Adopts a `std` socket (switching it to non-blocking mode) and
-    /// registers it with the current runtime.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UdpSocket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let std_socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
-    /// let addr = std_socket.local_addr()?;
-    /// deli::run(async {
-    ///     let socket = UdpSocket::from_std(std_socket)?;
-    ///     assert_eq!(socket.local_addr()?, addr);
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        socket.set_nonblocking(true)?;
-        Ok(UdpSocket {
-            io: Async::new(mio::net::UdpSocket::from_std(socket))?,
-        })
-    }
-
-    /// Deregisters the socket and returns it as a `std` socket in blocking
-    /// mode.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UdpSocket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let std_socket = deli::run(async { UdpSocket::bind("127.0.0.1:0").await?.into_std() })?;
-    /// assert!(std_socket.local_addr()?.ip().is_loopback());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
-        let socket = std::net::UdpSocket::from(OwnedFd::from(self.io.into_inner()?));
-        socket.set_nonblocking(false)?;
-        Ok(socket)
+        self.registered().get_ref().ttl()
     }
 }
-
-crate::net::fd::socket_impls!(UdpSocket, |this| this.io.get_ref(), debug: [local_addr]);

@@ -1,12 +1,21 @@
-//! [`UnixDatagram`]: a Unix-domain datagram socket on the reactor.
+//! Unix sockets' kind of [`Datagram`]: [`UnixDatagram`], and what only
+//! Unix datagram sockets do (bind to or connect to a path, unbound
+//! sockets, pairs, shutdown).
 
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::OwnedFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use crate::io::Async;
+use super::Unix;
+use crate::net::datagram::Datagram;
+
+crate::net::datagram::datagram_kind!(Unix {
+    name: "UnixDatagram";
+    mio: mio::net::UnixDatagram;
+    std: std::os::unix::net::UnixDatagram;
+    addr: SocketAddr;
+});
 
 /// A Unix-domain datagram socket: messages, with boundaries kept.
 ///
@@ -34,17 +43,9 @@ use crate::io::Async;
 /// })
 /// # }
 /// ```
-pub struct UnixDatagram {
-    io: Async<mio::net::UnixDatagram>,
-}
+pub type UnixDatagram = Datagram<Unix>;
 
-impl UnixDatagram {
-    fn from_mio(socket: mio::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        Ok(UnixDatagram {
-            io: Async::new(socket)?,
-        })
-    }
-
+impl Datagram<Unix> {
     /// A socket bound to the file `path`, which must not exist.
     ///
     /// # Examples
@@ -138,49 +139,7 @@ impl UnixDatagram {
     /// # }
     /// ```
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        self.io.get_ref().connect(path)
-    }
-
-    /// Sends `buf` as one message to the connected peer.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UnixDatagram;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let (left, _right) = UnixDatagram::pair()?;
-    ///     assert_eq!(left.send(b"msg").await?, 3);
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write_with(|socket| socket.send(buf)).await
-    }
-
-    /// Receives one message from the connected peer; a message longer than
-    /// `buf` is cut to its length.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UnixDatagram;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let (left, right) = UnixDatagram::pair()?;
-    ///     left.send(b"message").await?;
-    ///     let mut buf = [0; 3];
-    ///     assert_eq!(right.recv(&mut buf).await?, 3);
-    ///     assert_eq!(&buf, b"mes");
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|socket| socket.recv(&mut *buf)).await
+        self.registered().get_ref().connect(path)
     }
 
     /// Sends `buf` as one message to the socket bound at `path`.
@@ -204,110 +163,9 @@ impl UnixDatagram {
     /// ```
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
-        self.io.write_with(|socket| socket.send_to(buf, path)).await
-    }
-
-    /// Receives one message and the address it came from.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UnixDatagram;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let (left, right) = UnixDatagram::pair()?;
-    ///     left.send(b"from left").await?;
-    ///     let mut buf = [0; 16];
-    ///     let (n, from) = right.recv_from(&mut buf).await?;
-    ///     assert_eq!(&buf[..n], b"from left");
-    ///     assert!(from.is_unnamed());
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .read_with(|socket| socket.recv_from(&mut *buf))
+        self.registered()
+            .write_with(|socket| socket.send_to(buf, path))
             .await
-    }
-
-    /// Waits until a message can be received (or an error is pending).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UnixDatagram;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let (left, right) = UnixDatagram::pair()?;
-    ///     left.send(b"!").await?;
-    ///     right.readable().await?;
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readable().await
-    }
-
-    /// Waits until a message can be sent.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UnixDatagram;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let (left, _right) = UnixDatagram::pair()?;
-    ///     left.writable().await?;
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.writable().await
-    }
-
-    /// The address this socket is bound to.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UnixDatagram;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let (left, _right) = UnixDatagram::pair()?;
-    ///     assert!(left.local_addr()?.is_unnamed());
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-
-    /// The address of the connected peer.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UnixDatagram;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let (left, _right) = UnixDatagram::pair()?;
-    ///     assert!(left.peer_addr()?.is_unnamed());
-    ///     assert!(UnixDatagram::unbound()?.peer_addr().is_err()); // not connected
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
     }
 
     /// Shuts down receiving, sending, or both.
@@ -330,74 +188,6 @@ impl UnixDatagram {
     /// # }
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
-    }
-
-    /// Takes the socket's pending error (`SO_ERROR`), if any.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UnixDatagram;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// deli::run(async {
-    ///     let (left, _right) = UnixDatagram::pair()?;
-    ///     assert!(left.take_error()?.is_none());
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
-    }
-
-    /// Adopts a `std` socket (switching it to non-blocking mode) and
-    /// registers it with the current runtime.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UnixDatagram;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let (left, right) = std::os::unix::net::UnixDatagram::pair()?;
-    /// deli::run(async {
-    ///     let left = UnixDatagram::from_std(left)?;
-    ///     right.send(b"std")?;
-    ///     assert_eq!(left.recv(&mut [0; 4]).await?, 3);
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        socket.set_nonblocking(true)?;
-        UnixDatagram::from_mio(mio::net::UnixDatagram::from_std(socket))
-    }
-
-    /// Deregisters the socket and returns it as a `std` socket in blocking
-    /// mode.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use deli::net::UnixDatagram;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let (left, right) = deli::run(async {
-    ///     let (left, right) = UnixDatagram::pair()?;
-    ///     Ok::<_, std::io::Error>((left.into_std()?, right.into_std()?))
-    /// })?;
-    /// left.send(b"sync")?;
-    /// assert_eq!(right.recv(&mut [0; 4])?, 4);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
-        let socket = std::os::unix::net::UnixDatagram::from(OwnedFd::from(self.io.into_inner()?));
-        socket.set_nonblocking(false)?;
-        Ok(socket)
+        self.registered().get_ref().shutdown(how)
     }
 }
-
-crate::net::fd::socket_impls!(UnixDatagram, |this| this.io.get_ref(), debug: [local_addr]);

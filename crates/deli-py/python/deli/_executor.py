@@ -17,6 +17,7 @@ import pickle
 import sys
 import threading
 import time
+import types
 import weakref
 from concurrent.futures import _base
 
@@ -30,43 +31,37 @@ _VALUE, _REMOTE, _PANICKED, _WORKER_DIED, _TIMED_OUT, _CANCELLED, _SHUTDOWN = ra
 
 _live_pools = weakref.WeakSet()
 
+def _pickles_by_name(fn):
+    """Whether ``fn`` pickles as its module and name alone, so its bytes can
+    be reused: a Python function, or a module's builtin (not a bound
+    builtin method such as ``some_list.append``, which carries its object)."""
+    kind = type(fn)
+    if kind is types.FunctionType:
+        return True
+    return kind is types.BuiltinFunctionType and type(fn.__self__) is types.ModuleType
 
-class _Condition:
+
+class _Condition(_thread.RLock):
     """What a ``concurrent.futures.Future`` needs of its ``_condition`` —
     ``with``, ``acquire``/``release``, ``wait(timeout)``, ``notify``,
-    ``notify_all`` — with ``threading.Condition``'s semantics over the same
-    reentrant lock, in one small object: ``threading.Condition`` keeps six
-    bound methods and a deque per instance, and tens of thousands of
-    pending futures made the cyclic garbage collector a quarter of a
-    submitting thread's time."""
+    ``notify_all`` — with ``threading.Condition``'s semantics: a reentrant
+    lock that can also be waited on, in one small object.
+    ``threading.Condition`` keeps six bound methods and a deque per
+    instance; with tens of thousands of pending futures the cyclic garbage
+    collector took a quarter of the submitting thread's time."""
 
-    __slots__ = ("_lock", "_waiters")
-
-    def __init__(self):
-        self._lock = _thread.RLock()
-        self._waiters = None
-
-    def __enter__(self):
-        return self._lock.__enter__()
-
-    def __exit__(self, *exc_info):
-        return self._lock.__exit__(*exc_info)
-
-    def acquire(self, blocking=True, timeout=-1):
-        return self._lock.acquire(blocking, timeout)
-
-    def release(self):
-        self._lock.release()
+    __slots__ = ("_sleepers",)
 
     def wait(self, timeout=None):
-        if not self._lock._is_owned():
+        if not self._is_owned():
             raise RuntimeError("cannot wait on un-acquired lock")
         waiter = _thread.allocate_lock()
         waiter.acquire()
-        if self._waiters is None:
-            self._waiters = collections.deque()
-        self._waiters.append(waiter)
-        saved = self._lock._release_save()
+        sleepers = getattr(self, "_sleepers", None)
+        if sleepers is None:
+            sleepers = self._sleepers = collections.deque()
+        sleepers.append(waiter)
+        saved = self._release_save()
         got_it = False
         try:
             if timeout is None:
@@ -78,23 +73,27 @@ class _Condition:
                 got_it = waiter.acquire(False)
             return got_it
         finally:
-            self._lock._acquire_restore(saved)
+            self._acquire_restore(saved)
             if not got_it:
                 try:
-                    self._waiters.remove(waiter)
+                    sleepers.remove(waiter)
                 except ValueError:
                     pass
 
     def notify(self, n=1):
-        if not self._lock._is_owned():
+        if not self._is_owned():
             raise RuntimeError("cannot notify on un-acquired lock")
-        waiters = self._waiters
-        while waiters and n > 0:
-            waiters.popleft().release()
+        sleepers = getattr(self, "_sleepers", None)
+        while sleepers and n > 0:
+            sleepers.popleft().release()
             n -= 1
 
     def notify_all(self):
-        self.notify(len(self._waiters) if self._waiters else 0)
+        sleepers = getattr(self, "_sleepers", None)
+        if sleepers:
+            self.notify(len(sleepers))
+        elif not self._is_owned():
+            raise RuntimeError("cannot notify on un-acquired lock")
 
 
 class Future(_cf.Future):
@@ -338,6 +337,10 @@ class ProcessPoolExecutor(_cf.Executor):
             _deliver,
         )
         self._owner = os.getpid()
+        # Plain functions pickle as a reference to their name: each one's
+        # bytes are made once (a job's payload carries them as bytes, and
+        # the worker unpickles each distinct one once).
+        self._pickled_functions = {}
         self._shutdown_lock = threading.Lock()
         self._shutdown_started = False
         self._shutdown_thread = None
@@ -381,7 +384,13 @@ class ProcessPoolExecutor(_cf.Executor):
                 )
             future = Future()
             try:
-                payload = pickle.dumps((fn, args, kwargs), pickle.HIGHEST_PROTOCOL)
+                by_name = _pickles_by_name(fn)
+                target = self._pickled_functions.get(fn) if by_name else None
+                if target is None:
+                    target = pickle.dumps(fn, pickle.HIGHEST_PROTOCOL)
+                    if by_name and len(self._pickled_functions) < 1024:
+                        self._pickled_functions[fn] = target
+                payload = pickle.dumps((target, args, kwargs), pickle.HIGHEST_PROTOCOL)
             except Exception as exc:
                 error = pickle.PicklingError(
                     "cannot send %r or its arguments to a worker process: %s "

@@ -7,7 +7,8 @@ run them one at a time, write one reply frame per request on fd 4, flushed
 before the next request starts. Jobs:
 
 ``deli.call``
-    pickle of ``(fn, args, kwargs)``. The reply is tag 0 with a pickled
+    pickle of ``(fn, args, kwargs)``, where ``fn`` is the callable or the
+    bytes of its pickle (each distinct one is unpickled once per worker). The reply is tag 0 with a pickled
     envelope: ``(True, value)``, or ``(False, pickled_exception,
     traceback_text)`` when the call raised. A result that cannot be
     pickled becomes a ``PicklingError`` envelope.
@@ -111,9 +112,18 @@ def _memory_death():
     os._exit(MEMORY_EXIT)
 
 
+_functions = {}
+
+
 def _call(payload, memory_limited):
     try:
         fn, args, kwargs = pickle.loads(payload)
+        if type(fn) is bytes:
+            pickled, fn = fn, _functions.get(fn)
+            if fn is None:
+                fn = pickle.loads(pickled)
+                if len(_functions) < 1024:
+                    _functions[pickled] = fn
         value = fn(*args, **kwargs)
     except MemoryError:
         if memory_limited:

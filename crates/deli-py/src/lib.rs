@@ -12,8 +12,13 @@
 //! job posts its id to a channel that one delivery thread per pool reads.
 //! That thread polls the woken tickets without the GIL, then takes the
 //! GIL once for the whole batch and calls the package's `deliver`
-//! function, which sets the futures' results. Python threads never block
-//! in Rust while holding the GIL: every blocking call releases it.
+//! function once with the batch's list, which sets the futures' results.
+//! Python threads never block in Rust while holding the GIL for longer
+//! than a short table lock: every blocking call releases it.
+//!
+//! Starts: the pool's `on_job_start` hook marks a job's table entry as
+//! started when a driver hands it to a worker, so `is_running(id)` (what
+//! `Future.running()` asks) answers without any message to Python.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -28,7 +33,7 @@ use deli::process::ProcessPool;
 use deli::{JobError, Ticket};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyList};
 
 /// How a job ended, as `deliver(future, kind, body, signal, exit_code)`
 /// receives it. The numbers are mirrored in `python/deli/_executor.py`.
@@ -49,11 +54,17 @@ mod kind {
     pub(crate) const SHUTDOWN: u8 = 6;
 }
 
+/// How long the delivery thread lets results gather after a batch of
+/// more than one.
+const GATHER: Duration = Duration::from_micros(200);
+
 /// A job whose result has not been handed to Python yet.
 struct Pending {
     ticket: Ticket<Vec<u8>>,
     waker: Waker,
     future: Py<PyAny>,
+    /// A worker is running the job (set by the pool's start hook).
+    started: bool,
 }
 
 /// Posts a job's id to the delivery thread when its ticket is ready.
@@ -138,7 +149,17 @@ fn outcome(future: Py<PyAny>, result: Result<Vec<u8>, JobError>) -> Outcome {
 /// The delivery thread: polls woken tickets, hands finished ones to Python.
 fn deliver_loop(table: Arc<Table>, wakes: Receiver<Message>, deliver: Py<PyAny>) {
     let mut finishing = false;
+    let mut busy = false;
     loop {
+        if busy {
+            // Results are coming fast: let a few more gather before taking
+            // the GIL again. Sends during this pause wake nobody (this
+            // thread is not blocked on the channel) and the next batch is
+            // larger, so a stream of tiny jobs costs fewer thread wake-ups
+            // and GIL hand-offs per job; a lone result (a batch of one)
+            // never waits here.
+            std::thread::sleep(GATHER);
+        }
         let first = if finishing {
             // Finishing: whatever is still pending will wake; stop when
             // nothing is left.
@@ -180,32 +201,32 @@ fn deliver_loop(table: Arc<Table>, wakes: Receiver<Message>, deliver: Py<PyAny>)
                 }
             }
         }
+        busy = done.len() > 1;
         if done.is_empty() {
             continue;
         }
-        Python::with_gil(|py| {
-            for outcome in done {
-                deliver_now(py, &deliver, outcome);
-            }
-        });
+        Python::with_gil(|py| deliver_now(py, &deliver, done));
     }
 }
 
-/// Hands one job's outcome to the package's `deliver` function.
-fn deliver_now(py: Python<'_>, deliver: &Py<PyAny>, outcome: Outcome) {
-    let body = PyBytes::new(py, &outcome.body);
-    let called = deliver.call1(
-        py,
-        (
-            outcome.future,
-            outcome.kind,
-            body,
-            outcome.signal,
-            outcome.exit_code,
-        ),
-    );
+/// Hands finished jobs' outcomes to the package's `deliver` function, in
+/// one call: a list of `(future, kind, body, signal, exit_code)`.
+fn deliver_now(py: Python<'_>, deliver: &Py<PyAny>, outcomes: Vec<Outcome>) {
+    let items: Vec<_> = outcomes
+        .into_iter()
+        .map(|outcome| {
+            (
+                outcome.future,
+                outcome.kind,
+                PyBytes::new(py, &outcome.body),
+                outcome.signal,
+                outcome.exit_code,
+            )
+        })
+        .collect();
+    let called = PyList::new(py, items).and_then(|list| deliver.call1(py, (list,)));
     if let Err(error) = called {
-        // A bug in `deliver` must not stop every other future.
+        // A bug in `deliver` must not stop the delivery thread.
         error.print(py);
     }
 }
@@ -218,7 +239,7 @@ struct PyPool {
     table: Arc<Table>,
     wakes: Arc<Mutex<Sender<Message>>>,
     delivery: Mutex<Option<JoinHandle<()>>>,
-    /// The package's `deliver(future, kind, body, signal, exit_code)`.
+    /// The package's `deliver([(future, kind, body, signal, exit_code), …])`.
     deliver: Py<PyAny>,
     workers: usize,
 }
@@ -264,8 +285,8 @@ impl PyPool {
 impl PyPool {
     /// `Pool(program, args, workers, env, memory_limit, max_tasks_per_child,
     /// timeout, initializer, deliver)`: starts `workers` children running
-    /// `program args…`; `deliver(future, kind, body, signal, exit_code)` is
-    /// called for every finished job.
+    /// `program args…`; `deliver(outcomes)` is called with a list of
+    /// `(future, kind, body, signal, exit_code)` for finished jobs.
     #[new]
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (program, args, workers, env, memory_limit, max_tasks_per_child, timeout, initializer, deliver))]
@@ -278,12 +299,23 @@ impl PyPool {
         memory_limit: Option<u64>,
         max_tasks_per_child: Option<u64>,
         timeout: Option<f64>,
-        initializer: Option<Vec<u8>>,
+        initializer: Option<&[u8]>,
         deliver: Py<PyAny>,
     ) -> PyResult<PyPool> {
+        let table = Arc::new(Table {
+            pending: Mutex::new(HashMap::new()),
+        });
+        let marks = table.clone();
         let mut builder = ProcessPool::builder()
             .workers(workers)
-            .program(program, args);
+            .program(program, args)
+            .on_job_start(move |id| {
+                // `submit` holds the table while it queues a job, so the
+                // entry is there by the time a driver can start it.
+                if let Some(entry) = marks.lock().get_mut(&id.as_u64()) {
+                    entry.started = true;
+                }
+            });
         for (key, value) in env {
             builder = builder.env(key, value);
         }
@@ -297,14 +329,11 @@ impl PyPool {
             builder = builder.timeout(seconds_to_duration(seconds)?);
         }
         if let Some(payload) = initializer {
-            builder = builder.initializer_raw("deli.init", payload);
+            builder = builder.initializer_raw("deli.init", payload.to_vec());
         }
         let pool = py
             .allow_threads(|| builder.build())
             .map_err(|error| PyRuntimeError::new_err(error.to_string()))?;
-        let table = Arc::new(Table {
-            pending: Mutex::new(HashMap::new()),
-        });
         let (sender, receiver) = channel();
         let deliver_for_thread = deliver.clone_ref(py);
         let delivery = {
@@ -332,46 +361,49 @@ impl PyPool {
         &self,
         py: Python<'_>,
         name: &str,
-        payload: Vec<u8>,
+        payload: &[u8],
         future: Py<PyAny>,
         timeout: Option<f64>,
     ) -> PyResult<u64> {
         let timeout = timeout.map(seconds_to_duration).transpose()?;
-        let ticket = {
-            let pool = self.pool();
-            let Some(pool) = pool.as_ref() else {
-                return Err(PyRuntimeError::new_err(
-                    "cannot schedule new futures after shutdown",
-                ));
-            };
-            pool.submit_raw_with_timeout(name, payload, timeout)
+        let guard = self.pool();
+        let Some(pool) = guard.as_ref() else {
+            return Err(PyRuntimeError::new_err(
+                "cannot schedule new futures after shutdown",
+            ));
         };
-        let id = ticket.id().as_u64();
-        let waker = Waker::from(Arc::new(JobWaker {
-            id,
-            wakes: self.wakes.clone(),
-        }));
-        // The first poll registers the waker, here rather than on the
-        // delivery thread so a submit costs no thread wake-up. It happens
-        // under the table's lock with the job already in the table: a wake
-        // that comes at once finds the job when the lock is released.
-        let finished = {
+        // The table is held from before the job is queued until its entry
+        // is in: the start hook (on a driver thread) and the delivery
+        // thread find the entry. The first poll registers the waker, here
+        // rather than on the delivery thread so a submit costs no thread
+        // wake-up; a wake that comes at once finds the job when the lock
+        // is released.
+        let (id, finished) = {
             let mut table = self.table.lock();
+            let ticket = pool.submit_raw_with_timeout(name, payload.to_vec(), timeout);
+            let id = ticket.id().as_u64();
+            let waker = Waker::from(Arc::new(JobWaker {
+                id,
+                wakes: self.wakes.clone(),
+            }));
             let entry = table.entry(id).or_insert(Pending {
                 ticket,
                 waker,
                 future,
+                started: false,
             });
             let waker = entry.waker.clone();
             let mut context = Context::from_waker(&waker);
-            match Pin::new(&mut entry.ticket).poll(&mut context) {
+            let finished = match Pin::new(&mut entry.ticket).poll(&mut context) {
                 Poll::Ready(result) => table.remove(&id).map(|entry| outcome(entry.future, result)),
                 Poll::Pending => None,
-            }
+            };
+            (id, finished)
         };
+        drop(guard);
         if let Some(outcome) = finished {
             // Refused before it was queued (say, over the frame limit).
-            deliver_now(py, &self.deliver, outcome);
+            deliver_now(py, &self.deliver, vec![outcome]);
         }
         Ok(id)
     }
@@ -393,6 +425,15 @@ impl PyPool {
     /// Whether job `id` is still running or queued.
     fn is_pending(&self, id: u64) -> bool {
         self.table.lock().contains_key(&id)
+    }
+
+    /// Whether a worker is running job `id` now: it has started and has
+    /// not ended (its outcome not yet handed to `deliver`).
+    fn is_running(&self, id: u64) -> bool {
+        self.table
+            .lock()
+            .get(&id)
+            .is_some_and(|entry| entry.started)
     }
 
     /// How many workers the pool runs.

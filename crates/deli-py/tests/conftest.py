@@ -39,7 +39,8 @@ def is_alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as stat:
             state = stat.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # Gone, possibly between opening its stat file and reading it.
         return False
     return state != "Z"
 

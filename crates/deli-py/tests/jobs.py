@@ -101,3 +101,12 @@ def read_mark():
 
 def env(key):
     return os.environ.get(key)
+
+
+def nested_pool_sum(n):
+    """Starts a pool of its own inside a worker (after the worker's start-up,
+    which is allowed) and sums ``range(n)`` on it."""
+    import deli
+
+    with deli.ProcessPoolExecutor(1) as pool:
+        return sum(pool.map(identity, range(n)))

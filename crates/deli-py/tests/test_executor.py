@@ -146,3 +146,20 @@ def test_settings_are_checked():
         deli.ProcessPoolExecutor(1, initializer=3)
     with pytest.raises(ValueError):
         deli.ProcessPoolExecutor(1, max_tasks_per_child=0)
+
+
+def test_calls_of_every_kind_of_callable_reach_the_worker(pool):
+    # Plain functions travel as reused pickled names; bound methods,
+    # partials and builtins bound to an object carry their state each time.
+    import functools
+
+    numbers = [1, 2]
+    assert pool.submit(numbers.__len__).result(timeout=60) == 2
+    numbers.append(3)
+    assert pool.submit(numbers.__len__).result(timeout=60) == 3
+    add_ten = functools.partial(jobs.add, 10)
+    assert pool.submit(add_ten, 5).result(timeout=60) == 15
+    assert pool.submit(abs, -4).result(timeout=60) == 4
+    assert [pool.submit(jobs.add, n, 1).result(timeout=60) for n in range(3)] == [1, 2, 3]
+    with pytest.raises(TypeError):
+        pool.submit(b"not callable").result(timeout=60)

@@ -60,3 +60,20 @@ def test_cancel_of_a_finished_job_refuses(pool):
     assert future.result(timeout=60) == 3
     assert not future.cancel()
     assert future.result() == 3
+
+
+def test_running_is_true_only_while_a_worker_runs_the_job(tmp_path):
+    marker = str(tmp_path / "pid")
+    with deli.ProcessPoolExecutor(1) as pool:
+        long = pool.submit(jobs.nap_and_mark, marker, 60)
+        behind = pool.submit(jobs.identity, 7)
+        read_pid(marker)
+        assert long.running()
+        assert "state=running" in repr(long)
+        assert not long.done()
+        assert not behind.running()
+        assert long.cancel()
+        assert not long.running()
+        assert behind.result(timeout=60) == 7
+        assert not behind.running()
+        assert behind.done()

@@ -320,6 +320,43 @@ fn cancel_kills_a_running_job() {
     assert_ne!(wait(pool.submit(worker_pid, ())), Ok(child));
 }
 
+/// `on_job_start` names each job once, in the order one child runs them,
+/// before its ticket is done; a running job is named while it runs, the
+/// job queued behind it only once it runs.
+fn on_job_start_names_each_job_as_it_starts() {
+    use std::sync::{Arc, Mutex};
+    let started = Arc::new(Mutex::new(Vec::new()));
+    let seen = started.clone();
+    let pool = ProcessPool::builder()
+        .workers(1)
+        .on_job_start(move |id| seen.lock().unwrap().push(id))
+        .build()
+        .expect("a pool with a start hook");
+    let started_ids = || started.lock().unwrap().clone();
+    let tickets: Vec<_> = (0..20).map(|n| pool.submit(add, (n, 1))).collect();
+    let ids: Vec<_> = tickets.iter().map(|ticket| ticket.id()).collect();
+    for (n, ticket) in (0..20).zip(tickets) {
+        assert_eq!(wait(ticket), Ok(n + 1));
+    }
+    assert_eq!(started_ids(), ids);
+
+    let long = pool.submit(sleeps, 60_000);
+    let behind = pool.submit(add, (2, 2));
+    let (long_id, behind_id) = (long.id(), behind.id());
+    let deadline = Instant::now() + BOUND;
+    while !started_ids().contains(&long_id) {
+        assert!(Instant::now() < deadline, "the long job never started");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(!long.is_done());
+    assert!(!started_ids().contains(&behind_id));
+    long.cancel();
+    assert_eq!(wait(long), Err(JobError::Cancelled));
+    assert_eq!(wait(behind), Ok(4));
+    let all = started_ids();
+    assert_eq!(all.iter().filter(|id| **id == behind_id).count(), 1);
+}
+
 fn cancel_of_a_queued_job_skips_it() {
     let pool = new_pool(1);
     let running = pool.submit(sleeps, 300);
@@ -460,6 +497,39 @@ fn shutdown_finishes_the_queue_and_drop_fails_it() {
     assert!(start.elapsed() < BOUND);
     assert_eq!(wait(running), Err(JobError::Shutdown));
     assert_eq!(wait(queued), Err(JobError::Shutdown));
+}
+
+/// A fork of the parent made after the children started holds copies of
+/// their request pipes, so closing the parent's ends is no end of file for
+/// them: a graceful shutdown still ends (the idle children are killed after
+/// a grace period) instead of waiting for them forever.
+fn shutdown_ends_while_a_fork_holds_the_pipes() {
+    let pool = new_pool(1);
+    assert_eq!(wait(pool.submit(add, (1, 2))), Ok(3));
+    // SAFETY: the forked child calls only async-signal-safe functions
+    // (sleep, _exit) before it ends.
+    let holder = unsafe { libc::fork() };
+    assert!(holder >= 0, "fork failed");
+    if holder == 0 {
+        // SAFETY: as above.
+        unsafe {
+            libc::sleep(60);
+            libc::_exit(0);
+        }
+    }
+    let (done, ended) = std::sync::mpsc::channel();
+    let shutdown = std::thread::spawn(move || {
+        pool.shutdown();
+        let _ = done.send(());
+    });
+    let outcome = ended.recv_timeout(BOUND);
+    // SAFETY: `holder` is this process's child, not yet reaped.
+    unsafe {
+        libc::kill(holder, libc::SIGKILL);
+        libc::waitpid(holder, std::ptr::null_mut(), 0);
+    }
+    assert!(outcome.is_ok(), "the shutdown hung");
+    shutdown.join().expect("the shutdown thread");
 }
 
 fn no_child_and_no_zombie_remains_after_drop() {
@@ -623,6 +693,10 @@ const TESTS: &[Test] = &[
     ),
     ("cancel_kills_a_running_job", cancel_kills_a_running_job),
     (
+        "on_job_start_names_each_job_as_it_starts",
+        on_job_start_names_each_job_as_it_starts,
+    ),
+    (
         "cancel_of_a_queued_job_skips_it",
         cancel_of_a_queued_job_skips_it,
     ),
@@ -650,6 +724,10 @@ const TESTS: &[Test] = &[
     (
         "shutdown_finishes_the_queue_and_drop_fails_it",
         shutdown_finishes_the_queue_and_drop_fails_it,
+    ),
+    (
+        "shutdown_ends_while_a_fork_holds_the_pipes",
+        shutdown_ends_while_a_fork_holds_the_pipes,
     ),
     (
         "children_die_with_their_parent",

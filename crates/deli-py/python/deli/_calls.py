@@ -1,4 +1,10 @@
-"""Helpers pickled by reference into workers (so keep this module light)."""
+"""Helpers pickled by reference into workers (so keep this module light),
+and the worker's bootstrapping flag."""
+
+#: The parent's main script while a worker imports it (as ``__mp_main__``);
+#: ``None`` otherwise. A pool started then raises ``RuntimeError`` instead
+#: of starting workers that would import the script again, without end.
+importing_main = None
 
 
 def run_chunk(fn, chunk):

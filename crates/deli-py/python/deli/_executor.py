@@ -3,11 +3,13 @@
 The executor pickles each call, hands the bytes to deli's Rust process
 driver (``deli._deli.Pool``) and returns a ``deli.Future``, a real
 ``concurrent.futures.Future``. The driver's delivery thread calls
-``_deliver`` (holding the GIL only for that) when a job ends. Uses
-``_deli``, ``_errors`` and ``_calls``.
+``_deliver`` (holding the GIL only for that) with a list of the jobs that
+ended since its last call. Uses ``_deli``, ``_errors`` and ``_calls``.
 """
 
+import _thread
 import atexit
+import collections
 import concurrent.futures as _cf
 import itertools
 import os
@@ -15,10 +17,12 @@ import pickle
 import sys
 import threading
 import time
+import types
 import weakref
 from concurrent.futures import _base
 
 from . import _deli
+from . import _calls
 from ._calls import ready, run_chunk
 from ._errors import PoolShutdown, RemoteError, RemoteTraceback, TimedOut, WorkerDied
 
@@ -26,6 +30,70 @@ from ._errors import PoolShutdown, RemoteError, RemoteTraceback, TimedOut, Worke
 _VALUE, _REMOTE, _PANICKED, _WORKER_DIED, _TIMED_OUT, _CANCELLED, _SHUTDOWN = range(7)
 
 _live_pools = weakref.WeakSet()
+
+def _pickles_by_name(fn):
+    """Whether ``fn`` pickles as its module and name alone, so its bytes can
+    be reused: a Python function, or a module's builtin (not a bound
+    builtin method such as ``some_list.append``, which carries its object)."""
+    kind = type(fn)
+    if kind is types.FunctionType:
+        return True
+    return kind is types.BuiltinFunctionType and type(fn.__self__) is types.ModuleType
+
+
+class _Condition(_thread.RLock):
+    """What a ``concurrent.futures.Future`` needs of its ``_condition`` —
+    ``with``, ``acquire``/``release``, ``wait(timeout)``, ``notify``,
+    ``notify_all`` — with ``threading.Condition``'s semantics: a reentrant
+    lock that can also be waited on, in one small object.
+    ``threading.Condition`` keeps six bound methods and a deque per
+    instance; with tens of thousands of pending futures the cyclic garbage
+    collector took a quarter of the submitting thread's time."""
+
+    __slots__ = ("_sleepers",)
+
+    def wait(self, timeout=None):
+        if not self._is_owned():
+            raise RuntimeError("cannot wait on un-acquired lock")
+        waiter = _thread.allocate_lock()
+        waiter.acquire()
+        sleepers = getattr(self, "_sleepers", None)
+        if sleepers is None:
+            sleepers = self._sleepers = collections.deque()
+        sleepers.append(waiter)
+        saved = self._release_save()
+        got_it = False
+        try:
+            if timeout is None:
+                waiter.acquire()
+                got_it = True
+            elif timeout > 0:
+                got_it = waiter.acquire(True, timeout)
+            else:
+                got_it = waiter.acquire(False)
+            return got_it
+        finally:
+            self._acquire_restore(saved)
+            if not got_it:
+                try:
+                    sleepers.remove(waiter)
+                except ValueError:
+                    pass
+
+    def notify(self, n=1):
+        if not self._is_owned():
+            raise RuntimeError("cannot notify on un-acquired lock")
+        sleepers = getattr(self, "_sleepers", None)
+        while sleepers and n > 0:
+            sleepers.popleft().release()
+            n -= 1
+
+    def notify_all(self):
+        sleepers = getattr(self, "_sleepers", None)
+        if sleepers:
+            self.notify(len(sleepers))
+        elif not self._is_owned():
+            raise RuntimeError("cannot notify on un-acquired lock")
 
 
 class Future(_cf.Future):
@@ -37,9 +105,10 @@ class Future(_cf.Future):
     refuses. It returns ``False`` only for a job that has finished. It is
     also awaitable: ``await future`` inside asyncio, through
     ``asyncio.wrap_future`` (no thread per wait); cancelling the awaiting
-    task cancels the job. A deli future stays pending until its job ends
-    (``running()`` is ``False`` throughout): the job's start happens in
-    the Rust driver and is not reported back.
+    task cancels the job. ``running()`` is ``True`` while a worker runs
+    the job (the Rust driver marks it when it hands the job to a worker;
+    the future's state stays pending until the job ends, which is what
+    lets ``cancel()`` stop it).
 
     >>> import deli, time
     >>> with deli.ProcessPoolExecutor(1) as pool:
@@ -50,7 +119,14 @@ class Future(_cf.Future):
     """
 
     def __init__(self):
-        super().__init__()
+        # concurrent.futures.Future.__init__ (3.9 to 3.13), with a lighter
+        # condition.
+        self._condition = _Condition()
+        self._state = _base.PENDING
+        self._result = None
+        self._exception = None
+        self._waiters = []
+        self._done_callbacks = []
         self._deli_pool = None
         self._deli_job = None
 
@@ -65,6 +141,20 @@ class Future(_cf.Future):
             # Skips the job if it is queued, kills its worker if it runs.
             pool.cancel(job)
         return super().cancel()
+
+    def running(self):
+        with self._condition:
+            if self._state == _base.RUNNING:
+                return True
+            if self._state != _base.PENDING:
+                return False
+            pool, job = self._deli_pool, self._deli_job
+        return pool is not None and job is not None and pool.is_running(job)
+
+    def __repr__(self):
+        if self._state == _base.PENDING and self.running():
+            return "<%s at %#x state=running>" % (self.__class__.__name__, id(self))
+        return super().__repr__()
 
     def __await__(self):
         import asyncio
@@ -102,25 +192,40 @@ def _outcome(kind, body, signal, exit_code):
     return False, PoolShutdown("the pool was torn down before the job ended")
 
 
-def _deliver(future, kind, body, signal, exit_code):
-    """Called by the Rust delivery thread, with the GIL, once per job."""
+def _deliver(outcomes):
+    """Called by the Rust delivery thread, with the GIL, with a list of
+    ``(future, kind, body, signal, exit_code)`` of jobs that ended."""
+    for outcome in outcomes:
+        try:
+            _deliver_one(*outcome)
+        except BaseException:
+            # One broken outcome must not keep the others from their futures.
+            import traceback
+
+            traceback.print_exc()
+
+
+def _deliver_one(future, kind, body, signal, exit_code):
     future._deli_pool = None
+    if kind != _CANCELLED and future._state == _base.PENDING:
+        ok, value = _outcome(kind, body, signal, exit_code)
+        try:
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+            return
+        except _base.InvalidStateError:
+            pass  # cancelled meanwhile: below
     with future._condition:
         state = future._state
         if state in (_base.FINISHED, _base.CANCELLED_AND_NOTIFIED):
             return
-        if state == _base.CANCELLED or kind == _CANCELLED:
-            if state == _base.PENDING:
-                _cf.Future.cancel(future)
-            # Moves it to CANCELLED_AND_NOTIFIED: wait() and as_completed()
-            # count it only then.
-            future.set_running_or_notify_cancel()
-            return
-        ok, value = _outcome(kind, bytes(body), signal, exit_code)
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
+        if state == _base.PENDING:
+            _cf.Future.cancel(future)
+        # Moves it to CANCELLED_AND_NOTIFIED: wait() and as_completed()
+        # count it only then.
+        future.set_running_or_notify_cancel()
 
 
 def _main_script():
@@ -197,6 +302,16 @@ class ProcessPoolExecutor(_cf.Executor):
             raise ValueError("timeout must be positive")
         if memory_limit is not None and memory_limit <= 0:
             raise ValueError("memory_limit must be a positive number of bytes")
+        if _calls.importing_main is not None:
+            raise RuntimeError(
+                "a deli worker process was asked to start a process pool while it "
+                "imported the main script %r. Workers import the main script (as "
+                "'__mp_main__', like multiprocessing's spawn) to find the functions "
+                "it defines, so a script that starts a pool when imported would start "
+                "workers without end. Start pools only under the idiom:\n\n"
+                "    if __name__ == '__main__':\n"
+                "        ..." % _calls.importing_main
+            )
         # Always one: a worker answers it once started, so that job
         # timeouts count the job's time, not the interpreter's start-up.
         init_payload = pickle.dumps(
@@ -221,6 +336,11 @@ class ProcessPoolExecutor(_cf.Executor):
             init_payload,
             _deliver,
         )
+        self._owner = os.getpid()
+        # Plain functions pickle as a reference to their name: each one's
+        # bytes are made once (a job's payload carries them as bytes, and
+        # the worker unpickles each distinct one once).
+        self._pickled_functions = {}
         self._shutdown_lock = threading.Lock()
         self._shutdown_started = False
         self._shutdown_thread = None
@@ -257,9 +377,20 @@ class ProcessPoolExecutor(_cf.Executor):
         with self._shutdown_lock:
             if self._shutdown_started:
                 raise RuntimeError("cannot schedule new futures after shutdown")
+            if os.getpid() != self._owner:
+                raise RuntimeError(
+                    "a deli pool cannot be used in a forked copy of the process that "
+                    "made it (its workers and threads stayed with the original)"
+                )
             future = Future()
             try:
-                payload = pickle.dumps((fn, args, kwargs), pickle.HIGHEST_PROTOCOL)
+                by_name = _pickles_by_name(fn)
+                target = self._pickled_functions.get(fn) if by_name else None
+                if target is None:
+                    target = pickle.dumps(fn, pickle.HIGHEST_PROTOCOL)
+                    if by_name and len(self._pickled_functions) < 1024:
+                        self._pickled_functions[fn] = target
+                payload = pickle.dumps((target, args, kwargs), pickle.HIGHEST_PROTOCOL)
             except Exception as exc:
                 error = pickle.PicklingError(
                     "cannot send %r or its arguments to a worker process: %s "
@@ -330,6 +461,10 @@ class ProcessPoolExecutor(_cf.Executor):
         >>> future.result()
         3
         """
+        if os.getpid() != self._owner:
+            # A forked copy: the workers and threads belong to the original.
+            self._shutdown_started = True
+            return
         with self._shutdown_lock:
             first = not self._shutdown_started
             self._shutdown_started = True
@@ -358,4 +493,12 @@ def _shut_down_at_exit():
         pool.shutdown(wait=True)
 
 
+def _forget_pools_after_fork():
+    # A forked child (say, a fork-based multiprocessing worker) inherits the
+    # pools' objects but not their threads or workers: it must not wait for
+    # them at exit.
+    _live_pools.clear()
+
+
 atexit.register(_shut_down_at_exit)
+os.register_at_fork(after_in_child=_forget_pools_after_fork)

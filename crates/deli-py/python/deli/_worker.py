@@ -7,7 +7,8 @@ run them one at a time, write one reply frame per request on fd 4, flushed
 before the next request starts. Jobs:
 
 ``deli.call``
-    pickle of ``(fn, args, kwargs)``. The reply is tag 0 with a pickled
+    pickle of ``(fn, args, kwargs)``, where ``fn`` is the callable or the
+    bytes of its pickle (each distinct one is unpickled once per worker). The reply is tag 0 with a pickled
     envelope: ``(True, value)``, or ``(False, pickled_exception,
     traceback_text)`` when the call raised. A result that cannot be
     pickled becomes a ``PicklingError`` envelope.
@@ -16,6 +17,15 @@ before the next request starts. Jobs:
     worker when the pool has an initializer. Tag 0 on success, tag 1 with
     the traceback text on failure (the supervisor then discards this
     worker).
+
+A worker imports the parent's main script (``DELI_PY_MAIN``) as
+``__mp_main__`` before its first request, as multiprocessing's spawn does.
+If that import fails — say the script starts a pool at import time, for
+want of an ``if __name__ == "__main__":`` guard, which the executor refuses
+while ``deli._calls.importing_main`` is set — the worker answers every
+request with tag 1 and the traceback: the supervisor discards it and the
+job fails with ``deli.WorkerDied`` naming the cause, instead of workers
+starting workers without end.
 
 Under a ``memory_limit`` a ``MemoryError`` ends the worker (exit status
 ``MEMORY_EXIT``): the job fails with ``deli.WorkerDied`` as it would after a
@@ -67,9 +77,15 @@ def _adopt_parent_main():
     import runpy
     import types
 
+    from deli import _calls
+
     module = types.ModuleType("__mp_main__")
     sys.modules["__mp_main__"] = module
-    module.__dict__.update(runpy.run_path(path, run_name="__mp_main__"))
+    _calls.importing_main = path
+    try:
+        module.__dict__.update(runpy.run_path(path, run_name="__mp_main__"))
+    finally:
+        _calls.importing_main = None
     sys.modules["__main__"] = module
 
 
@@ -96,9 +112,18 @@ def _memory_death():
     os._exit(MEMORY_EXIT)
 
 
+_functions = {}
+
+
 def _call(payload, memory_limited):
     try:
         fn, args, kwargs = pickle.loads(payload)
+        if type(fn) is bytes:
+            pickled, fn = fn, _functions.get(fn)
+            if fn is None:
+                fn = pickle.loads(pickled)
+                if len(_functions) < 1024:
+                    _functions[pickled] = fn
         value = fn(*args, **kwargs)
     except MemoryError:
         if memory_limited:
@@ -128,6 +153,18 @@ def _initialize(payload):
     return VALUE, b""
 
 
+def _send(data):
+    """Writes all of ``data`` to the reply pipe (one write for a small
+    reply); ``False`` when the parent is gone."""
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(REPLY_FD, view) :]
+    except OSError:
+        return False
+    return True
+
+
 def _read_exactly(requests, count):
     data = requests.read(count)
     if data is None or len(data) != count:
@@ -141,15 +178,20 @@ def serve():
     os.set_inheritable(REQUEST_FD, False)
     os.set_inheritable(REPLY_FD, False)
     requests = os.fdopen(REQUEST_FD, "rb", buffering=1 << 16)
-    replies = os.fdopen(REPLY_FD, "wb", buffering=1 << 16)
     limit = int(os.environ.get("DELI_PROCESS_FRAME_LIMIT", str(2**32 - 1)))
     memory_limited = bool(os.environ.get("DELI_PY_MEMORY_LIMIT"))
     _adopt_parent_path()
-    _adopt_parent_main()
+    try:
+        _adopt_parent_main()
+        broken = None
+    except BaseException as exc:
+        broken = (
+            "the worker could not import the main script %s:\n%s"
+            % (os.environ.get("DELI_PY_MAIN"), _traceback_text(exc))
+        ).encode("utf-8", "replace")
     while True:
         head = requests.read(4)
         if not head:
-            replies.close()
             os._exit(0)
         if len(head) != 4:
             _fail_protocol("a truncated frame length")
@@ -165,7 +207,9 @@ def serve():
         view = memoryview(request)
         name = bytes(view[2 : 2 + name_length]).decode("utf-8", "replace")
         payload = view[2 + name_length :]
-        if name == "deli.call":
+        if broken is not None:
+            tag, body = ERROR, broken
+        elif name == "deli.call":
             tag, body = _call(payload, memory_limited)
         elif name == "deli.init":
             tag, body = _initialize(payload)
@@ -178,16 +222,21 @@ def serve():
                     % (len(body), limit)
                 )
             )
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:
-                pass
+        # What the job printed goes out before its reply.
         try:
-            replies.write((len(body) + 1).to_bytes(4, "little") + bytes((tag,)))
-            replies.write(body)
-            replies.flush()
-        except OSError:
+            sys.stdout.flush()
+        except Exception:
+            pass
+        try:
+            sys.stderr.flush()
+        except Exception:
+            pass
+        head = (len(body) + 1).to_bytes(4, "little") + bytes((tag,))
+        if len(body) <= 1 << 16:
+            sent = _send(head + body)
+        else:
+            sent = _send(head) and _send(body)
+        if not sent:
             # The parent is gone or stopped listening.
             os._exit(0)
 

@@ -19,7 +19,8 @@
 //! The driver also traces its jobs' runs on the child's lane, on the
 //! child's behalf: Running when a job reaches the head of the child's
 //! pipeline (the child runs them in order), Terminated when its reply or
-//! its failure arrives.
+//! its failure arrives. At that same Running moment it calls the pool's
+//! `on_job_start` hook, if it has one.
 
 use std::collections::VecDeque;
 use std::io::{BufWriter, Write};
@@ -40,6 +41,13 @@ const INITIALIZER_TIME: Duration = Duration::from_secs(60);
 const SHORT_JOB: Duration = Duration::from_micros(200);
 /// At most this many short jobs in flight per child.
 const PIPELINE_DEPTH: usize = 32;
+/// How long a retired child (pool shutdown, `max_jobs_per_child`) may take
+/// to exit once its request pipe is closed before it is killed. It holds
+/// no job. It normally exits at once; it never sees end of file when
+/// another process holds a copy of the pipe's write end — a `fork` of the
+/// parent after the child started, which Python's fork-based process
+/// pools make — and without this bound the shutdown would wait forever.
+const RETIRE_GRACE: Duration = Duration::from_secs(2);
 /// Requests written ahead stay below this many bytes, well under the
 /// smallest pipe buffer Linux gives by default (64 KiB).
 const PIPELINE_BYTES: usize = 16 * 1024;
@@ -223,6 +231,9 @@ impl Driver {
                 self.head_started = Instant::now();
                 self.shared.status(self.index).running = Some(job.id);
                 trace::record_process(job.id, State::Running, worker.child.id());
+                if let Some(hook) = &self.shared.config.on_start {
+                    (hook.0)(job.id);
+                }
             }
             failed = write_frame(&mut worker.requests, &[&job.request]).is_err();
             self.sent += 1;
@@ -277,11 +288,14 @@ impl Driver {
                     Some(reply) => {
                         let pid = worker.child.id();
                         trace::record_process(job.id, State::Terminated, pid);
+                        job.slot.complete(reply.into_result());
                         if let Some(next) = next {
                             // Sent ahead, it starts as soon as this reply is out.
                             trace::record_process(next, State::Running, pid);
+                            if let Some(hook) = &self.shared.config.on_start {
+                                (hook.0)(next);
+                            }
                         }
-                        job.slot.complete(reply.into_result());
                     }
                     None => {
                         self.in_flight.push_front(job);
@@ -388,10 +402,22 @@ impl Driver {
         }
         drop(requests);
         drop(replies);
-        if self.shared.is_closed() {
-            spawn::kill(child.id());
+        // Closed pipe: an idle child exits promptly; this reaps it. One that
+        // does not (see RETIRE_GRACE), or any once the pool is dropped, is
+        // killed: it holds no job.
+        let deadline = Instant::now() + RETIRE_GRACE;
+        let mut pause = Duration::from_micros(100);
+        while !self.shared.is_closed() && Instant::now() < deadline {
+            match child.try_wait() {
+                Ok(Some(_)) => return,
+                Ok(None) => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+                Err(_) => break,
+            }
         }
-        // Closed pipe: an idle child exits promptly; this reaps it.
+        spawn::kill(child.id());
         let _ = child.wait();
     }
 }

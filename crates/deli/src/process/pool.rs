@@ -14,11 +14,11 @@ use serde::Serialize;
 use super::driver::Driver;
 use super::protocol::request_head;
 use super::registry::Job;
-use super::shared::{Config, QueuedJob, Shared};
+use super::shared::{Config, QueuedJob, Shared, StartHook};
 use super::slot::{decode_postcard, keep_bytes, Decode, JobFuture, ResultSlot};
 use super::spawn::{current_executable, ChildSpec};
 use crate::task::{
-    schedule_through_header, spawn_unscheduled_fallible, CancelHandle, JobError, Scheduler,
+    schedule_through_header, spawn_unscheduled_fallible, CancelHandle, JobError, Scheduler, TaskId,
     TaskKind, TaskOptions, Ticket,
 };
 
@@ -91,6 +91,7 @@ pub struct ProcessPoolBuilder {
     frame_limit: usize,
     /// A given program for the children instead of this executable.
     program: Option<(PathBuf, Vec<OsString>)>,
+    on_start: Option<StartHook>,
 }
 
 impl ProcessPoolBuilder {
@@ -199,6 +200,45 @@ impl ProcessPoolBuilder {
         self
     }
 
+    /// Calls `hook` with a job's id (its ticket's [`id`](Ticket::id)) when
+    /// the job starts running in a child: when it is written to an idle
+    /// child, or when the job sent ahead of it to the same child has
+    /// answered. It runs on the pool's driver thread for that child, before
+    /// the job can end, and should return quickly (record the id and go).
+    /// A job whose child is killed by another job's cancel may start again
+    /// in a new child, and is then reported again. Bindings use it to tell
+    /// a running job from a queued one (deli's Python `Future.running()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[deli::job]
+    /// fn one() -> u8 {
+    ///     1
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     let started = Arc::new(Mutex::new(Vec::new()));
+    ///     let seen = started.clone();
+    ///     let pool = deli::process::ProcessPool::builder()
+    ///         .workers(1)
+    ///         .on_job_start(move |id| seen.lock().unwrap().push(id))
+    ///         .build()
+    ///         .unwrap();
+    ///     let ticket = pool.submit(one, ());
+    ///     let id = ticket.id();
+    ///     assert_eq!(ticket.wait(), Ok(1));
+    ///     assert_eq!(*started.lock().unwrap(), [id]);
+    /// }
+    /// ```
+    pub fn on_job_start(mut self, hook: impl Fn(TaskId) + Send + Sync + 'static) -> Self {
+        self.on_start = Some(StartHook(Arc::new(hook)));
+        self
+    }
+
     /// The largest request or reply frame, in bytes (default 256 MiB). A
     /// child sending a bigger one is killed and its job fails.
     pub fn max_frame_bytes(mut self, bytes: usize) -> Self {
@@ -241,6 +281,7 @@ impl ProcessPoolBuilder {
             timeout: self.timeout,
             max_jobs_per_child: self.max_jobs_per_child,
             initializer,
+            on_start: self.on_start,
         };
         let shared = Arc::new(Shared::new(self.workers, config));
         let mut pool = ProcessPool {
@@ -341,6 +382,7 @@ impl ProcessPool {
             env: Vec::new(),
             frame_limit: DEFAULT_FRAME_LIMIT,
             program: None,
+            on_start: None,
         }
     }
 

@@ -64,7 +64,9 @@
 //! # Ending, dying and errors
 //!
 //! - The parent closes its end of fd 3 to retire a child (pool shutdown,
-//!   `max_jobs_per_child`): on end of file the child exits, status 0.
+//!   `max_jobs_per_child`): on end of file the child exits, status 0. A
+//!   retired child still alive 2 s later gets `SIGKILL` (it may never see
+//!   end of file when a `fork` of the parent holds a copy of the pipe).
 //! - A job past its timeout, a cancelled running job, and a dropped pool
 //!   end the child with `SIGKILL`; the parent reaps every child it starts.
 //! - A child that exits or is killed while holding a job fails that job

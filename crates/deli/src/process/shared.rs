@@ -24,6 +24,18 @@ pub(crate) struct QueuedJob {
     pub(crate) timeout: Option<Duration>,
 }
 
+/// What [`ProcessPoolBuilder::on_job_start`](super::ProcessPoolBuilder::on_job_start)
+/// was given: called on a driver's thread with the id of each job that
+/// becomes the one its child runs.
+#[derive(Clone)]
+pub(crate) struct StartHook(pub(crate) Arc<dyn Fn(TaskId) + Send + Sync>);
+
+impl std::fmt::Debug for StartHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StartHook")
+    }
+}
+
 /// The pool's settings, fixed at build time.
 #[derive(Debug)]
 pub(crate) struct Config {
@@ -32,6 +44,8 @@ pub(crate) struct Config {
     pub(crate) max_jobs_per_child: Option<u64>,
     /// The initializer's request, run first in every child.
     pub(crate) initializer: Option<Vec<u8>>,
+    /// Told when each job starts running in a child.
+    pub(crate) on_start: Option<StartHook>,
 }
 
 #[derive(Debug, Default)]

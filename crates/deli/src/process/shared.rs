@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::slot::ResultSlot;
 use super::spawn::{self, ChildSpec};
+use crate::poison::IgnorePoison;
 use crate::task::{Header, JobError, OwnedTasks, Runnable, Scheduler, TaskId};
 use crate::trace::JobKind;
 
@@ -94,13 +95,11 @@ impl Shared {
     }
 
     fn queue(&self) -> MutexGuard<'_, Queue> {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+        self.queue.lock().ignore_poison()
     }
 
     pub(crate) fn status(&self, worker: usize) -> MutexGuard<'_, WorkerStatus> {
-        self.workers[worker]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.workers[worker].lock().ignore_poison()
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -149,10 +148,7 @@ impl Shared {
                 return None;
             }
             queue.idle += 1;
-            queue = self
-                .job_ready
-                .wait(queue)
-                .unwrap_or_else(|e| e.into_inner());
+            queue = self.job_ready.wait(queue).ignore_poison();
             queue.idle -= 1;
         }
     }

@@ -134,7 +134,7 @@ impl ClusterPoolBuilder {
     }
 
     /// A job that has waited this long while no live worker advertises its
-    /// name fails with [`JobError::Remote`] (default 30 s).
+    /// name fails with [`JobError::NoWorker`] (default 30 s).
     pub fn no_worker_deadline(mut self, deadline: Duration) -> Self {
         self.no_worker_deadline = deadline;
         self
@@ -397,10 +397,11 @@ impl ClusterPool {
     }
 
     /// Queues `job(arguments)` for a worker of the cluster and returns its
-    /// ticket. A submission that cannot reach Redis, or whose arguments
-    /// cannot be encoded, gives a ticket that already holds the error
-    /// ([`JobError::Remote`]); [`try_submit`](ClusterPool::try_submit)
-    /// returns it as a [`ClusterError`] instead.
+    /// ticket. A submission that cannot reach Redis gives a ticket that
+    /// already holds [`JobError::Broker`], one whose arguments cannot be
+    /// encoded [`JobError::Remote`] with the reason;
+    /// [`try_submit`](ClusterPool::try_submit) returns either as a
+    /// [`ClusterError`] instead.
     ///
     /// # Examples
     ///

@@ -247,27 +247,20 @@ impl Monitor {
         };
         let name = report.name().unwrap_or("");
         let millis = report.duration().as_secs_f64() * 1000.0;
-        if report.is_over() {
-            tracing::warn!(
-                target: "deli::monitor",
-                task_id = report.id().as_u64(),
-                task_name = name,
-                spawned_at = %report.spawned_at(),
-                worker = report.worker(),
-                blocked_ms = millis,
-                "a task blocked its worker; move the blocking call to spawn_blocking or a pool"
-            );
+        let message = if report.is_over() {
+            "a task blocked its worker; move the blocking call to spawn_blocking or a pool"
         } else {
-            tracing::warn!(
-                target: "deli::monitor",
-                task_id = report.id().as_u64(),
-                task_name = name,
-                spawned_at = %report.spawned_at(),
-                worker = report.worker(),
-                blocked_ms = millis,
-                "a task is blocking its worker; a spare worker runs in its place"
-            );
-        }
+            "a task is blocking its worker; a spare worker runs in its place"
+        };
+        tracing::warn!(
+            target: "deli::monitor",
+            task_id = report.id().as_u64(),
+            task_name = name,
+            spawned_at = %report.spawned_at(),
+            worker = report.worker(),
+            blocked_ms = millis,
+            "{message}"
+        );
         trace::record_blocked(
             trace::intern(Lane::Worker {
                 runtime: self.shared.trace_id(),

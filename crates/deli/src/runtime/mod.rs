@@ -9,6 +9,11 @@
 //! [`spawn_blocking`]. It may use `task`, `io`, `time` and `trace` (its
 //! threads name their trace lanes when they start; the monitor records its
 //! reports there too).
+//!
+//! Inside, the arrows point one way: `runtime` (the type) and `builder` use
+//! `context`, which uses `handle`, which uses the two schedulers, which use
+//! the leaves here (`inject`, `park`, `driver`, `blocking`, `blocked`).
+//! `scripts/runtime-imports.py` checks that no module imports back up.
 
 mod blocked;
 pub(crate) mod blocking;

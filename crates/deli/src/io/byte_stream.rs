@@ -85,79 +85,60 @@ macro_rules! impl_async_read {
     )*};
 }
 
+/// The four methods `futures_io::AsyncWrite` and tokio's `AsyncWrite`
+/// share, through [`PollWrite`]; the traits differ only in what they call
+/// closing (`$close`).
+macro_rules! write_methods {
+    ($close:ident) => {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            $crate::io::PollWrite::poll_write_some(self.get_mut(), cx, buf)
+        }
+
+        fn poll_write_vectored(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            bufs: &[std::io::IoSlice<'_>],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            $crate::io::PollWrite::poll_write_vectored_some(self.get_mut(), cx, bufs)
+        }
+
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            $crate::io::PollWrite::poll_flush_some(self.get_mut(), cx)
+        }
+
+        fn $close(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            $crate::io::PollWrite::poll_close_some(self.get_mut(), cx)
+        }
+    };
+}
+
 /// `futures_io::AsyncWrite` (and tokio's, with `tokio-io`) for a
 /// [`PollWrite`] type, optionally generic as for [`impl_async_read!`].
 macro_rules! impl_async_write {
     ($([$($generics:tt)*] $stream:ty),* $(,)?) => {$(
         impl<$($generics)*> futures_io::AsyncWrite for $stream {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::io::PollWrite::poll_write_some(self.get_mut(), cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::io::PollWrite::poll_write_vectored_some(self.get_mut(), cx, bufs)
-            }
-
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                $crate::io::PollWrite::poll_flush_some(self.get_mut(), cx)
-            }
-
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                $crate::io::PollWrite::poll_close_some(self.get_mut(), cx)
-            }
+            $crate::io::byte_stream::write_methods!(poll_close);
         }
 
         #[cfg(feature = "tokio-io")]
         impl<$($generics)*> tokio::io::AsyncWrite for $stream {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::io::PollWrite::poll_write_some(self.get_mut(), cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::io::PollWrite::poll_write_vectored_some(self.get_mut(), cx, bufs)
-            }
+            $crate::io::byte_stream::write_methods!(poll_shutdown);
 
             fn is_write_vectored(&self) -> bool {
                 $crate::io::PollWrite::writes_vectored(self)
-            }
-
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                $crate::io::PollWrite::poll_flush_some(self.get_mut(), cx)
-            }
-
-            fn poll_shutdown(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                $crate::io::PollWrite::poll_close_some(self.get_mut(), cx)
             }
         }
     )*};
 }
 
-pub(crate) use {impl_async_read, impl_async_write};
+pub(crate) use {impl_async_read, impl_async_write, write_methods};

@@ -23,7 +23,7 @@
 //! in between (the tick is unchanged), so no edge-triggered event is lost.
 
 mod async_source;
-mod byte_stream;
+pub(crate) mod byte_stream;
 mod current;
 mod driver;
 mod error;

@@ -57,6 +57,8 @@ mod coop;
 mod loom;
 mod macros;
 mod poison;
+#[cfg(test)]
+mod test_support;
 mod wake_batch;
 
 #[doc(hidden)]

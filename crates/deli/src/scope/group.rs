@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::children::{pool_child, AsyncChild, ChildOutput, ProcessChild, Shared};
+use super::children::{pool_child, AsyncChild, ChildGuard, ChildOutput, ProcessChild, Shared};
 use super::error::ChildFailure;
 use super::error::{ChildKind, ScopeError};
 use super::node::current;
@@ -240,19 +240,11 @@ impl Scope {
         A: Serialize,
         R: DeserializeOwned + Send + 'static,
     {
-        let options = TaskOptions::here();
-        let Some(guard) = self.shared.register(ChildKind::Process) else {
-            return Ticket::failed(JobError::ScopeClosed);
-        };
-        let key = guard.key();
-        // Never called when the arguments cannot be sent: dropping the
-        // closure, and the guard in it, then reports the child ended.
-        let wrap = move |future| ProcessChild::new(future, guard);
-        let (ticket, handle) = pool.submit_wrapped(job, arguments, options, wrap);
-        match handle {
-            Some(handle) => self.finish(key, ChildKind::Process, Ok((ticket, Some(handle)))),
-            None => self.finish_failed_ticket(key, ChildKind::Process, ticket),
-        }
+        self.submit_remote(TaskOptions::here(), |options, guard| {
+            pool.submit_wrapped(job, arguments, options, move |future| {
+                ProcessChild::new(future, guard)
+            })
+        })
     }
 
     /// Submits `job(arguments)` to a [`ClusterPool`](crate::cluster::ClusterPool)
@@ -290,15 +282,30 @@ impl Scope {
         A: Serialize,
         R: DeserializeOwned + Send + 'static,
     {
-        let options = TaskOptions::here();
+        self.submit_remote(TaskOptions::here(), |options, guard| {
+            pool.submit_wrapped(job, arguments, options, move |future| {
+                ProcessChild::new(future, guard)
+            })
+        })
+    }
+
+    /// A process or cluster job as a [`ChildKind::Process`] child: `submit`
+    /// queues it with a wrapper that holds the child's guard. The wrapper
+    /// is never called when the job cannot be queued; dropping it, and the
+    /// guard in it, then reports the child ended.
+    fn submit_remote<R>(
+        &self,
+        options: TaskOptions,
+        submit: impl FnOnce(TaskOptions, ChildGuard) -> (Ticket<R>, Option<CancelHandle>),
+    ) -> Ticket<R>
+    where
+        R: Send + 'static,
+    {
         let Some(guard) = self.shared.register(ChildKind::Process) else {
             return Ticket::failed(JobError::ScopeClosed);
         };
         let key = guard.key();
-        // Never called when the job cannot be queued: dropping the closure,
-        // and the guard in it, then reports the child ended.
-        let wrap = move |future| ProcessChild::new(future, guard);
-        let (ticket, handle) = pool.submit_wrapped(job, arguments, options, wrap);
+        let (ticket, handle) = submit(options, guard);
         match handle {
             Some(handle) => self.finish(key, ChildKind::Process, Ok((ticket, Some(handle)))),
             None => self.finish_failed_ticket(key, ChildKind::Process, ticket),

@@ -203,20 +203,10 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let created = spawn_unscheduled(
-        ClosureFuture(Some(job)),
-        options.kind(TaskKind::Closure),
-        scheduler,
-        None,
-        schedule_through_header,
-    );
-    match created {
-        Ok((runnable, ticket)) => {
-            runnable.schedule();
-            ticket
-        }
-        Err(error) => Ticket::failed(error),
-    }
+    let job = ClosureFuture(Some(job));
+    let options = options.kind(TaskKind::Closure);
+    let created = spawn_unscheduled(job, options, scheduler, None, schedule_through_header);
+    schedule_created(created, |_| ()).0
 }
 
 /// [`spawn_closure`] for a closure that can fail on its own terms (its
@@ -231,18 +221,25 @@ where
     F: FnOnce() -> Result<T, JobError> + Send + 'static,
     T: Send + 'static,
 {
-    let created = spawn_unscheduled_fallible(
-        ClosureFuture(Some(job)),
-        options.kind(TaskKind::Closure),
-        scheduler,
-        None,
-        schedule_through_header,
-    );
+    let job = ClosureFuture(Some(job));
+    let options = options.kind(TaskKind::Closure);
+    let created =
+        spawn_unscheduled_fallible(job, options, scheduler, None, schedule_through_header);
+    schedule_created(created, CancelHandle::new)
+}
+
+/// Schedules a task just created, first taking what `keep` wants from it
+/// (a [`CancelHandle`], or nothing); a task that could not be created
+/// becomes a ticket failed with the reason.
+fn schedule_created<T, K>(
+    created: Result<(Runnable, Ticket<T>), JobError>,
+    keep: impl FnOnce(&Runnable) -> K,
+) -> (Ticket<T>, Option<K>) {
     match created {
         Ok((runnable, ticket)) => {
-            let handle = CancelHandle::new(&runnable);
+            let kept = keep(&runnable);
             runnable.schedule();
-            (ticket, Some(handle))
+            (ticket, Some(kept))
         }
         Err(error) => (Ticket::failed(error), None),
     }

@@ -483,7 +483,7 @@ fn drive_fallback(timers: &Timers) {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::time::test_support::CountingWaker;
+    use crate::test_support::CountingWaker;
     use std::sync::atomic::AtomicUsize;
     use std::sync::mpsc;
 
@@ -529,9 +529,9 @@ mod tests {
         );
 
         assert_eq!(timers.process(base + Duration::from_micros(10_999)), 0);
-        assert_eq!(early.count(), 0, "10.5 ms rounds up to 11 ms");
+        assert_eq!(early.wakes(), 0, "10.5 ms rounds up to 11 ms");
         assert_eq!(timers.process(base + Duration::from_millis(11)), 1);
-        assert_eq!((early.count(), late.count()), (1, 0));
+        assert_eq!((early.wakes(), late.wakes()), (1, 0));
         assert_eq!(timers.len(), 1);
     }
 
@@ -629,7 +629,7 @@ mod tests {
         timers.shutdown();
         assert!(timers.is_shut_down());
         assert_eq!(timers.len(), 0);
-        assert!(counters.iter().all(|(count, _)| count.count() == 1));
+        assert!(counters.iter().all(|(count, _)| count.wakes() == 1));
         assert!(regs.iter().all(Registration::is_orphaned));
 
         let later = Registration::new(far, Waker::noop().clone());
@@ -666,10 +666,10 @@ mod tests {
         let registration = Registration::new(Instant::now() + Duration::from_millis(5), waker);
         assert!(Arc::ptr_eq(registration.timers(), fallback()));
         let bound = Instant::now() + Duration::from_secs(5);
-        while count.count() == 0 && Instant::now() < bound {
+        while count.wakes() == 0 && Instant::now() < bound {
             thread::sleep(Duration::from_millis(1));
         }
-        let fired = (count.count() == 1).then_some(());
+        let fired = (count.wakes() == 1).then_some(());
         assert!(fired.is_some(), "fallback driver woke the timer within 5 s");
     }
 }

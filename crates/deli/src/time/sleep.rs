@@ -156,8 +156,9 @@ impl Future for Sleep {
 mod tests {
     use super::*;
     use crate::poison::IgnorePoison;
+    use crate::test_support::CountingWaker;
     use crate::time::driver::{self, Timers};
-    use crate::time::test_support::{block_on_bounded, run_on_own_timers, CountingWaker};
+    use crate::time::test_support::{block_on_bounded, run_on_own_timers};
     use crate::time::{sleep, sleep_until};
     use std::sync::{Arc, Mutex};
     use std::task::Wake;
@@ -251,7 +252,7 @@ mod tests {
         let after = sleep.deadline() + Duration::from_millis(1);
         thread::sleep(after.saturating_duration_since(Instant::now()));
         assert_eq!(timers.process(Instant::now()), 1);
-        assert_eq!((first.count(), second.count()), (0, 1));
+        assert_eq!((first.wakes(), second.wakes()), (0, 1));
         assert!(poll_once(&mut sleep, &second_waker).is_ready());
     }
 
@@ -274,7 +275,7 @@ mod tests {
         );
         thread::sleep(Duration::from_millis(12));
         assert_eq!(timers.process(Instant::now()), 1);
-        assert_eq!(woken.count(), 1, "woken without a poll after reset");
+        assert_eq!(woken.wakes(), 1, "woken without a poll after reset");
         assert!(poll_once(&mut sleep, &waker).is_ready());
         assert_eq!(timers.len(), 0);
 
@@ -297,7 +298,7 @@ mod tests {
         assert_eq!(timers.len(), 50);
 
         timers.shutdown();
-        assert!(counters.iter().all(|(count, _)| count.count() == 1));
+        assert!(counters.iter().all(|(count, _)| count.wakes() == 1));
         assert_eq!(timers.len(), 0);
 
         // Still entered in the shut-down driver: both the woken sleeps and a

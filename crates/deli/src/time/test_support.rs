@@ -1,11 +1,9 @@
 //! Std-only helpers for the time module's unit tests: a bounded thread-park
 //! `block_on` (timers go to the fallback driver), a tiny current-thread
-//! "runtime" that drives its own `Timers` the way deli's runtime will, and a
-//! waker that counts its wake-ups.
+//! "runtime" that drives its own `Timers` the way deli's runtime will.
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
@@ -79,31 +77,4 @@ pub(crate) fn run_on_own_timers<F: Future>(
     drop(guard);
     timers.shutdown();
     output.map(|output| (output, fired))
-}
-
-/// A waker that counts how often it was woken.
-#[derive(Debug, Default)]
-pub(crate) struct CountingWaker {
-    count: AtomicUsize,
-}
-
-impl CountingWaker {
-    pub(crate) fn new() -> (Arc<CountingWaker>, Waker) {
-        let counter = Arc::new(CountingWaker::default());
-        let waker = Waker::from(Arc::clone(&counter));
-        (counter, waker)
-    }
-
-    pub(crate) fn count(&self) -> usize {
-        self.count.load(Ordering::SeqCst)
-    }
-}
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.count.fetch_add(1, Ordering::SeqCst);
-    }
 }

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, JoinHandle, Thread};
@@ -109,35 +109,6 @@ pub(super) fn block_on_within<F: Future>(bound: Duration, future: F) -> Option<F
 /// [`block_on_within`] with the default bound, failing the test on timeout.
 pub(super) fn block_on<F: Future>(future: F) -> F::Output {
     block_on_within(BOUND, future).expect("future did not finish within the bound")
-}
-
-/// A waker that counts its wake-ups, for polling futures by hand.
-pub(super) struct CountingWaker {
-    wakes: AtomicUsize,
-}
-
-impl CountingWaker {
-    pub(super) fn new() -> (Arc<CountingWaker>, Waker) {
-        let counter = Arc::new(CountingWaker {
-            wakes: AtomicUsize::new(0),
-        });
-        let waker = Waker::from(Arc::clone(&counter));
-        (counter, waker)
-    }
-
-    pub(super) fn wakes(&self) -> usize {
-        self.wakes.load(Ordering::Acquire)
-    }
-}
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.wakes.fetch_add(1, Ordering::AcqRel);
-    }
 }
 
 /// Checks `condition` every millisecond until it holds or `BOUND` passes.

@@ -9,7 +9,8 @@ use std::thread;
 
 use mio::unix::pipe;
 
-use super::executor::{block_on, eventually, CountingWaker, TestRuntime};
+use super::executor::{block_on, eventually, TestRuntime};
+use crate::test_support::CountingWaker;
 
 #[test]
 fn eof_after_the_sender_closes() {

@@ -13,12 +13,13 @@ use mio::net::UnixStream;
 use mio::unix::pipe;
 use mio::Interest;
 
-use super::executor::{drain_events, CountingWaker, BOUND};
+use super::executor::{drain_events, BOUND};
 use super::stream::read_some;
 use crate::io::error::ReactorError;
 use crate::io::readiness::Ready;
 use crate::io::token;
 use crate::io::{current, enter, Async, Driver, Reactor};
+use crate::test_support::CountingWaker;
 
 #[test]
 fn unpark_before_a_turn_makes_it_return() {

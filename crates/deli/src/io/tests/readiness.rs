@@ -1,9 +1,9 @@
 //! The readiness word and waiter slots on their own, without the OS.
 
+use crate::test_support::CountingWaker;
 use std::io;
 use std::task::{Context, Poll, Waker};
 
-use super::executor::CountingWaker;
 use crate::io::error::ReactorError;
 use crate::io::readiness::{Direction, Readiness, Ready, ReadyEvent};
 

@@ -1,15 +1,14 @@
 //! `Async<UnixStream>`: readiness, `read_with`/`write_with`, EOF, and a
 //! reader and a writer waiting on one socket at once.
 
-use std::future::Future;
 use std::io::{self, Read, Write};
-use std::pin::pin;
 use std::task::{Context, Poll};
 
 use mio::net::UnixStream;
 
-use super::executor::{block_on, drain_events, eventually, turn_until, CountingWaker, TestRuntime};
+use super::executor::{block_on, drain_events, eventually, turn_until, TestRuntime};
 use crate::io::{enter, Async, Driver};
+use crate::test_support::{CountingWaker, HandPolled};
 
 /// One `read` call's worth of bytes.
 pub(super) fn read_some(mut stream: &UnixStream) -> io::Result<Vec<u8>> {
@@ -87,16 +86,10 @@ fn read_with_returns_data_and_waits_for_more() {
     assert_eq!(&buf[..n], b"hello");
 
     // Nothing left to read: the next read must wait, then see new data.
-    let (reader, reader_waker) = CountingWaker::new();
-    let mut cx = Context::from_waker(&reader_waker);
-    let mut read = pin!(left.read_with(read_some));
-    assert!(read.as_mut().poll(&mut cx).is_pending());
+    let mut read = HandPolled::pending(left.read_with(read_some));
     right.write_all(b"world").unwrap();
-    assert!(
-        eventually(|| reader.wakes() > 0),
-        "the reader was not woken"
-    );
-    match read.as_mut().poll(&mut cx) {
+    assert!(eventually(|| read.wakes() > 0), "the reader was not woken");
+    match read.poll() {
         Poll::Ready(result) => assert_eq!(result.unwrap(), b"world"),
         Poll::Pending => panic!("woken but not readable"),
     }
@@ -148,31 +141,19 @@ fn a_reader_and_a_writer_waiting_together_are_both_woken() {
     let left = runtime.register(left);
     assert!(fill(left.get_ref()) > 0);
 
-    let mut read = pin!(left.read_with(read_some));
-    let mut write = pin!(left.write_with(|mut s| s.write(b"more")));
-    let (reader, reader_waker) = CountingWaker::new();
-    let (writer, writer_waker) = CountingWaker::new();
-    let mut reader_cx = Context::from_waker(&reader_waker);
-    let mut writer_cx = Context::from_waker(&writer_waker);
-    assert!(read.as_mut().poll(&mut reader_cx).is_pending());
-    assert!(write.as_mut().poll(&mut writer_cx).is_pending());
+    let mut read = HandPolled::pending(left.read_with(read_some));
+    let mut write = HandPolled::pending(left.write_with(|mut s| s.write(b"more")));
 
     (&right).write_all(b"ping").unwrap();
-    assert!(
-        eventually(|| reader.wakes() > 0),
-        "the reader was not woken"
-    );
+    assert!(eventually(|| read.wakes() > 0), "the reader was not woken");
     assert!(drain(&right) > 0);
-    assert!(
-        eventually(|| writer.wakes() > 0),
-        "the writer was not woken"
-    );
+    assert!(eventually(|| write.wakes() > 0), "the writer was not woken");
 
-    match read.as_mut().poll(&mut reader_cx) {
+    match read.poll() {
         Poll::Ready(result) => assert_eq!(result.unwrap(), b"ping"),
         Poll::Pending => panic!("reader woken but not done"),
     }
-    match write.as_mut().poll(&mut writer_cx) {
+    match write.poll() {
         Poll::Ready(result) => assert_eq!(result.unwrap(), 4),
         Poll::Pending => panic!("writer woken but not done"),
     }
@@ -185,25 +166,19 @@ fn hang_up_wakes_a_waiting_reader_and_writer() {
     let left = runtime.register(left);
     fill(left.get_ref());
 
-    let mut read = pin!(left.read_with(read_some));
-    let mut write = pin!(left.write_with(|mut s| s.write(b"more")));
-    let (reader, reader_waker) = CountingWaker::new();
-    let (writer, writer_waker) = CountingWaker::new();
-    let mut reader_cx = Context::from_waker(&reader_waker);
-    let mut writer_cx = Context::from_waker(&writer_waker);
-    assert!(read.as_mut().poll(&mut reader_cx).is_pending());
-    assert!(write.as_mut().poll(&mut writer_cx).is_pending());
+    let mut read = HandPolled::pending(left.read_with(read_some));
+    let mut write = HandPolled::pending(left.write_with(|mut s| s.write(b"more")));
 
     drop(right);
-    assert!(eventually(|| reader.wakes() > 0 && writer.wakes() > 0));
+    assert!(eventually(|| read.wakes() > 0 && write.wakes() > 0));
     // The reader sees end of file (or a reset, as the peer left data
     // unread); the writer can never write again.
-    match read.as_mut().poll(&mut reader_cx) {
+    match read.poll() {
         Poll::Ready(Ok(bytes)) => assert!(bytes.is_empty()),
         Poll::Ready(Err(err)) => assert_ne!(err.kind(), io::ErrorKind::WouldBlock),
         Poll::Pending => panic!("reader woken but not done"),
     }
-    match write.as_mut().poll(&mut writer_cx) {
+    match write.poll() {
         Poll::Ready(result) => assert!(result.is_err(), "wrote to a closed socket"),
         Poll::Pending => panic!("writer woken but not done"),
     }

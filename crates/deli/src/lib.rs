@@ -57,7 +57,7 @@ mod coop;
 mod loom;
 mod macros;
 mod poison;
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod test_support;
 mod wake_batch;
 

@@ -57,3 +57,19 @@ pub(crate) fn model_bounded(preemptions: usize, model: impl Fn() + Sync + Send +
     builder.preemption_bound.get_or_insert(preemptions);
     builder.check(model);
 }
+
+/// Declares a constructor `const` in normal builds and plain under
+/// `--cfg loom`, whose atomics and mutexes have no `const` constructors:
+/// one body for both, so the two cannot drift apart.
+macro_rules! const_unless_loom {
+    ($(#[$attr:meta])* $vis:vis fn $($rest:tt)*) => {
+        #[cfg(not(loom))]
+        $(#[$attr])*
+        $vis const fn $($rest)*
+
+        #[cfg(loom)]
+        $(#[$attr])*
+        $vis fn $($rest)*
+    };
+}
+pub(crate) use const_unless_loom;

@@ -60,26 +60,19 @@ impl BarrierWaitResult {
 }
 
 impl Barrier {
-    /// A barrier for `parties` parties (0 is taken as 1).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let barrier = deli::sync::Barrier::new(2);
-    /// # drop(barrier);
-    /// ```
-    #[cfg(not(loom))]
-    pub const fn new(parties: usize) -> Barrier {
-        Barrier {
-            inner: async_lock::Barrier::new(parties),
-        }
-    }
-
-    /// Under loom, whose primitives have no `const` constructors.
-    #[cfg(loom)]
-    pub fn new(parties: usize) -> Barrier {
-        Barrier {
-            inner: async_lock::Barrier::new(parties),
+    crate::loom::const_unless_loom! {
+        /// A barrier for `parties` parties (0 is taken as 1).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let barrier = deli::sync::Barrier::new(2);
+        /// # drop(barrier);
+        /// ```
+        pub fn new(parties: usize) -> Barrier {
+            Barrier {
+                inner: async_lock::Barrier::new(parties),
+            }
         }
     }
 

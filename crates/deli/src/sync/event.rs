@@ -37,27 +37,19 @@ pub struct Event {
 }
 
 impl Event {
-    /// A clear event.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(!deli::sync::Event::new().is_set());
-    /// ```
-    #[cfg(not(loom))]
-    pub const fn new() -> Event {
-        Event {
-            flag: Mutex::new(false),
-            waiters: event_listener::Event::new(),
-        }
-    }
-
-    /// Under loom, whose primitives have no `const` constructors.
-    #[cfg(loom)]
-    pub fn new() -> Event {
-        Event {
-            flag: Mutex::new(false),
-            waiters: event_listener::Event::new(),
+    crate::loom::const_unless_loom! {
+        /// A clear event.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// assert!(!deli::sync::Event::new().is_set());
+        /// ```
+        pub fn new() -> Event {
+            Event {
+                flag: Mutex::new(false),
+                waiters: event_listener::Event::new(),
+            }
         }
     }
 

@@ -14,21 +14,13 @@ pub(super) struct LockCell<T: ?Sized> {
 }
 
 impl<T> LockCell<T> {
-    /// `value`, guarded by a pool of `permits`, all free.
-    #[cfg(not(loom))]
-    pub(super) const fn new(permits: usize, value: T) -> LockCell<T> {
-        LockCell {
-            permits: Permits::new(permits),
-            value: UnsafeCell::new(value),
-        }
-    }
-
-    /// Under loom, whose primitives have no `const` constructors.
-    #[cfg(loom)]
-    pub(super) fn new(permits: usize, value: T) -> LockCell<T> {
-        LockCell {
-            permits: Permits::new(permits),
-            value: UnsafeCell::new(value),
+    crate::loom::const_unless_loom! {
+        /// `value`, guarded by a pool of `permits`, all free.
+        pub(super) fn new(permits: usize, value: T) -> LockCell<T> {
+            LockCell {
+                permits: Permits::new(permits),
+                value: UnsafeCell::new(value),
+            }
         }
     }
 

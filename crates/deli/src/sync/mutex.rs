@@ -95,26 +95,19 @@ pub struct OwnedMutexGuard<T: ?Sized> {
 }
 
 impl<T> Mutex<T> {
-    /// An unlocked mutex around `value`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static TOTAL: deli::sync::Mutex<u32> = deli::sync::Mutex::new(0);
-    /// *TOTAL.lock_blocking() += 1;
-    /// ```
-    #[cfg(not(loom))]
-    pub const fn new(value: T) -> Mutex<T> {
-        Mutex {
-            cell: LockCell::new(1, value),
-        }
-    }
-
-    /// Under loom, whose primitives have no `const` constructors.
-    #[cfg(loom)]
-    pub fn new(value: T) -> Mutex<T> {
-        Mutex {
-            cell: LockCell::new(1, value),
+    crate::loom::const_unless_loom! {
+        /// An unlocked mutex around `value`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// static TOTAL: deli::sync::Mutex<u32> = deli::sync::Mutex::new(0);
+        /// *TOTAL.lock_blocking() += 1;
+        /// ```
+        pub fn new(value: T) -> Mutex<T> {
+            Mutex {
+                cell: LockCell::new(1, value),
+            }
         }
     }
 

@@ -70,26 +70,19 @@ enum Wakeup {
 }
 
 impl Notify {
-    /// A `Notify` with no permit and no waiter.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let notify = deli::sync::Notify::new();
-    /// assert!(!notify.notified_timeout(std::time::Duration::from_millis(1)));
-    /// ```
-    #[cfg(not(loom))]
-    pub const fn new() -> Notify {
-        Notify {
-            state: Mutex::new(State::new()),
-        }
-    }
-
-    /// Under loom, whose mutex has no `const` constructor.
-    #[cfg(loom)]
-    pub fn new() -> Notify {
-        Notify {
-            state: Mutex::new(State::new()),
+    crate::loom::const_unless_loom! {
+        /// A `Notify` with no permit and no waiter.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let notify = deli::sync::Notify::new();
+        /// assert!(!notify.notified_timeout(std::time::Duration::from_millis(1)));
+        /// ```
+        pub fn new() -> Notify {
+            Notify {
+                state: Mutex::new(State::new()),
+            }
         }
     }
 

@@ -106,26 +106,18 @@ impl<T> From<T> for OnceCell<T> {
 }
 
 impl<T> OnceCell<T> {
-    /// An empty cell; `const`, so it can be a `static`.
-    ///
-    /// ```
-    /// static CELL: deli::sync::OnceCell<u32> = deli::sync::OnceCell::new();
-    /// assert!(CELL.get().is_none());
-    /// ```
-    #[cfg(not(loom))]
-    pub const fn new() -> OnceCell<T> {
-        OnceCell {
-            value: OnceLock::new(),
-            init: Semaphore::new(1),
-        }
-    }
-
-    /// Under loom, whose atomics have no `const` constructors.
-    #[cfg(loom)]
-    pub fn new() -> OnceCell<T> {
-        OnceCell {
-            value: OnceLock::new(),
-            init: Semaphore::new(1),
+    crate::loom::const_unless_loom! {
+        /// An empty cell; `const`, so it can be a `static`.
+        ///
+        /// ```
+        /// static CELL: deli::sync::OnceCell<u32> = deli::sync::OnceCell::new();
+        /// assert!(CELL.get().is_none());
+        /// ```
+        pub fn new() -> OnceCell<T> {
+            OnceCell {
+                value: OnceLock::new(),
+                init: Semaphore::new(1),
+            }
         }
     }
 

@@ -112,28 +112,16 @@ enum Status {
 }
 
 impl Permits {
-    #[cfg(not(loom))]
-    pub(crate) const fn new(permits: usize) -> Permits {
-        Permits {
-            word: AtomicUsize::new(clamp(permits) << SHIFT),
-            served: AtomicU64::new(0),
-            line: Mutex::new(Line {
-                waiters: WaitList::new(),
-                next_ticket: 1,
-            }),
-        }
-    }
-
-    /// Under loom, whose atomics and mutex have no `const` constructors.
-    #[cfg(loom)]
-    pub(crate) fn new(permits: usize) -> Permits {
-        Permits {
-            word: AtomicUsize::new(clamp(permits) << SHIFT),
-            served: AtomicU64::new(0),
-            line: Mutex::new(Line {
-                waiters: WaitList::new(),
-                next_ticket: 1,
-            }),
+    crate::loom::const_unless_loom! {
+        pub(crate) fn new(permits: usize) -> Permits {
+            Permits {
+                word: AtomicUsize::new(clamp(permits) << SHIFT),
+                served: AtomicU64::new(0),
+                line: Mutex::new(Line {
+                    waiters: WaitList::new(),
+                    next_ticket: 1,
+                }),
+            }
         }
     }
 

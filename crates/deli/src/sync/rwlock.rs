@@ -85,27 +85,20 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
 }
 
 impl<T> RwLock<T> {
-    /// An unlocked lock around `value`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static TABLE: deli::sync::RwLock<Vec<u8>> = deli::sync::RwLock::new(Vec::new());
-    /// TABLE.write_blocking().push(1);
-    /// assert_eq!(TABLE.read_blocking().len(), 1);
-    /// ```
-    #[cfg(not(loom))]
-    pub const fn new(value: T) -> RwLock<T> {
-        RwLock {
-            cell: LockCell::new(MAX_READERS, value),
-        }
-    }
-
-    /// Under loom, whose primitives have no `const` constructors.
-    #[cfg(loom)]
-    pub fn new(value: T) -> RwLock<T> {
-        RwLock {
-            cell: LockCell::new(MAX_READERS, value),
+    crate::loom::const_unless_loom! {
+        /// An unlocked lock around `value`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// static TABLE: deli::sync::RwLock<Vec<u8>> = deli::sync::RwLock::new(Vec::new());
+        /// TABLE.write_blocking().push(1);
+        /// assert_eq!(TABLE.read_blocking().len(), 1);
+        /// ```
+        pub fn new(value: T) -> RwLock<T> {
+            RwLock {
+                cell: LockCell::new(MAX_READERS, value),
+            }
         }
     }
 

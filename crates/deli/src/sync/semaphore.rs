@@ -131,26 +131,19 @@ pub enum AcquireTimeoutError {
 }
 
 impl Semaphore {
-    /// A semaphore with `permits` free permits.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let semaphore = deli::sync::Semaphore::new(3);
-    /// assert_eq!(semaphore.available_permits(), 3);
-    /// ```
-    #[cfg(not(loom))]
-    pub const fn new(permits: usize) -> Semaphore {
-        Semaphore {
-            permits: Permits::new(permits),
-        }
-    }
-
-    /// Under loom, whose atomics have no `const` constructors.
-    #[cfg(loom)]
-    pub fn new(permits: usize) -> Semaphore {
-        Semaphore {
-            permits: Permits::new(permits),
+    crate::loom::const_unless_loom! {
+        /// A semaphore with `permits` free permits.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let semaphore = deli::sync::Semaphore::new(3);
+        /// assert_eq!(semaphore.available_permits(), 3);
+        /// ```
+        pub fn new(permits: usize) -> Semaphore {
+            Semaphore {
+                permits: Permits::new(permits),
+            }
         }
     }
 

@@ -10,13 +10,11 @@
 //! also gives deli its own guard types, owned guards included. Uses
 //! `super::permits` and `crate::block_on`.
 
-use std::fmt;
 use std::marker::PhantomData;
-use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::lock_cell::LockCell;
+use super::lock_cell::{guard_impls, lock_std_impls, LockCell};
 
 /// A lock around a `T` that async tasks (on any executor) and plain threads
 /// share: [`lock`](Mutex::lock) from async code, [`lock_blocking`](Mutex::lock_blocking)
@@ -267,64 +265,9 @@ impl<T: ?Sized> Mutex<T> {
     }
 }
 
-impl<T: Default> Default for Mutex<T> {
-    fn default() -> Mutex<T> {
-        Mutex::new(T::default())
-    }
-}
-
-impl<T> From<T> for Mutex<T> {
-    fn from(value: T) -> Mutex<T> {
-        Mutex::new(value)
-    }
-}
-
-impl<T: fmt::Debug + ?Sized> fmt::Debug for Mutex<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = f.debug_struct("Mutex");
-        match self.try_lock() {
-            Some(guard) => out.field("value", &&*guard),
-            None => out.field("value", &format_args!("<locked>")),
-        };
-        out.finish()
-    }
-}
-
-impl<T: ?Sized> Deref for MutexGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: this guard holds the mutex's only permit, so no other
-        // reference to the value exists while it lives.
-        unsafe { self.mutex.cell.shared() }
-    }
-}
-
-impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as in `deref`, and `&mut self` makes this the only
-        // reference through the guard.
-        unsafe { self.mutex.cell.exclusive() }
-    }
-}
-
-impl<T: ?Sized> Drop for MutexGuard<'_, T> {
-    fn drop(&mut self) {
-        self.mutex.cell.permits().release(1);
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&**self, f)
-    }
-}
+lock_std_impls!(Mutex, try_lock);
+guard_impls!(exclusive MutexGuard<'_, T>, mutex, 1);
+guard_impls!(exclusive OwnedMutexGuard<T>, mutex, 1);
 
 impl<T: ?Sized> OwnedMutexGuard<T> {
     /// The mutex this guard holds.
@@ -340,63 +283,5 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     /// ```
     pub fn mutex(&self) -> &Arc<Mutex<T>> {
         &self.mutex
-    }
-}
-
-impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: this guard holds the mutex's only permit, so no other
-        // reference to the value exists while it lives.
-        unsafe { self.mutex.cell.shared() }
-    }
-}
-
-impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as in `deref`, and `&mut self` makes this the only
-        // reference through the guard.
-        unsafe { self.mutex.cell.exclusive() }
-    }
-}
-
-impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
-    fn drop(&mut self) {
-        self.mutex.cell.permits().release(1);
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl<T: ?Sized + fmt::Display> fmt::Display for OwnedMutexGuard<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&**self, f)
-    }
-}
-
-#[cfg(all(test, loom))]
-mod loom_models {
-    use super::*;
-    use loom::future::block_on;
-    use loom::thread;
-
-    /// The value sits in loom's `UnsafeCell`, so loom flags any access not
-    /// ordered after the previous holder's: this checks that both the fast
-    /// path and the hand-off to a waiter publish the holder's writes.
-    #[test]
-    fn loom_mutex_hand_off_publishes_the_holders_writes() {
-        crate::loom::model_bounded(3, || {
-            let mutex = crate::loom::sync::Arc::new(Mutex::new(0u32));
-            let other = crate::loom::sync::Arc::clone(&mutex);
-            let contender = thread::spawn(move || *block_on(other.lock()) += 1);
-            *block_on(mutex.lock()) += 1;
-            contender.join().unwrap();
-            assert_eq!(*mutex.try_lock().unwrap(), 2);
-        });
     }
 }

@@ -9,12 +9,10 @@
 //! wrapper of `async_lock::RwLock` together with the mutex (see there for
 //! the benchmark). Uses `super::permits` and `crate::block_on`.
 
-use std::fmt;
 use std::marker::PhantomData;
-use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-use super::lock_cell::LockCell;
+use super::lock_cell::{guard_impls, lock_std_impls, LockCell};
 
 /// How many readers may hold an [`RwLock`] at once; a writer takes all.
 const MAX_READERS: usize = (u32::MAX >> 3) as usize;
@@ -275,100 +273,6 @@ impl<T: ?Sized> RwLock<T> {
     }
 }
 
-impl<T: Default> Default for RwLock<T> {
-    fn default() -> RwLock<T> {
-        RwLock::new(T::default())
-    }
-}
-
-impl<T> From<T> for RwLock<T> {
-    fn from(value: T) -> RwLock<T> {
-        RwLock::new(value)
-    }
-}
-
-impl<T: fmt::Debug + ?Sized> fmt::Debug for RwLock<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = f.debug_struct("RwLock");
-        match self.try_read() {
-            Some(guard) => out.field("value", &&*guard),
-            None => out.field("value", &format_args!("<locked>")),
-        };
-        out.finish()
-    }
-}
-
-impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: this guard holds a reader's permit, so no writer (which
-        // needs every permit) holds `&mut T` while it lives.
-        unsafe { self.lock.cell.shared() }
-    }
-}
-
-impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
-    fn drop(&mut self) {
-        self.lock.cell.permits().release(1);
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: this guard holds every permit, so no other guard exists.
-        unsafe { self.lock.cell.shared() }
-    }
-}
-
-impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: this guard holds every permit, and `&mut self` makes this
-        // the only reference through it.
-        unsafe { self.lock.cell.exclusive() }
-    }
-}
-
-impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
-    fn drop(&mut self) {
-        self.lock.cell.permits().release(MAX_READERS);
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-#[cfg(all(test, loom))]
-mod loom_models {
-    use super::*;
-    use loom::future::block_on;
-    use loom::thread;
-
-    /// As the mutex's model: loom's `UnsafeCell` flags a read not ordered
-    /// after the writer's write (or a write racing a read).
-    #[test]
-    fn loom_rwlock_readers_see_the_writers_value() {
-        crate::loom::model_bounded(3, || {
-            let lock = crate::loom::sync::Arc::new(RwLock::new(0u32));
-            let writer = {
-                let lock = crate::loom::sync::Arc::clone(&lock);
-                thread::spawn(move || *block_on(lock.write()) = 1)
-            };
-            let seen = *block_on(lock.read());
-            assert!(seen == 0 || seen == 1);
-            writer.join().unwrap();
-            assert_eq!(*block_on(lock.read()), 1);
-        });
-    }
-}
+lock_std_impls!(RwLock, try_read);
+guard_impls!(shared RwLockReadGuard<'_, T>, lock, 1);
+guard_impls!(exclusive RwLockWriteGuard<'_, T>, lock, MAX_READERS);

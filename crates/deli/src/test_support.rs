@@ -1,5 +1,6 @@
 //! Helpers shared by the library's unit tests (compiled for tests only):
-//! a waker that counts its wake-ups, and a future polled by hand with one.
+//! a waker that counts its wake-ups, a future polled by hand with one, and
+//! a context that ignores wake-ups.
 //! Module-specific executors stay beside their modules (`io/tests`,
 //! `time/test_support.rs`).
 
@@ -35,6 +36,12 @@ impl Wake for CountingWaker {
     fn wake_by_ref(self: &Arc<Self>) {
         self.wakes.fetch_add(1, Ordering::SeqCst);
     }
+}
+
+/// A context whose waker does nothing, for polls whose wake-ups a test
+/// does not watch.
+pub(crate) fn noop_cx() -> Context<'static> {
+    Context::from_waker(Waker::noop())
 }
 
 /// A future polled by hand, always with the same counting waker, so a

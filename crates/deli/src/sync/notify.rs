@@ -350,11 +350,7 @@ impl Drop for Notified<'_> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-
-    fn poll(notified: &mut Pin<Box<Notified<'_>>>) -> bool {
-        let mut cx = Context::from_waker(Waker::noop());
-        notified.as_mut().poll(&mut cx).is_ready()
-    }
+    use crate::test_support::HandPolled;
 
     #[test]
     fn permits_do_not_add_up() {
@@ -368,28 +364,23 @@ mod tests {
     #[test]
     fn notify_one_wakes_in_arrival_order() {
         let notify = Notify::new();
-        let mut first = Box::pin(notify.notified());
-        let mut second = Box::pin(notify.notified());
-        assert!(!poll(&mut first));
-        assert!(!poll(&mut second));
+        let mut first = HandPolled::pending(notify.notified());
+        let mut second = HandPolled::pending(notify.notified());
         notify.notify_one();
-        assert!(poll(&mut first));
-        assert!(!poll(&mut second));
+        assert!(first.poll().is_ready());
+        assert!(second.poll().is_pending());
     }
 
     #[test]
     fn a_dropped_chosen_waiter_passes_the_notification_on() {
         let notify = Notify::new();
-        let mut first = Box::pin(notify.notified());
-        let mut second = Box::pin(notify.notified());
-        assert!(!poll(&mut first));
-        assert!(!poll(&mut second));
+        let first = HandPolled::pending(notify.notified());
+        let mut second = HandPolled::pending(notify.notified());
         notify.notify_one();
         drop(first);
-        assert!(poll(&mut second));
+        assert!(second.poll().is_ready());
         // And with nobody left, it becomes the permit.
-        let mut third = Box::pin(notify.notified());
-        assert!(!poll(&mut third));
+        let third = HandPolled::pending(notify.notified());
         notify.notify_one();
         drop(third);
         assert!(notify.try_notified());
@@ -398,10 +389,9 @@ mod tests {
     #[test]
     fn notify_all_leaves_no_permit() {
         let notify = Notify::new();
-        let mut waiting = Box::pin(notify.notified());
-        assert!(!poll(&mut waiting));
+        let mut waiting = HandPolled::pending(notify.notified());
         notify.notify_all();
-        assert!(poll(&mut waiting));
+        assert!(waiting.poll().is_ready());
         assert!(!notify.try_notified());
     }
 }

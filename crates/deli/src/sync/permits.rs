@@ -506,10 +506,7 @@ impl Drop for Acquire<'_> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-
-    fn noop_cx() -> Context<'static> {
-        Context::from_waker(Waker::noop())
-    }
+    use crate::test_support::noop_cx;
 
     #[test]
     fn fast_paths_move_only_the_word() {

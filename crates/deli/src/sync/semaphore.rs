@@ -702,11 +702,7 @@ impl Drop for OwnedSemaphorePermit {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::task::Waker;
-
-    fn noop_cx() -> Context<'static> {
-        Context::from_waker(Waker::noop())
-    }
+    use crate::test_support::{noop_cx, HandPolled};
 
     #[test]
     fn front_waiter_is_not_overtaken() {
@@ -731,24 +727,20 @@ mod tests {
     #[test]
     fn dropping_a_granted_waiter_passes_permits_on() {
         let semaphore = Semaphore::new(0);
-        let mut first = Box::pin(semaphore.acquire());
-        let mut second = Box::pin(semaphore.acquire());
-        assert!(first.as_mut().poll(&mut noop_cx()).is_pending());
-        assert!(second.as_mut().poll(&mut noop_cx()).is_pending());
+        let first = HandPolled::pending(semaphore.acquire());
+        let mut second = HandPolled::pending(semaphore.acquire());
         semaphore.add_permits(1);
         drop(first);
-        assert!(second.as_mut().poll(&mut noop_cx()).is_ready());
+        assert!(second.poll().is_ready());
     }
 
     #[test]
     fn dropping_the_front_waiter_lets_smaller_ones_through() {
         let semaphore = Semaphore::new(1);
-        let mut big = Box::pin(semaphore.acquire_many(5));
-        let mut small = Box::pin(semaphore.acquire());
-        assert!(big.as_mut().poll(&mut noop_cx()).is_pending());
-        assert!(small.as_mut().poll(&mut noop_cx()).is_pending());
+        let big = HandPolled::pending(semaphore.acquire_many(5));
+        let mut small = HandPolled::pending(semaphore.acquire());
         drop(big);
-        assert!(small.as_mut().poll(&mut noop_cx()).is_ready());
+        assert!(small.poll().is_ready());
     }
 
     #[test]

@@ -101,39 +101,20 @@ macro_rules! datagram_kind {
             type DatagramSocket = $socket;
             const DATAGRAM_NAME: &'static str = $name;
 
-            fn send(socket: &$socket, buf: &[u8]) -> std::io::Result<usize> {
-                socket.send(buf)
-            }
-
-            fn recv(socket: &$socket, buf: &mut [u8]) -> std::io::Result<usize> {
-                socket.recv(buf)
-            }
-
-            fn recv_from(socket: &$socket, buf: &mut [u8]) -> std::io::Result<(usize, $addr)> {
-                socket.recv_from(buf)
-            }
-
-            fn peer_addr(socket: &$socket) -> std::io::Result<$addr> {
-                socket.peer_addr()
-            }
-
-            fn local_addr(socket: &$socket) -> std::io::Result<$addr> {
-                socket.local_addr()
-            }
-
-            fn take_error(socket: &$socket) -> std::io::Result<Option<std::io::Error>> {
-                socket.take_error()
-            }
-
-            fn socket_from_std(socket: $std) -> std::io::Result<$socket> {
-                socket.set_nonblocking(true)?;
-                Ok(<$socket>::from_std(socket))
-            }
-
-            fn socket_into_std(socket: $socket) -> std::io::Result<$std> {
-                let socket = <$std>::from(std::os::fd::OwnedFd::from(socket));
-                socket.set_nonblocking(false)?;
-                Ok(socket)
+            $crate::net::fd::one_line_fns! {
+                fn send(socket: &$socket, buf: &[u8]) -> std::io::Result<usize> = socket.send(buf);
+                fn recv(socket: &$socket, buf: &mut [u8]) -> std::io::Result<usize> =
+                    socket.recv(buf);
+                fn recv_from(socket: &$socket, buf: &mut [u8]) -> std::io::Result<(usize, $addr)> =
+                    socket.recv_from(buf);
+                fn peer_addr(socket: &$socket) -> std::io::Result<$addr> = socket.peer_addr();
+                fn local_addr(socket: &$socket) -> std::io::Result<$addr> = socket.local_addr();
+                fn take_error(socket: &$socket) -> std::io::Result<Option<std::io::Error>> =
+                    socket.take_error();
+                fn socket_from_std(socket: $std) -> std::io::Result<$socket> =
+                    $crate::net::fd::std_to_mio(socket, <$socket>::from_std);
+                fn socket_into_std(socket: $socket) -> std::io::Result<$std> =
+                    $crate::net::fd::mio_to_std(socket);
             }
         }
     };

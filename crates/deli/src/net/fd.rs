@@ -1,8 +1,47 @@
-//! What every socket type shows the outside the same way: its file
-//! descriptor (`AsFd`, `AsRawFd`, for `setsockopt` and friends through
-//! `libc` or `socket2`) and its addresses in `Debug`. One macro, used by
+//! What every socket type does the same way through its file descriptor:
+//! shows it (`AsFd`, `AsRawFd`, for `setsockopt` and friends through
+//! `libc` or `socket2`) and its addresses in `Debug` — one macro, used by
 //! [`Stream`](super::stream::Stream), [`Listener`](super::listener::Listener)
-//! and [`Datagram`](super::datagram::Datagram).
+//! and [`Datagram`](super::datagram::Datagram) — and moves between `std`'s
+//! blocking sockets and `mio`'s non-blocking ones.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+/// `socket`, a `std` socket, switched to non-blocking mode and handed to
+/// `mio` through `to_mio` (its `from_std`).
+pub(crate) fn std_to_mio<S: AsFd, M>(socket: S, to_mio: fn(S) -> M) -> io::Result<M> {
+    set_nonblocking(socket.as_fd(), true)?;
+    Ok(to_mio(socket))
+}
+
+/// `socket`, a `mio` socket, as the `std` socket of its kind in blocking
+/// mode.
+pub(crate) fn mio_to_std<M: Into<OwnedFd>, S: From<OwnedFd> + AsFd>(socket: M) -> io::Result<S> {
+    let socket = S::from(socket.into());
+    set_nonblocking(socket.as_fd(), false)?;
+    Ok(socket)
+}
+
+/// What `std`'s `set_nonblocking` does, for any descriptor.
+fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> io::Result<()> {
+    // SAFETY: `fd` is a descriptor that stays open for this call (it is
+    // borrowed), and F_GETFL/F_SETFL read and write only its status flags.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let wanted = if on {
+        flags | libc::O_NONBLOCK
+    } else {
+        flags & !libc::O_NONBLOCK
+    };
+    // SAFETY: as above.
+    if wanted != flags && unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, wanted) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
 
 /// `AsFd`, `AsRawFd` and a `Debug` named `$name` that shows the named
 /// address methods' answers, for `$socket<K>` (any `K: $kind`), whose file
@@ -37,3 +76,19 @@ macro_rules! socket_impls {
 }
 
 pub(super) use socket_impls;
+
+/// Trait methods written one line each, `fn name(args) -> Type = body;`:
+/// for the kinds' forwarding functions, which only call their `mio`
+/// socket's method of the same name (`std`'s and `mio`'s socket types have
+/// the same methods for every kind).
+macro_rules! one_line_fns {
+    ($(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $body:expr;)+) => {
+        $(
+            fn $name($($arg: $ty),*) -> $ret {
+                $body
+            }
+        )+
+    };
+}
+
+pub(super) use one_line_fns;

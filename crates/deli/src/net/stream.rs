@@ -131,42 +131,21 @@ macro_rules! stream_kind {
             const NAME: &'static str = $stream_name;
             const LISTENER_NAME: &'static str = $listener_name;
 
-            fn peer_addr(socket: &$socket) -> std::io::Result<$addr> {
-                socket.peer_addr()
-            }
-
-            fn local_addr(socket: &$socket) -> std::io::Result<$addr> {
-                socket.local_addr()
-            }
-
-            fn socket_from_std(stream: $std) -> std::io::Result<$socket> {
-                stream.set_nonblocking(true)?;
-                Ok(<$socket>::from_std(stream))
-            }
-
-            fn socket_into_std(socket: $socket) -> std::io::Result<$std> {
-                let stream = <$std>::from(std::os::fd::OwnedFd::from(socket));
-                stream.set_nonblocking(false)?;
-                Ok(stream)
-            }
-
-            fn accept(listener: &$listener) -> std::io::Result<($socket, $addr)> {
-                listener.accept()
-            }
-
-            fn listener_addr(listener: &$listener) -> std::io::Result<$addr> {
-                listener.local_addr()
-            }
-
-            fn listener_from_std(listener: $std_listener) -> std::io::Result<$listener> {
-                listener.set_nonblocking(true)?;
-                Ok(<$listener>::from_std(listener))
-            }
-
-            fn listener_into_std(listener: $listener) -> std::io::Result<$std_listener> {
-                let listener = <$std_listener>::from(std::os::fd::OwnedFd::from(listener));
-                listener.set_nonblocking(false)?;
-                Ok(listener)
+            $crate::net::fd::one_line_fns! {
+                fn peer_addr(socket: &$socket) -> std::io::Result<$addr> = socket.peer_addr();
+                fn local_addr(socket: &$socket) -> std::io::Result<$addr> = socket.local_addr();
+                fn socket_from_std(stream: $std) -> std::io::Result<$socket> =
+                    $crate::net::fd::std_to_mio(stream, <$socket>::from_std);
+                fn socket_into_std(socket: $socket) -> std::io::Result<$std> =
+                    $crate::net::fd::mio_to_std(socket);
+                fn accept(listener: &$listener) -> std::io::Result<($socket, $addr)> =
+                    listener.accept();
+                fn listener_addr(listener: &$listener) -> std::io::Result<$addr> =
+                    listener.local_addr();
+                fn listener_from_std(listener: $std_listener) -> std::io::Result<$listener> =
+                    $crate::net::fd::std_to_mio(listener, <$listener>::from_std);
+                fn listener_into_std(listener: $listener) -> std::io::Result<$std_listener> =
+                    $crate::net::fd::mio_to_std(listener);
             }
         }
     };

@@ -30,31 +30,25 @@ pub trait StreamSocket: Source + AsFd {
     fn take_error(&self) -> io::Result<Option<io::Error>>;
 }
 
-impl StreamSocket for mio::net::TcpStream {
-    fn read_some(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut socket = self;
-        socket.read(buf)
-    }
-    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        mio::net::TcpStream::shutdown(self, how)
-    }
-    fn take_error(&self) -> io::Result<Option<io::Error>> {
-        mio::net::TcpStream::take_error(self)
-    }
+/// `StreamSocket` for `mio`'s stream types, which have the same methods.
+macro_rules! stream_sockets {
+    ($($socket:ty),+) => {$(
+        impl StreamSocket for $socket {
+            fn read_some(&self, buf: &mut [u8]) -> io::Result<usize> {
+                let mut socket = self;
+                socket.read(buf)
+            }
+            fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+                <$socket>::shutdown(self, how)
+            }
+            fn take_error(&self) -> io::Result<Option<io::Error>> {
+                <$socket>::take_error(self)
+            }
+        }
+    )+};
 }
 
-impl StreamSocket for mio::net::UnixStream {
-    fn read_some(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut socket = self;
-        socket.read(buf)
-    }
-    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        mio::net::UnixStream::shutdown(self, how)
-    }
-    fn take_error(&self) -> io::Result<Option<io::Error>> {
-        mio::net::UnixStream::take_error(self)
-    }
-}
+stream_sockets!(mio::net::TcpStream, mio::net::UnixStream);
 
 /// A registered stream socket, shared by a stream or by its two halves.
 #[derive(Debug)]

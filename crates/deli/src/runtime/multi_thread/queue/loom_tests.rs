@@ -41,10 +41,41 @@ fn task(id: usize, log: &Log) -> Tracked {
     }
 }
 
-fn assert_each_dropped_once(log: &Log, ids: std::ops::Range<usize>) {
-    let mut dropped = log.lock().ignore_poison().clone();
-    dropped.sort_unstable();
-    assert_eq!(dropped, ids.collect::<Vec<_>>());
+/// One model's world: the log tasks record their drops in, and the sink
+/// that keeps what the queue under test overflows.
+#[derive(Default)]
+struct World {
+    log: Log,
+    sink: Sink,
+}
+
+impl World {
+    /// A world and its queue, holding tasks `0..n`.
+    fn with_queue(n: usize) -> (World, Local<Tracked>, Steal<Tracked>) {
+        let world = World::default();
+        let (mut queue, steal) = local();
+        for id in 0..n {
+            world.push(&mut queue, id);
+        }
+        (world, queue, steal)
+    }
+
+    fn push(&self, queue: &mut Local<Tracked>, id: usize) {
+        queue.push_back(task(id, &self.log), &self.sink);
+    }
+
+    fn assert_nothing_overflowed(&self) {
+        assert!(self.sink.0.borrow().is_empty());
+    }
+
+    /// Drops what overflowed, then checks that tasks `0..n` were each
+    /// dropped exactly once (drop the queue first).
+    fn end(self, n: usize) {
+        drop(self.sink);
+        let mut dropped = self.log.lock().ignore_poison().clone();
+        dropped.sort_unstable();
+        assert_eq!(dropped, (0..n).collect::<Vec<_>>());
+    }
 }
 
 /// A stealer that steals once into its own queue and empties it.
@@ -63,34 +94,28 @@ fn spawn_stealer(steal: Steal<Tracked>) -> thread::JoinHandle<()> {
 #[test]
 fn loom_owner_push_pop_races_one_stealer() {
     loom::model(|| {
-        let log = Log::default();
-        let sink = Sink::default();
-        let (mut queue, steal) = local();
+        let (world, mut queue, steal) = World::with_queue(0);
         let stealer = spawn_stealer(steal);
 
-        queue.push_back(task(0, &log), &sink);
-        queue.push_back(task(1, &log), &sink);
+        world.push(&mut queue, 0);
+        world.push(&mut queue, 1);
         drop(queue.pop());
-        queue.push_back(task(2, &log), &sink);
+        world.push(&mut queue, 2);
         while let Some(task) = queue.pop() {
             drop(task);
         }
 
         stealer.join().unwrap();
-        assert!(sink.0.borrow().is_empty());
-        assert_each_dropped_once(&log, 0..3);
+        world.assert_nothing_overflowed();
+        drop(queue);
+        world.end(3);
     });
 }
 
 #[test]
 fn loom_two_stealers_race_the_owner_popping() {
     loom::model(|| {
-        let log = Log::default();
-        let sink = Sink::default();
-        let (mut queue, steal) = local();
-        for id in 0..3 {
-            queue.push_back(task(id, &log), &sink);
-        }
+        let (world, mut queue, steal) = World::with_queue(3);
         let first = spawn_stealer(steal.clone());
         let second = spawn_stealer(steal);
 
@@ -98,9 +123,9 @@ fn loom_two_stealers_race_the_owner_popping() {
 
         first.join().unwrap();
         second.join().unwrap();
+        world.assert_nothing_overflowed();
         drop(queue);
-        assert!(sink.0.borrow().is_empty());
-        assert_each_dropped_once(&log, 0..3);
+        world.end(3);
     });
 }
 
@@ -109,63 +134,42 @@ fn loom_two_stealers_race_the_owner_popping() {
 /// takes many minutes, so this one is bounded to five preemptions.
 #[test]
 fn loom_two_stealers_race_the_owner_on_a_full_ring() {
-    crate::loom::model_bounded(5, || {
-        let log = Log::default();
-        let sink = Sink::default();
-        let (mut queue, steal) = local();
-        for id in 0..LOCAL_QUEUE_CAPACITY {
-            queue.push_back(task(id, &log), &sink);
-        }
-        let first = spawn_stealer(steal.clone());
-        let second = spawn_stealer(steal);
-
-        queue.push_back(task(LOCAL_QUEUE_CAPACITY, &log), &sink);
-        drop(queue.pop());
-
-        first.join().unwrap();
-        second.join().unwrap();
-        drop(queue);
-        drop(sink);
-        assert_each_dropped_once(&log, 0..LOCAL_QUEUE_CAPACITY + 1);
-    });
+    crate::loom::model_bounded(5, || owner_overflows_racing(2));
 }
 
 #[test]
 fn loom_overflow_races_a_steal() {
-    loom::model(|| {
-        let log = Log::default();
-        let sink = Sink::default();
-        let (mut queue, steal) = local();
-        for id in 0..LOCAL_QUEUE_CAPACITY {
-            queue.push_back(task(id, &log), &sink);
-        }
-        let stealer = spawn_stealer(steal);
+    loom::model(|| owner_overflows_racing(1));
+}
 
-        // The ring is full unless the stealer already finished.
-        queue.push_back(task(LOCAL_QUEUE_CAPACITY, &log), &sink);
-        drop(queue.pop());
+/// `stealers` steal from a full ring while its owner pushes one more task
+/// (overflowing, unless a stealer already made room) and pops one.
+fn owner_overflows_racing(stealers: usize) {
+    let (world, mut queue, steal) = World::with_queue(LOCAL_QUEUE_CAPACITY);
+    let stealers: Vec<_> = (0..stealers)
+        .map(|_| spawn_stealer(steal.clone()))
+        .collect();
+    drop(steal);
 
+    world.push(&mut queue, LOCAL_QUEUE_CAPACITY);
+    drop(queue.pop());
+
+    for stealer in stealers {
         stealer.join().unwrap();
-        drop(queue);
-        drop(sink);
-        assert_each_dropped_once(&log, 0..LOCAL_QUEUE_CAPACITY + 1);
-    });
+    }
+    drop(queue);
+    world.end(LOCAL_QUEUE_CAPACITY + 1);
 }
 
 #[test]
 fn loom_dropping_the_owner_races_a_steal() {
     loom::model(|| {
-        let log = Log::default();
-        let sink = Sink::default();
-        let (mut queue, steal) = local();
-        for id in 0..3 {
-            queue.push_back(task(id, &log), &sink);
-        }
+        let (world, queue, steal) = World::with_queue(3);
         let stealer = spawn_stealer(steal);
 
         drop(queue);
 
         stealer.join().unwrap();
-        assert_each_dropped_once(&log, 0..3);
+        world.end(3);
     });
 }

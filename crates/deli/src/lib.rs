@@ -57,6 +57,7 @@ mod coop;
 mod loom;
 mod macros;
 mod poison;
+mod setters;
 #[cfg(all(test, not(loom)))]
 mod test_support;
 mod wake_batch;

@@ -110,54 +110,37 @@ pub struct ClusterPoolBuilder {
 }
 
 impl ClusterPoolBuilder {
-    /// The prefix of every key (default `deli`); clients and workers must
-    /// agree on it.
-    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
-        self.namespace = namespace.into();
-        self
-    }
+    crate::setters::setters! {
+        /// The prefix of every key (default `deli`); clients and workers must
+        /// agree on it.
+        pub fn namespace(mut self, namespace: impl Into<String>) =>
+            self.namespace = namespace.into();
 
-    /// How many times a job whose worker died is run again on another
-    /// worker (default 2); the start after that fails the ticket with
-    /// [`JobError::WorkerDied`].
-    pub fn max_retries(mut self, retries: u32) -> Self {
-        self.max_retries = retries;
-        self
-    }
+        /// How many times a job whose worker died is run again on another
+        /// worker (default 2); the start after that fails the ticket with
+        /// [`JobError::WorkerDied`].
+        pub fn max_retries(mut self, retries: u32) => self.max_retries = retries;
 
-    /// Each job may run this long on its worker; past it its child is
-    /// killed and the ticket says [`JobError::TimedOut`] (default: no
-    /// limit).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
+        /// Each job may run this long on its worker; past it its child is
+        /// killed and the ticket says [`JobError::TimedOut`] (default: no
+        /// limit).
+        pub fn timeout(mut self, timeout: Duration) => self.timeout = Some(timeout);
 
-    /// A job that has waited this long while no live worker advertises its
-    /// name fails with [`JobError::NoWorker`] (default 30 s).
-    pub fn no_worker_deadline(mut self, deadline: Duration) -> Self {
-        self.no_worker_deadline = deadline;
-        self
-    }
+        /// A job that has waited this long while no live worker advertises its
+        /// name fails with [`JobError::NoWorker`] (default 30 s).
+        pub fn no_worker_deadline(mut self, deadline: Duration) =>
+            self.no_worker_deadline = deadline;
 
-    /// How long outcomes are kept in Redis for [`ClusterPool::attach`]
-    /// (default one hour).
-    pub fn result_ttl(mut self, ttl: Duration) -> Self {
-        self.result_ttl = ttl;
-        self
-    }
+        /// How long outcomes are kept in Redis for [`ClusterPool::attach`]
+        /// (default one hour).
+        pub fn result_ttl(mut self, ttl: Duration) => self.result_ttl = ttl;
 
-    /// Waiting tickets fail once Redis has been unreachable this long
-    /// (default 30 s); until then the pool reconnects with backoff.
-    pub fn broker_timeout(mut self, timeout: Duration) -> Self {
-        self.broker_timeout = timeout;
-        self
-    }
+        /// Waiting tickets fail once Redis has been unreachable this long
+        /// (default 30 s); until then the pool reconnects with backoff.
+        pub fn broker_timeout(mut self, timeout: Duration) => self.broker_timeout = timeout;
 
-    /// How long one connection attempt may take (default 2 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
+        /// How long one connection attempt may take (default 2 s).
+        pub fn connect_timeout(mut self, timeout: Duration) => self.connect_timeout = timeout;
     }
 
     /// Connects to Redis and starts the pool's threads.

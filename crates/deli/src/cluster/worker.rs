@@ -76,11 +76,10 @@ impl Default for ServeOptions {
 }
 
 impl ServeOptions {
-    /// How many jobs run at once, each in its own child process (default:
-    /// one per core).
-    pub fn concurrency(mut self, jobs: usize) -> Self {
-        self.concurrency = jobs;
-        self
+    crate::setters::setters! {
+        /// How many jobs run at once, each in its own child process (default:
+        /// one per core).
+        pub fn concurrency(mut self, jobs: usize) => self.concurrency = jobs;
     }
 
     /// The concurrency set.
@@ -94,25 +93,19 @@ impl ServeOptions {
         self.concurrency
     }
 
-    /// The key prefix shared with the clients (default `deli`).
-    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
-        self.namespace = namespace.into();
-        self
-    }
+    crate::setters::setters! {
+        /// The key prefix shared with the clients (default `deli`).
+        pub fn namespace(mut self, namespace: impl Into<String>) =>
+            self.namespace = namespace.into();
 
-    /// A job entry idle this long belongs to a dead worker and is claimed
-    /// back by a live one (default 30 s). Heartbeats run four times per
-    /// claim timeout; a worker that misses heartbeats for longer (a frozen
-    /// machine) may see its job run a second time elsewhere.
-    pub fn claim_timeout(mut self, timeout: Duration) -> Self {
-        self.claim_timeout = timeout;
-        self
-    }
+        /// A job entry idle this long belongs to a dead worker and is claimed
+        /// back by a live one (default 30 s). Heartbeats run four times per
+        /// claim timeout; a worker that misses heartbeats for longer (a frozen
+        /// machine) may see its job run a second time elsewhere.
+        pub fn claim_timeout(mut self, timeout: Duration) => self.claim_timeout = timeout;
 
-    /// How long outcomes are kept (default one hour).
-    pub fn result_ttl(mut self, ttl: Duration) -> Self {
-        self.result_ttl = ttl;
-        self
+        /// How long outcomes are kept (default one hour).
+        pub fn result_ttl(mut self, ttl: Duration) => self.result_ttl = ttl;
     }
 
     /// Serve only these job names (default: every `#[deli::job]` linked
@@ -126,10 +119,9 @@ impl ServeOptions {
         self
     }
 
-    /// How long one connection attempt may take (default 2 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
+    crate::setters::setters! {
+        /// How long one connection attempt may take (default 2 s).
+        pub fn connect_timeout(mut self, timeout: Duration) => self.connect_timeout = timeout;
     }
 }
 

@@ -365,134 +365,108 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// Each request's timeout, unless it carries a [`Timeout`] of its own;
-    /// `None` for none. Default 30 s.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _builder = deli::http::Client::builder().timeout(None);
-    /// ```
-    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> ClientBuilder {
-        self.timeout = timeout.into();
-        self
-    }
+    crate::setters::setters! {
+        /// Each request's timeout, unless it carries a [`Timeout`] of its own;
+        /// `None` for none. Default 30 s.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _builder = deli::http::Client::builder().timeout(None);
+        /// ```
+        pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) =>
+            self.timeout = timeout.into();
 
-    /// How long one TCP connect (and one TLS handshake) may take. Default
-    /// 10 s.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _builder = deli::http::Client::builder().connect_timeout(std::time::Duration::from_secs(2));
-    /// ```
-    pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
-        self.connect_timeout = timeout;
-        self
-    }
+        /// How long one TCP connect (and one TLS handshake) may take. Default
+        /// 10 s.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _builder = deli::http::Client::builder().connect_timeout(std::time::Duration::from_secs(2));
+        /// ```
+        pub fn connect_timeout(mut self, timeout: Duration) => self.connect_timeout = timeout;
 
-    /// The most redirects followed for one request (0: none, the 3xx
-    /// response is returned). Default 10.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _builder = deli::http::Client::builder().max_redirects(0);
-    /// ```
-    pub fn max_redirects(mut self, max: usize) -> ClientBuilder {
-        self.max_redirects = max;
-        self
-    }
+        /// The most redirects followed for one request (0: none, the 3xx
+        /// response is returned). Default 10.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _builder = deli::http::Client::builder().max_redirects(0);
+        /// ```
+        pub fn max_redirects(mut self, max: usize) => self.max_redirects = max;
 
-    /// The largest response body read; past it, reading fails with
-    /// [`Error::BodyTooLarge`]. Default: no limit.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _builder = deli::http::Client::builder().max_response_bytes(16 << 20);
-    /// ```
-    pub fn max_response_bytes(mut self, limit: u64) -> ClientBuilder {
-        self.max_response_bytes = Some(limit);
-        self
-    }
+        /// The largest response body read; past it, reading fails with
+        /// [`Error::BodyTooLarge`]. Default: no limit.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _builder = deli::http::Client::builder().max_response_bytes(16 << 20);
+        /// ```
+        pub fn max_response_bytes(mut self, limit: u64) => self.max_response_bytes = Some(limit);
 
-    /// Trusts the certificates in `pem` as roots, besides the system's.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-    /// let client = deli::http::Client::builder()
-    ///     .add_root_certificate_pem(certified.cert.pem().as_bytes())
-    ///     .build()
-    ///     .unwrap();
-    /// # drop(client);
-    /// ```
-    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> ClientBuilder {
-        self.extra_roots.push(pem.to_vec());
-        self
-    }
+        /// Trusts the certificates in `pem` as roots, besides the system's.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        /// let client = deli::http::Client::builder()
+        ///     .add_root_certificate_pem(certified.cert.pem().as_bytes())
+        ///     .build()
+        ///     .unwrap();
+        /// # drop(client);
+        /// ```
+        pub fn add_root_certificate_pem(mut self, pem: &[u8]) =>
+            self.extra_roots.push(pem.to_vec());
 
-    /// Whether the system's root certificates are trusted too. Default yes.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _builder = deli::http::Client::builder().system_roots(false);
-    /// ```
-    pub fn system_roots(mut self, enabled: bool) -> ClientBuilder {
-        self.system_roots = enabled;
-        self
-    }
+        /// Whether the system's root certificates are trusted too. Default yes.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _builder = deli::http::Client::builder().system_roots(false);
+        /// ```
+        pub fn system_roots(mut self, enabled: bool) => self.system_roots = enabled;
 
-    /// Speaks HTTP/1.1 only (ALPN offers only `http/1.1`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _builder = deli::http::Client::builder().http1_only();
-    /// ```
-    pub fn http1_only(mut self) -> ClientBuilder {
-        self.protocols = Protocols::Http1Only;
-        self
-    }
+        /// Speaks HTTP/1.1 only (ALPN offers only `http/1.1`).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _builder = deli::http::Client::builder().http1_only();
+        /// ```
+        pub fn http1_only(mut self) => self.protocols = Protocols::Http1Only;
 
-    /// Speaks HTTP/2 only, without asking first: over clear text (`h2c`
-    /// with prior knowledge) and TLS alike.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _builder = deli::http::Client::builder().http2_prior_knowledge();
-    /// ```
-    pub fn http2_prior_knowledge(mut self) -> ClientBuilder {
-        self.protocols = Protocols::Http2PriorKnowledge;
-        self
-    }
+        /// Speaks HTTP/2 only, without asking first: over clear text (`h2c`
+        /// with prior knowledge) and TLS alike.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _builder = deli::http::Client::builder().http2_prior_knowledge();
+        /// ```
+        pub fn http2_prior_knowledge(mut self) => self.protocols = Protocols::Http2PriorKnowledge;
 
-    /// How long an idle pooled connection is kept. Default 90 s.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _builder = deli::http::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(5));
-    /// ```
-    pub fn pool_idle_timeout(mut self, timeout: Duration) -> ClientBuilder {
-        self.pool_idle_timeout = timeout;
-        self
-    }
+        /// How long an idle pooled connection is kept. Default 90 s.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _builder = deli::http::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(5));
+        /// ```
+        pub fn pool_idle_timeout(mut self, timeout: Duration) => self.pool_idle_timeout = timeout;
 
-    /// The most idle HTTP/1 connections kept per host. Default 32.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _builder = deli::http::Client::builder().pool_max_idle_per_host(4);
-    /// ```
-    pub fn pool_max_idle_per_host(mut self, max: usize) -> ClientBuilder {
-        self.pool_max_idle_per_host = max;
-        self
+        /// The most idle HTTP/1 connections kept per host. Default 32.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _builder = deli::http::Client::builder().pool_max_idle_per_host(4);
+        /// ```
+        pub fn pool_max_idle_per_host(mut self, max: usize) => self.pool_max_idle_per_host = max;
     }
 
     /// Makes the client.

@@ -155,125 +155,103 @@ impl Server {
         }
     }
 
-    /// Serves HTTPS with this certificate and key; HTTP/2 is offered by
-    /// ALPN.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let tls = deli::http::TlsConfig::from_pem_files("cert.pem", "key.pem").unwrap();
-    /// let _server = deli::http::Server::bind("0.0.0.0:8443").tls(tls);
-    /// ```
-    pub fn tls(mut self, config: TlsConfig) -> Server {
-        self.tls = Some(config);
-        self
-    }
+    crate::setters::setters! {
+        /// Serves HTTPS with this certificate and key; HTTP/2 is offered by
+        /// ALPN.
+        ///
+        /// # Examples
+        ///
+        /// ```no_run
+        /// let tls = deli::http::TlsConfig::from_pem_files("cert.pem", "key.pem").unwrap();
+        /// let _server = deli::http::Server::bind("0.0.0.0:8443").tls(tls);
+        /// ```
+        pub fn tls(mut self, config: TlsConfig) => self.tls = Some(config);
 
-    /// The largest request body a handler may read: a larger declared
-    /// length is answered `413` before the handler runs; a larger chunked
-    /// body fails the handler's read with [`Error::BodyTooLarge`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _server = deli::http::Server::bind("127.0.0.1:0").max_body_bytes(64 << 10);
-    /// ```
-    pub fn max_body_bytes(mut self, limit: u64) -> Server {
-        self.limits.max_body_bytes = limit;
-        self
-    }
+        /// The largest request body a handler may read: a larger declared
+        /// length is answered `413` before the handler runs; a larger chunked
+        /// body fails the handler's read with [`Error::BodyTooLarge`].
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _server = deli::http::Server::bind("127.0.0.1:0").max_body_bytes(64 << 10);
+        /// ```
+        pub fn max_body_bytes(mut self, limit: u64) => self.limits.max_body_bytes = limit;
 
-    /// The longest a request body may send nothing (before its first bytes
-    /// or between two chunks): past it the handler's read fails with
-    /// [`Error::BodyStalled`], which answers `408`. A client trickling or
-    /// stopping its upload cannot hold a handler forever.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _server = deli::http::Server::bind("127.0.0.1:0")
-    ///     .body_read_timeout(std::time::Duration::from_secs(10));
-    /// ```
-    pub fn body_read_timeout(mut self, timeout: Duration) -> Server {
-        self.limits.body_read_timeout = timeout;
-        self
-    }
+        /// The longest a request body may send nothing (before its first bytes
+        /// or between two chunks): past it the handler's read fails with
+        /// [`Error::BodyStalled`], which answers `408`. A client trickling or
+        /// stopping its upload cannot hold a handler forever.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _server = deli::http::Server::bind("127.0.0.1:0")
+        ///     .body_read_timeout(std::time::Duration::from_secs(10));
+        /// ```
+        pub fn body_read_timeout(mut self, timeout: Duration) =>
+            self.limits.body_read_timeout = timeout;
 
-    /// How long a client has to send a whole request head (and the TLS
-    /// handshake, under TLS) before it is answered `408` and closed; an idle
-    /// keep-alive HTTP/1 connection is closed after it too.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _server = deli::http::Server::bind("127.0.0.1:0")
-    ///     .header_read_timeout(std::time::Duration::from_secs(5));
-    /// ```
-    pub fn header_read_timeout(mut self, timeout: Duration) -> Server {
-        self.limits.header_read_timeout = timeout;
-        self
-    }
+        /// How long a client has to send a whole request head (and the TLS
+        /// handshake, under TLS) before it is answered `408` and closed; an idle
+        /// keep-alive HTTP/1 connection is closed after it too.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _server = deli::http::Server::bind("127.0.0.1:0")
+        ///     .header_read_timeout(std::time::Duration::from_secs(5));
+        /// ```
+        pub fn header_read_timeout(mut self, timeout: Duration) =>
+            self.limits.header_read_timeout = timeout;
 
-    /// The largest request head in bytes (at least 8 KiB, which HTTP/1
-    /// needs); a larger one is answered `431`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _server = deli::http::Server::bind("127.0.0.1:0").max_header_bytes(16 << 10);
-    /// ```
-    pub fn max_header_bytes(mut self, limit: usize) -> Server {
-        self.limits.max_header_bytes = limit.max(8192);
-        self
-    }
+        /// The largest request head in bytes (at least 8 KiB, which HTTP/1
+        /// needs); a larger one is answered `431`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _server = deli::http::Server::bind("127.0.0.1:0").max_header_bytes(16 << 10);
+        /// ```
+        pub fn max_header_bytes(mut self, limit: usize) =>
+            self.limits.max_header_bytes = limit.max(8192);
 
-    /// The most header lines in an HTTP/1 request head; more is answered
-    /// `431`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _server = deli::http::Server::bind("127.0.0.1:0").max_headers(50);
-    /// ```
-    pub fn max_headers(mut self, limit: usize) -> Server {
-        self.limits.max_headers = limit;
-        self
-    }
+        /// The most header lines in an HTTP/1 request head; more is answered
+        /// `431`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _server = deli::http::Server::bind("127.0.0.1:0").max_headers(50);
+        /// ```
+        pub fn max_headers(mut self, limit: usize) => self.limits.max_headers = limit;
 
-    /// Whether HTTP/1 connections stay open for further requests.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _server = deli::http::Server::bind("127.0.0.1:0").keep_alive(false);
-    /// ```
-    pub fn keep_alive(mut self, enabled: bool) -> Server {
-        self.limits.keep_alive = enabled;
-        self
-    }
+        /// Whether HTTP/1 connections stay open for further requests.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _server = deli::http::Server::bind("127.0.0.1:0").keep_alive(false);
+        /// ```
+        pub fn keep_alive(mut self, enabled: bool) => self.limits.keep_alive = enabled;
 
-    /// Serves HTTP/1.x only.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _server = deli::http::Server::bind("127.0.0.1:0").http1_only();
-    /// ```
-    pub fn http1_only(mut self) -> Server {
-        self.limits.protocols = Protocols::Http1Only;
-        self
-    }
+        /// Serves HTTP/1.x only.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _server = deli::http::Server::bind("127.0.0.1:0").http1_only();
+        /// ```
+        pub fn http1_only(mut self) => self.limits.protocols = Protocols::Http1Only;
 
-    /// Serves HTTP/2 only (prior knowledge in clear text, or ALPN `h2`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let _server = deli::http::Server::bind("127.0.0.1:0").http2_only();
-    /// ```
-    pub fn http2_only(mut self) -> Server {
-        self.limits.protocols = Protocols::Http2Only;
-        self
+        /// Serves HTTP/2 only (prior knowledge in clear text, or ALPN `h2`).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let _server = deli::http::Server::bind("127.0.0.1:0").http2_only();
+        /// ```
+        pub fn http2_only(mut self) => self.limits.protocols = Protocols::Http2Only;
     }
 
     /// Binds (unless made from a listener) and starts serving `handler` on

@@ -10,6 +10,18 @@ pub(crate) struct Keys {
     namespace: String,
 }
 
+/// One method per kind of key: `keys.jobs("square")` is
+/// `"{namespace}:jobs:square"`.
+macro_rules! key_kinds {
+    ($($kind:ident),+) => {
+        $(
+            pub(crate) fn $kind(&self, name: &str) -> String {
+                format!("{}:{}:{name}", self.namespace, stringify!($kind))
+            }
+        )+
+    };
+}
+
 impl Keys {
     pub(crate) fn new(namespace: &str) -> Keys {
         Keys {
@@ -17,33 +29,7 @@ impl Keys {
         }
     }
 
-    pub(crate) fn jobs(&self, job_name: &str) -> String {
-        format!("{}:jobs:{job_name}", self.namespace)
-    }
-
-    pub(crate) fn serves(&self, job_name: &str) -> String {
-        format!("{}:serves:{job_name}", self.namespace)
-    }
-
-    pub(crate) fn worker(&self, worker: &str) -> String {
-        format!("{}:worker:{worker}", self.namespace)
-    }
-
-    pub(crate) fn result(&self, job: &str) -> String {
-        format!("{}:result:{job}", self.namespace)
-    }
-
-    pub(crate) fn done(&self, client: &str) -> String {
-        format!("{}:done:{client}", self.namespace)
-    }
-
-    pub(crate) fn cancel(&self, job: &str) -> String {
-        format!("{}:cancel:{job}", self.namespace)
-    }
-
-    pub(crate) fn attempts(&self, job: &str) -> String {
-        format!("{}:attempts:{job}", self.namespace)
-    }
+    key_kinds!(jobs, serves, worker, result, done, cancel, attempts);
 }
 
 /// A name unlikely to repeat across machines and restarts: the host, the

@@ -467,29 +467,35 @@ mod loom_tests {
         }
     }
 
+    /// A writer that runs `push` on its own thread under a budget of
+    /// `chunks` (and is dropped there after it), and its log, for a reader
+    /// on this thread.
+    fn spawn_owner(
+        chunks: usize,
+        push: impl FnOnce(&mut Writer, &Budget) + Send + 'static,
+    ) -> (Arc<EventLog>, thread::JoinHandle<()>) {
+        let budget = StdArc::new(Budget::new(chunks));
+        let mut writer = Writer::new();
+        let log = writer.log();
+        let owner = thread::spawn(move || push(&mut writer, &budget));
+        (log, owner)
+    }
+
     /// A reader racing the owner across a chunk boundary sees a prefix of
     /// what was written, in order, and never a half-written slot.
     #[test]
     fn loom_reader_sees_a_published_prefix() {
         loom::model(|| {
-            let budget = StdArc::new(Budget::new(4));
-            let mut writer = Writer::new();
-            let log = writer.log();
-            let owner = {
-                let budget = budget.clone();
-                thread::spawn(move || {
-                    for n in 0..3 {
-                        assert!(writer.push(event(n), &budget));
-                    }
-                    writer
-                })
-            };
+            let (log, owner) = spawn_owner(4, |writer, budget| {
+                for n in 0..3 {
+                    assert!(writer.push(event(n), budget));
+                }
+            });
             let mut seen = Vec::new();
             log.read_into(&mut seen);
             assert!(seen.len() <= 3);
             assert!(seen.iter().enumerate().all(|(i, e)| *e == event(i as u64)));
-            let writer = owner.join().unwrap();
-            drop(writer);
+            owner.join().unwrap();
             let mut all = Vec::new();
             log.read_into(&mut all);
             assert_eq!(all.len(), 3);
@@ -501,18 +507,12 @@ mod loom_tests {
     #[test]
     fn loom_owner_exit_races_a_reader() {
         loom::model(|| {
-            let budget = StdArc::new(Budget::new(1));
-            let mut writer = Writer::new();
-            let log = writer.log();
-            let owner = {
-                let budget = budget.clone();
-                thread::spawn(move || {
-                    writer.push(event(0), &budget);
-                    writer.push(event(1), &budget);
-                    // Over the one-chunk budget under loom: dropped.
-                    assert!(!writer.push(event(2), &budget));
-                })
-            };
+            let (log, owner) = spawn_owner(1, |writer, budget| {
+                writer.push(event(0), budget);
+                writer.push(event(1), budget);
+                // Over the one-chunk budget under loom: dropped.
+                assert!(!writer.push(event(2), budget));
+            });
             let mut seen = Vec::new();
             let dropped = log.read_into(&mut seen);
             assert!(seen.len() <= 2 && dropped <= 1);

@@ -1,14 +1,16 @@
 //! Helpers shared by the library's unit tests (compiled for tests only):
-//! a waker that counts its wake-ups, a future polled by hand with one, and
-//! a context that ignores wake-ups.
+//! a bounded thread-parking `block_on`, a waker that counts its wake-ups, a
+//! future polled by hand with one, and a context that ignores wake-ups.
 //! Module-specific executors stay beside their modules (`io/tests`,
 //! `time/test_support.rs`).
 
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
 
 /// A waker that counts how often it was woken.
 #[derive(Debug, Default)]
@@ -75,5 +77,55 @@ impl<F: Future> HandPolled<F> {
     /// How often the future's waker was woken so far.
     pub(crate) fn wakes(&self) -> usize {
         self.counter.wakes()
+    }
+}
+
+/// Wakes the thread that made it: sets its flag and unparks it.
+struct ThreadWaker {
+    thread: Thread,
+    woken: AtomicBool,
+}
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+}
+
+/// A waker that unparks this thread.
+pub(crate) fn thread_waker() -> Waker {
+    Waker::from(Arc::new(ThreadWaker {
+        thread: thread::current(),
+        woken: AtomicBool::new(true),
+    }))
+}
+
+/// Polls `future` on this thread, parking between wake-ups (it is polled
+/// again only once woken); `None` if it is not done within `bound`.
+pub(crate) fn block_on_bounded<F: Future>(future: F, bound: Duration) -> Option<F::Output> {
+    let deadline = Instant::now() + bound;
+    let waker_state = Arc::new(ThreadWaker {
+        thread: thread::current(),
+        woken: AtomicBool::new(true),
+    });
+    let waker = Waker::from(Arc::clone(&waker_state));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if waker_state.woken.swap(false, Ordering::AcqRel) {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return Some(output);
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return None;
+        }
+        thread::park_timeout(deadline - now);
     }
 }

@@ -4,46 +4,14 @@
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+
+use std::task::{Context, Poll};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use super::driver::{self, Timers};
-
-struct ThreadWaker(Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-fn thread_waker() -> Waker {
-    Waker::from(Arc::new(ThreadWaker(thread::current())))
-}
-
-/// Runs `future` on this thread, parking between polls; `None` if it has not
-/// completed within `bound`.
-pub(crate) fn block_on_bounded<F: Future>(future: F, bound: Duration) -> Option<F::Output> {
-    let give_up = Instant::now() + bound;
-    let mut future = pin!(future);
-    let waker = thread_waker();
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return Some(output);
-        }
-        let now = Instant::now();
-        if now >= give_up {
-            return None;
-        }
-        thread::park_timeout(give_up - now);
-    }
-}
+pub(crate) use crate::test_support::block_on_bounded;
+use crate::test_support::thread_waker;
 
 /// Runs `future` on this thread with its own `Timers` entered and driven
 /// here between polls, then shuts them down. Returns the output and how many

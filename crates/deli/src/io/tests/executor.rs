@@ -3,16 +3,17 @@
 //! fails a test instead of hanging it.
 
 use std::future::Future;
-use std::pin::pin;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, JoinHandle, Thread};
+
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use mio::event::Source;
 
 use crate::io::{enter, Async, Driver, Reactor};
+use crate::test_support::block_on_bounded;
 
 /// Far longer than anything here should take, even on a busy machine.
 pub(super) const BOUND: Duration = Duration::from_secs(10);
@@ -65,50 +66,9 @@ impl Drop for TestRuntime {
     }
 }
 
-struct ThreadWaker {
-    thread: Thread,
-    woken: AtomicBool,
-}
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        self.thread.unpark();
-    }
-}
-
-/// Polls `future` on this thread, parking between wake-ups; `None` if it
-/// is not done within `bound`.
-pub(super) fn block_on_within<F: Future>(bound: Duration, future: F) -> Option<F::Output> {
-    let deadline = Instant::now() + bound;
-    let waker_state = Arc::new(ThreadWaker {
-        thread: thread::current(),
-        woken: AtomicBool::new(true),
-    });
-    let waker = Waker::from(Arc::clone(&waker_state));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if waker_state.woken.swap(false, Ordering::AcqRel) {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                return Some(output);
-            }
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return None;
-        }
-        thread::park_timeout(deadline - now);
-    }
-}
-
-/// [`block_on_within`] with the default bound, failing the test on timeout.
+/// [`block_on_bounded`] with the default bound, failing the test on timeout.
 pub(super) fn block_on<F: Future>(future: F) -> F::Output {
-    block_on_within(BOUND, future).expect("future did not finish within the bound")
+    block_on_bounded(future, BOUND).expect("future did not finish within the bound")
 }
 
 /// Checks `condition` every millisecond until it holds or `BOUND` passes.

@@ -101,3 +101,17 @@ pub(super) fn turn_until(driver: &mut Driver, mut condition: impl FnMut() -> boo
 pub(super) fn drain_events(driver: &mut Driver) {
     while driver.turn(Some(Duration::ZERO)).expect("turn the driver") > 0 {}
 }
+
+/// Checks that `source` is at end of file for good: readable, and a read
+/// gives zero bytes.
+pub(super) fn assert_end_of_file<T>(source: &Async<T>)
+where
+    T: Source,
+    for<'a> &'a T: std::io::Read,
+{
+    use std::io::Read;
+    block_on(source.readable()).unwrap();
+    let mut buf = [0; 8];
+    let read = block_on(source.read_with(|mut s| s.read(&mut buf)));
+    assert_eq!(read.unwrap(), 0);
+}

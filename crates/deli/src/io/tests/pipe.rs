@@ -9,7 +9,7 @@ use std::thread;
 
 use mio::unix::pipe;
 
-use super::executor::{block_on, eventually, TestRuntime};
+use super::executor::{assert_end_of_file, block_on, eventually, TestRuntime};
 use crate::test_support::CountingWaker;
 
 #[test]
@@ -18,12 +18,7 @@ fn eof_after_the_sender_closes() {
     let (sender, receiver) = pipe::new().unwrap();
     let receiver = runtime.register(receiver);
     drop(sender);
-    block_on(receiver.readable()).unwrap();
-    let mut buf = [0; 8];
-    assert_eq!(
-        block_on(receiver.read_with(|mut r| r.read(&mut buf))).unwrap(),
-        0
-    );
+    assert_end_of_file(&receiver);
 }
 
 #[test]

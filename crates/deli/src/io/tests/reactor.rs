@@ -1,6 +1,6 @@
 //! The driver, the reactor and the current-reactor slot.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::io::{Read, Write};
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +19,7 @@ use crate::io::error::ReactorError;
 use crate::io::readiness::Ready;
 use crate::io::token;
 use crate::io::{current, enter, Async, Driver, Reactor};
-use crate::test_support::CountingWaker;
+use crate::test_support::{CountingWaker, HandPolled};
 
 #[test]
 fn unpark_before_a_turn_makes_it_return() {
@@ -102,9 +102,7 @@ fn a_late_event_for_a_dropped_registration_is_ignored() {
     assert_ne!(fresh, stale);
     drain_events(&mut driver);
 
-    let (reader, reader_waker) = CountingWaker::new();
-    let mut cx = Context::from_waker(&reader_waker);
-    assert!(second.poll_readable(&mut cx).is_pending());
+    let mut readable = HandPolled::pending(poll_fn(|cx| second.poll_readable(cx)));
 
     // An event carrying the old token, straight into the dispatcher...
     let mut wakers = Vec::new();
@@ -120,8 +118,8 @@ fn a_late_event_for_a_dropped_registration_is_ignored() {
     sender.write_all(b"late").unwrap();
     assert_eq!(driver.turn(Some(Duration::from_secs(2))).unwrap(), 0);
 
-    assert_eq!(reader.wakes(), 0);
-    assert!(second.poll_readable(&mut cx).is_pending());
+    assert_eq!(readable.wakes(), 0);
+    assert!(readable.poll().is_pending());
     reactor.registry().deregister(&mut receiver).unwrap();
 }
 
@@ -133,15 +131,12 @@ fn shutdown_fails_pending_and_future_waits() {
     let left = Async::new(left).unwrap();
     drain_events(&mut driver);
 
-    let (reader, reader_waker) = CountingWaker::new();
-    let mut cx = Context::from_waker(&reader_waker);
     let mut buf = [0; 8];
-    let mut read = pin!(left.read_with(|mut s| s.read(&mut buf)));
-    assert!(read.as_mut().poll(&mut cx).is_pending());
+    let mut read = HandPolled::pending(left.read_with(|mut s| s.read(&mut buf)));
 
     reactor.shutdown();
-    assert_eq!(reader.wakes(), 1);
-    match read.as_mut().poll(&mut cx) {
+    assert_eq!(read.wakes(), 1);
+    match read.poll() {
         Poll::Ready(Err(err)) => {
             assert_eq!(err.kind(), std::io::ErrorKind::Other);
             assert_eq!(err.to_string(), "deli runtime has shut down");

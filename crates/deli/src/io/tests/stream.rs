@@ -6,7 +6,9 @@ use std::task::{Context, Poll};
 
 use mio::net::UnixStream;
 
-use super::executor::{block_on, drain_events, eventually, turn_until, TestRuntime};
+use super::executor::{
+    assert_end_of_file, block_on, drain_events, eventually, turn_until, TestRuntime,
+};
 use crate::io::{enter, Async, Driver};
 use crate::test_support::{CountingWaker, HandPolled};
 
@@ -127,11 +129,7 @@ fn eof_after_the_peer_closes() {
     }
     assert_eq!(received, b"last words");
     // End of file is final: still readable, still zero.
-    block_on(left.readable()).unwrap();
-    assert_eq!(
-        block_on(left.read_with(|mut s| s.read(&mut buf))).unwrap(),
-        0
-    );
+    assert_end_of_file(&left);
 }
 
 #[test]

@@ -26,17 +26,26 @@ fn counting_waker() -> (Arc<CountingWaker>, Waker) {
     (Arc::clone(&counter), Waker::from(counter))
 }
 
+/// A thread that does `act` to the readiness (as the driver or shutdown
+/// would) and then wakes whatever it hands back.
+fn spawn_acting(
+    readiness: &loom::sync::Arc<Readiness>,
+    act: impl FnOnce(&Readiness, &mut Vec<Waker>) + Send + 'static,
+) -> thread::JoinHandle<()> {
+    let readiness = loom::sync::Arc::clone(readiness);
+    thread::spawn(move || {
+        let mut wakers = Vec::new();
+        act(&readiness, &mut wakers);
+        wakers.into_iter().for_each(Waker::wake);
+    })
+}
+
 #[test]
 fn an_event_racing_with_a_new_waiter_is_never_lost() {
     loom::model(|| {
         let readiness = loom::sync::Arc::new(Readiness::new());
-        let driver = thread::spawn({
-            let readiness = loom::sync::Arc::clone(&readiness);
-            move || {
-                let mut wakers = Vec::new();
-                readiness.set_ready(Ready::READABLE, &mut wakers);
-                wakers.into_iter().for_each(Waker::wake);
-            }
+        let driver = spawn_acting(&readiness, |readiness, wakers| {
+            readiness.set_ready(Ready::READABLE, wakers)
         });
         let (counter, waker) = counting_waker();
         let polled = readiness.poll_ready(&mut Context::from_waker(&waker), Direction::Read);
@@ -51,14 +60,7 @@ fn an_event_racing_with_a_new_waiter_is_never_lost() {
 fn shutdown_racing_with_a_new_waiter_is_never_lost() {
     loom::model(|| {
         let readiness = loom::sync::Arc::new(Readiness::new());
-        let stopper = thread::spawn({
-            let readiness = loom::sync::Arc::clone(&readiness);
-            move || {
-                let mut wakers = Vec::new();
-                readiness.shutdown(&mut wakers);
-                wakers.into_iter().for_each(Waker::wake);
-            }
-        });
+        let stopper = spawn_acting(&readiness, |readiness, wakers| readiness.shutdown(wakers));
         let (counter, waker) = counting_waker();
         let mut cx = Context::from_waker(&waker);
         let polled = readiness.poll_ready(&mut cx, Direction::Write);
@@ -85,12 +87,8 @@ fn an_event_during_an_operation_survives_its_would_block() {
                 Poll::Ready(Ok(event)) => event,
                 _ => unreachable!("readiness was just set"),
             };
-        let driver = thread::spawn({
-            let readiness = loom::sync::Arc::clone(&readiness);
-            move || {
-                let mut wakers = Vec::new();
-                readiness.set_ready(Ready::READABLE | Ready::WRITABLE, &mut wakers);
-            }
+        let driver = spawn_acting(&readiness, |readiness, wakers| {
+            readiness.set_ready(Ready::READABLE | Ready::WRITABLE, wakers)
         });
         // The operation returned WouldBlock, concurrently with the event.
         readiness.clear_readiness(observed);

@@ -54,6 +54,7 @@
 
 mod block_on;
 mod coop;
+mod current_slot;
 mod loom;
 mod macros;
 mod poison;

@@ -1,61 +1,27 @@
 //! The thread-local "current reactor", which [`Async::new`](super::Async::new)
 //! registers with. The runtime enters its reactor on every thread that runs
-//! its tasks.
+//! its tasks. Uses `crate::current_slot`.
 
-use std::cell::Cell;
-use std::marker::PhantomData;
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::reactor::Reactor;
+use crate::current_slot;
 
 thread_local! {
-    static CURRENT: Cell<Option<Arc<Reactor>>> = const { Cell::new(None) };
+    static CURRENT: RefCell<Option<Arc<Reactor>>> = const { RefCell::new(None) };
 }
+
+/// Restores the previously current reactor when dropped.
+pub(crate) type EnterGuard = current_slot::EnterGuard<Reactor>;
 
 /// Makes `reactor` current on this thread until the guard is dropped, which
 /// restores the previous one (entering nests).
 pub(crate) fn enter(reactor: &Arc<Reactor>) -> EnterGuard {
-    // During thread teardown the slot may be gone; then nothing is entered
-    // and nothing is restored.
-    let previous = CURRENT
-        .try_with(|current| current.replace(Some(Arc::clone(reactor))))
-        .ok()
-        .flatten();
-    EnterGuard {
-        previous,
-        _not_send: PhantomData,
-    }
+    current_slot::enter(&CURRENT, reactor)
 }
 
 /// The reactor entered on this thread, if any.
 pub(crate) fn current() -> Option<Arc<Reactor>> {
-    CURRENT
-        .try_with(|current| {
-            let reactor = current.take();
-            let copy = reactor.clone();
-            current.set(reactor);
-            copy
-        })
-        .ok()
-        .flatten()
-}
-
-/// Restores the previously current reactor when dropped. It must be dropped
-/// on the thread that created it, hence not `Send`.
-#[derive(Debug)]
-#[must_use = "the reactor stays current only while the guard lives"]
-pub(crate) struct EnterGuard {
-    previous: Option<Arc<Reactor>>,
-    _not_send: PhantomData<*const ()>,
-}
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        // The replaced reactor is dropped after the slot is updated.
-        let _entered = CURRENT
-            .try_with(|current| current.replace(previous))
-            .ok()
-            .flatten();
-    }
+    current_slot::current(&CURRENT)
 }

@@ -10,12 +10,11 @@
 //! in bounded batches so that a burst of expiries never holds the lock long.
 //! The runtime's `unpark` callback is also called outside the lock.
 //!
-//! This module may call only the wheel ([`super::wheel`]), the leaf
-//! `crate::wake_batch` and std.
+//! This module may call only the wheel ([`super::wheel`]), the leaves
+//! `crate::wake_batch` and `crate::current_slot`, and std.
 
 use std::cell::RefCell;
 use std::fmt;
-use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
@@ -24,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use super::clock::Clock;
 use super::wheel::{TimerKey, Wheel, MAX_TICK};
+use crate::current_slot;
 use crate::poison::IgnorePoison;
 use crate::wake_batch::WakeBatch;
 
@@ -378,50 +378,25 @@ thread_local! {
     static CURRENT: RefCell<Option<Arc<Timers>>> = const { RefCell::new(None) };
 }
 
-/// Makes a driver current on this thread until dropped; see [`enter`].
-#[derive(Debug)]
-pub(crate) struct EnterGuard {
-    previous: Option<Arc<Timers>>,
-    /// The guard restores this thread's state, so it must stay on it.
-    _not_send: PhantomData<*const ()>,
-}
+/// Restores the previously current timer driver when dropped; see
+/// [`enter`].
+pub(crate) type EnterGuard = current_slot::EnterGuard<Timers>;
 
 /// Make `timers` the current thread's timer driver until the guard drops
 /// (restores the previous one). Guards nest.
 pub(crate) fn enter(timers: &Arc<Timers>) -> EnterGuard {
-    let previous = CURRENT
-        .try_with(|current| current.replace(Some(Arc::clone(timers))))
-        .ok()
-        .flatten();
-    EnterGuard {
-        previous,
-        _not_send: PhantomData,
-    }
-}
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        let replaced = CURRENT.try_with(|current| current.replace(previous));
-        drop(replaced);
-    }
+    current_slot::enter(&CURRENT, timers)
 }
 
 /// Runs `f` with the current thread's timer driver, if a runtime has
 /// entered one (without cloning the `Arc`).
 pub(crate) fn with_current<R>(f: impl FnOnce(&Timers) -> R) -> Option<R> {
-    CURRENT
-        .try_with(|current| current.borrow().as_deref().map(f))
-        .ok()
-        .flatten()
+    current_slot::with_current(&CURRENT, |timers| f(timers))
 }
 
 /// The current thread's timer driver, if a runtime has entered one.
 pub(crate) fn current() -> Option<Arc<Timers>> {
-    CURRENT
-        .try_with(|current| current.borrow().clone())
-        .ok()
-        .flatten()
+    current_slot::current(&CURRENT)
 }
 
 static FALLBACK: OnceLock<Arc<Timers>> = OnceLock::new();

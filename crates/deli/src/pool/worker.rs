@@ -23,6 +23,29 @@ use crate::trace::{self, Lane};
 /// `join` half or job rarely pays for a wake-up.
 const SPIN_ROUNDS: u32 = 32;
 
+/// A worker's empty rounds before it sleeps: it yields its core for
+/// [`SPIN_ROUNDS`] rounds (new work often comes within them), then sleeps
+/// once and starts counting again.
+#[derive(Default)]
+struct Backoff {
+    rounds: u32,
+}
+
+impl Backoff {
+    /// Yields for one more empty round and says so; `false` once the
+    /// rounds are spent: time to sleep.
+    fn spin(&mut self) -> bool {
+        if self.rounds < SPIN_ROUNDS {
+            self.rounds += 1;
+            std::thread::yield_now();
+            true
+        } else {
+            self.rounds = 0;
+            false
+        }
+    }
+}
+
 thread_local! {
     static CURRENT: Cell<*const WorkerThread> = const { Cell::new(ptr::null()) };
 }
@@ -70,22 +93,19 @@ impl WorkerThread {
     }
 
     fn main_loop(&self) {
-        let mut idle_rounds = 0;
+        let mut idle = Backoff::default();
         loop {
             if let Some(work) = self.find_work() {
-                idle_rounds = 0;
+                idle = Backoff::default();
                 self.execute(work);
                 continue;
             }
             if self.shared.is_closed() && self.shared.is_finished() {
                 return;
             }
-            if idle_rounds < SPIN_ROUNDS {
-                idle_rounds += 1;
-                std::thread::yield_now();
+            if idle.spin() {
                 continue;
             }
-            idle_rounds = 0;
             let shared = &self.shared;
             shared.sleep.sleep(
                 self.index,
@@ -175,7 +195,7 @@ impl WorkerThread {
     /// Runs other work until `latch` is set, sleeping when there is none.
     pub(super) fn wait_until(&self, latch: &SpinLatch) {
         let shared = &self.shared;
-        let mut idle_rounds = 0;
+        let mut idle = Backoff::default();
         let mut slept = false;
         while !latch.core.probe() {
             // Only `join` halves: a submitted job run on top of this frame
@@ -183,16 +203,13 @@ impl WorkerThread {
             // only resume once that job returns — a deadlock. Submitted jobs
             // wait for a thread that is free.
             if let Some(job) = self.local.pop().or_else(|| self.steal()) {
-                idle_rounds = 0;
+                idle = Backoff::default();
                 self.execute(Work::Stack(job));
                 continue;
             }
-            if idle_rounds < SPIN_ROUNDS {
-                idle_rounds += 1;
-                std::thread::yield_now();
+            if idle.spin() {
                 continue;
             }
-            idle_rounds = 0;
             slept = true;
             shared.sleep.sleep(
                 self.index,

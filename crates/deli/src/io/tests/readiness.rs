@@ -2,6 +2,7 @@
 
 use crate::test_support::CountingWaker;
 use std::io;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::io::error::ReactorError;
@@ -22,6 +23,13 @@ fn observe(readiness: &Readiness, direction: Direction) -> ReadyEvent {
     }
 }
 
+/// A waiter on `direction` that found it not ready: its counter and waker.
+fn waiting(readiness: &Readiness, direction: Direction) -> (Arc<CountingWaker>, Waker) {
+    let (counter, waker) = CountingWaker::new();
+    assert!(poll(readiness, &waker, direction).is_pending());
+    (counter, waker)
+}
+
 fn set(readiness: &Readiness, ready: Ready) -> Vec<Waker> {
     let mut wakers = Vec::new();
     readiness.set_ready(ready, &mut wakers);
@@ -31,8 +39,7 @@ fn set(readiness: &Readiness, ready: Ready) -> Vec<Waker> {
 #[test]
 fn starts_not_ready_and_becomes_ready_on_an_event() {
     let readiness = Readiness::new();
-    let (counter, waker) = CountingWaker::new();
-    assert!(poll(&readiness, &waker, Direction::Read).is_pending());
+    let (counter, waker) = waiting(&readiness, Direction::Read);
 
     let wakers = set(&readiness, Ready::READABLE);
     assert_eq!(wakers.len(), 1);
@@ -81,8 +88,7 @@ fn closed_flags_are_final() {
 #[test]
 fn a_writable_event_does_not_wake_the_reader() {
     let readiness = Readiness::new();
-    let (reader, reader_waker) = CountingWaker::new();
-    assert!(poll(&readiness, &reader_waker, Direction::Read).is_pending());
+    let (reader, reader_waker) = waiting(&readiness, Direction::Read);
     let wakers = set(&readiness, Ready::WRITABLE);
     assert!(wakers.is_empty());
     assert_eq!(reader.wakes(), 0);
@@ -93,10 +99,8 @@ fn a_writable_event_does_not_wake_the_reader() {
 fn error_and_hang_up_wake_both_sides() {
     for event in [Ready::ERROR, Ready::READ_CLOSED | Ready::WRITE_CLOSED] {
         let readiness = Readiness::new();
-        let (reader, reader_waker) = CountingWaker::new();
-        let (writer, writer_waker) = CountingWaker::new();
-        assert!(poll(&readiness, &reader_waker, Direction::Read).is_pending());
-        assert!(poll(&readiness, &writer_waker, Direction::Write).is_pending());
+        let (reader, reader_waker) = waiting(&readiness, Direction::Read);
+        let (writer, writer_waker) = waiting(&readiness, Direction::Write);
         set(&readiness, event).into_iter().for_each(Waker::wake);
         assert_eq!((reader.wakes(), writer.wakes()), (1, 1));
         assert!(poll(&readiness, &reader_waker, Direction::Read).is_ready());
@@ -108,10 +112,8 @@ fn error_and_hang_up_wake_both_sides() {
 fn a_second_reader_replaces_the_first() {
     // Documented limit: one waiting task per side.
     let readiness = Readiness::new();
-    let (first, first_waker) = CountingWaker::new();
-    let (second, second_waker) = CountingWaker::new();
-    assert!(poll(&readiness, &first_waker, Direction::Read).is_pending());
-    assert!(poll(&readiness, &second_waker, Direction::Read).is_pending());
+    let (first, first_waker) = waiting(&readiness, Direction::Read);
+    let (second, second_waker) = waiting(&readiness, Direction::Read);
     set(&readiness, Ready::READABLE)
         .into_iter()
         .for_each(Waker::wake);
@@ -121,10 +123,8 @@ fn a_second_reader_replaces_the_first() {
 #[test]
 fn shutdown_fails_waits_and_wakes_both_sides() {
     let readiness = Readiness::new();
-    let (reader, reader_waker) = CountingWaker::new();
-    let (writer, writer_waker) = CountingWaker::new();
-    assert!(poll(&readiness, &reader_waker, Direction::Read).is_pending());
-    assert!(poll(&readiness, &writer_waker, Direction::Write).is_pending());
+    let (reader, reader_waker) = waiting(&readiness, Direction::Read);
+    let (writer, writer_waker) = waiting(&readiness, Direction::Write);
 
     let mut wakers = Vec::new();
     readiness.shutdown(&mut wakers);

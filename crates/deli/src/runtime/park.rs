@@ -46,21 +46,11 @@ impl Parker {
     /// against 0.8–0.9× without (the idle worker was woken ten times as
     /// often).
     pub(crate) fn park(&self, driver: &Driver, watch: Option<Duration>) {
-        if self
-            .state
-            .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-        {
+        if self.take_notification() {
             return;
         }
         if let Some(mut guard) = driver.try_lock() {
-            if self
-                .state
-                .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::AcqRel, Ordering::Acquire)
-                .is_err()
-            {
-                // Notified in between.
-                self.state.store(EMPTY, Ordering::Release);
+            if !self.announce(PARKED_DRIVER) {
                 return;
             }
             guard.park(watch);
@@ -72,24 +62,37 @@ impl Parker {
 
     fn park_condvar(&self) {
         let mut guard = self.lock.lock().ignore_poison();
-        if self
-            .state
-            .compare_exchange(EMPTY, PARKED_CONDVAR, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            self.state.store(EMPTY, Ordering::Release);
+        if !self.announce(PARKED_CONDVAR) {
             return;
         }
         loop {
             guard = self.condvar.wait(guard).ignore_poison();
-            if self
-                .state
-                .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-            {
+            if self.take_notification() {
                 return;
             }
         }
+    }
+
+    /// Consumes a pending notification (NOTIFIED → EMPTY), if there is one.
+    fn take_notification(&self) -> bool {
+        self.state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Says this thread is about to sleep the `parked` way (EMPTY →
+    /// `parked`); `false`, with the notification consumed, when one came
+    /// in between and there is no need to sleep.
+    fn announce(&self, parked: usize) -> bool {
+        if self
+            .state
+            .compare_exchange(EMPTY, parked, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            return true;
+        }
+        self.state.store(EMPTY, Ordering::Release);
+        false
     }
 
     /// Whether the worker is asleep right now (the monitor's test for "idle,

@@ -40,6 +40,27 @@ impl Default for OpenOptions {
     }
 }
 
+/// The flags that only forward to `std`'s `OpenOptions`, each with its
+/// doc and an example setting it.
+macro_rules! std_flags {
+    ($($(#[doc = $doc:literal])* $flag:ident;)+) => {
+        $(
+            $(#[doc = $doc])*
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// let mut options = deli::fs::OpenOptions::new();
+            #[doc = concat!("options.", stringify!($flag), "(true);")]
+            /// ```
+            pub fn $flag(&mut self, $flag: bool) -> &mut Self {
+                self.std.$flag($flag);
+                self
+            }
+        )+
+    };
+}
+
 impl OpenOptions {
     /// Options with everything off: set at least one of read, write or
     /// append before opening.
@@ -58,84 +79,26 @@ impl OpenOptions {
         }
     }
 
-    /// Opens for reading.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let mut options = deli::fs::OpenOptions::new();
-    /// options.read(true);
-    /// ```
-    pub fn read(&mut self, read: bool) -> &mut Self {
-        self.std.read(read);
-        self
-    }
+    std_flags! {
+        /// Opens for reading.
+        read;
 
-    /// Opens for writing (from the start unless `append`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let mut options = deli::fs::OpenOptions::new();
-    /// options.write(true);
-    /// ```
-    pub fn write(&mut self, write: bool) -> &mut Self {
-        self.std.write(write);
-        self
-    }
+        /// Opens for writing (from the start unless `append`).
+        write;
 
-    /// Every write goes to the end of the file, whatever the position
-    /// (implies `write`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let mut options = deli::fs::OpenOptions::new();
-    /// options.append(true);
-    /// ```
-    pub fn append(&mut self, append: bool) -> &mut Self {
-        self.std.append(append);
-        self
-    }
+        /// Every write goes to the end of the file, whatever the position
+        /// (implies `write`).
+        append;
 
-    /// Cuts an existing file to length 0 on open (needs `write`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let mut options = deli::fs::OpenOptions::new();
-    /// options.truncate(true);
-    /// ```
-    pub fn truncate(&mut self, truncate: bool) -> &mut Self {
-        self.std.truncate(truncate);
-        self
-    }
+        /// Cuts an existing file to length 0 on open (needs `write`).
+        truncate;
 
-    /// Creates the file if it does not exist (needs `write` or `append`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let mut options = deli::fs::OpenOptions::new();
-    /// options.create(true);
-    /// ```
-    pub fn create(&mut self, create: bool) -> &mut Self {
-        self.std.create(create);
-        self
-    }
+        /// Creates the file if it does not exist (needs `write` or `append`).
+        create;
 
-    /// Creates the file, failing with [`AlreadyExists`](std::io::ErrorKind::AlreadyExists)
-    /// if it exists (atomically: no other process can create it in between).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let mut options = deli::fs::OpenOptions::new();
-    /// options.create_new(true);
-    /// ```
-    pub fn create_new(&mut self, create_new: bool) -> &mut Self {
-        self.std.create_new(create_new);
-        self
+        /// Creates the file, failing with [`AlreadyExists`](std::io::ErrorKind::AlreadyExists)
+        /// if it exists (atomically: no other process can create it in between).
+        create_new;
     }
 
     /// The permission bits a newly created file gets (before the umask);

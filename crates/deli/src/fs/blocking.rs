@@ -4,6 +4,7 @@
 //! [`io::Error`], so every `fs` call returns the same error type.
 
 use std::io;
+use std::path::{Path, PathBuf};
 
 use crate::task::JobError;
 use crate::{spawn_blocking, Ticket};
@@ -15,6 +16,17 @@ where
     T: Send + 'static,
 {
     spawn_blocking(call).await.map_err(pool_error)?
+}
+
+/// Runs `call` on the blocking pool with its own copy of `path`: what
+/// every one-path `std::fs` function becomes here.
+pub(super) async fn on_path<T, P>(path: P, call: fn(PathBuf) -> io::Result<T>) -> io::Result<T>
+where
+    P: AsRef<Path>,
+    T: Send + 'static,
+{
+    let path = path.as_ref().to_owned();
+    run_blocking(move || call(path)).await
 }
 
 /// Starts `call` on the blocking pool without waiting for it.

@@ -6,7 +6,7 @@ use std::fs::Metadata;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::blocking::run_blocking;
+use super::blocking::on_path;
 
 /// Queries the metadata of `path`, following symbolic links.
 ///
@@ -25,8 +25,7 @@ use super::blocking::run_blocking;
 /// # }).unwrap();
 /// ```
 pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
-    let path = path.as_ref().to_owned();
-    run_blocking(move || std::fs::metadata(path)).await
+    on_path(path, std::fs::metadata).await
 }
 
 /// Queries the metadata of `path` itself: a symbolic link is described, not
@@ -47,8 +46,7 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
 /// # }).unwrap();
 /// ```
 pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
-    let path = path.as_ref().to_owned();
-    run_blocking(move || std::fs::symlink_metadata(path)).await
+    on_path(path, std::fs::symlink_metadata).await
 }
 
 /// The absolute form of `path` with every `.`, `..` and symbolic link
@@ -68,8 +66,7 @@ pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
 /// # }).unwrap();
 /// ```
 pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
-    let path = path.as_ref().to_owned();
-    run_blocking(move || std::fs::canonicalize(path)).await
+    on_path(path, std::fs::canonicalize).await
 }
 
 /// Whether `path` exists (following symbolic links): `Ok(false)` when it
@@ -90,6 +87,5 @@ pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
 /// # }).unwrap();
 /// ```
 pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
-    let path = path.as_ref().to_owned();
-    run_blocking(move || path.try_exists()).await
+    on_path(path, |path| path.try_exists()).await
 }

@@ -6,7 +6,7 @@
 use std::io;
 use std::path::Path;
 
-use super::blocking::run_blocking;
+use super::blocking::{on_path, run_blocking};
 
 /// Copies the contents of `from` to `to` (creating or truncating it) and
 /// its permission bits; returns the number of bytes copied. On Linux the
@@ -72,8 +72,7 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
 /// # }).unwrap();
 /// ```
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
-    let path = path.as_ref().to_owned();
-    run_blocking(move || std::fs::remove_file(path)).await
+    on_path(path, std::fs::remove_file).await
 }
 
 /// Removes the empty directory at `path`; one with entries is an error
@@ -93,8 +92,7 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
 /// # }).unwrap();
 /// ```
 pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
-    let path = path.as_ref().to_owned();
-    run_blocking(move || std::fs::remove_dir(path)).await
+    on_path(path, std::fs::remove_dir).await
 }
 
 /// Removes the directory at `path` and everything in it (symbolic links
@@ -115,8 +113,7 @@ pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// # }).unwrap();
 /// ```
 pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
-    let path = path.as_ref().to_owned();
-    run_blocking(move || std::fs::remove_dir_all(path)).await
+    on_path(path, std::fs::remove_dir_all).await
 }
 
 /// Creates the directory `path`; its parent must exist, and an existing
@@ -135,8 +132,7 @@ pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 /// # }).unwrap();
 /// ```
 pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
-    let path = path.as_ref().to_owned();
-    run_blocking(move || std::fs::create_dir(path)).await
+    on_path(path, std::fs::create_dir).await
 }
 
 /// Creates the directory `path` and every missing parent; a directory that
@@ -156,8 +152,7 @@ pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// # }).unwrap();
 /// ```
 pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
-    let path = path.as_ref().to_owned();
-    run_blocking(move || std::fs::create_dir_all(path)).await
+    on_path(path, std::fs::create_dir_all).await
 }
 
 /// Makes `link` a new name (hard link) for the file `original`.

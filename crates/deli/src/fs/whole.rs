@@ -5,7 +5,7 @@
 use std::io;
 use std::path::Path;
 
-use super::blocking::run_blocking;
+use super::blocking::{on_path, run_blocking};
 
 /// Reads the whole file at `path` into a byte vector.
 ///
@@ -24,8 +24,7 @@ use super::blocking::run_blocking;
 /// # }).unwrap();
 /// ```
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
-    let path = path.as_ref().to_owned();
-    run_blocking(move || std::fs::read(path)).await
+    on_path(path, std::fs::read).await
 }
 
 /// Reads the whole file at `path` into a string; bytes that are not UTF-8
@@ -43,8 +42,7 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 /// # }).unwrap();
 /// ```
 pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
-    let path = path.as_ref().to_owned();
-    run_blocking(move || std::fs::read_to_string(path)).await
+    on_path(path, std::fs::read_to_string).await
 }
 
 /// Writes `contents` as the whole of the file at `path`, creating it or

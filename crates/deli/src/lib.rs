@@ -58,6 +58,7 @@ mod current_slot;
 mod loom;
 mod macros;
 mod poison;
+mod ready_list;
 mod setters;
 #[cfg(all(test, not(loom)))]
 mod test_support;

@@ -14,15 +14,13 @@
 //! Uses the task layer (`Ticket`, `JobError`) and the runtime's spawn
 //! functions.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use crate::poison::IgnorePoison;
+use crate::ready_list::{ReadyList, ReadySlot};
 use crate::runtime::Handle;
 use crate::task::{JobError, Ticket};
 
@@ -67,58 +65,7 @@ pub struct TaskSet<T> {
 
 struct Entry<T> {
     ticket: Ticket<T>,
-    wake: Arc<EntryWaker>,
-    waker: Waker,
-}
-
-/// The indices of entries woken since they were last polled, and the waker
-/// of the task awaiting the set.
-#[derive(Default)]
-struct ReadyList {
-    state: Mutex<ReadyState>,
-}
-
-#[derive(Default)]
-struct ReadyState {
-    indices: VecDeque<usize>,
-    awaiting: Option<Waker>,
-}
-
-impl ReadyList {
-    fn lock(&self) -> MutexGuard<'_, ReadyState> {
-        // A queue of indices is consistent after any panic.
-        self.state.lock().ignore_poison()
-    }
-}
-
-/// One entry's waker. An index left behind by an entry that was removed
-/// (and whose slot was reused) only causes one harmless extra poll.
-struct EntryWaker {
-    index: usize,
-    /// On the ready list and not polled since: further wakes are no-ops.
-    queued: AtomicBool,
-    ready: Arc<ReadyList>,
-}
-
-impl Wake for EntryWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.queued.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let awaiting = {
-            let mut state = self.ready.lock();
-            state.indices.push_back(self.index);
-            state.awaiting.take()
-        };
-        // Woken outside the lock: waking may run arbitrary scheduler code.
-        if let Some(awaiting) = awaiting {
-            awaiting.wake();
-        }
-    }
+    ready: ReadySlot,
 }
 
 impl<T> Default for TaskSet<T> {
@@ -187,17 +134,9 @@ impl<T> TaskSet<T> {
     /// ```
     pub fn insert(&mut self, ticket: Ticket<T>) {
         let index = self.free.pop().unwrap_or(self.slots.len());
-        let wake = Arc::new(EntryWaker {
-            index,
-            // Queued from the start: a new entry is polled once so that it
-            // registers its waker.
-            queued: AtomicBool::new(true),
-            ready: Arc::clone(&self.ready),
-        });
         let entry = Entry {
             ticket,
-            waker: Waker::from(Arc::clone(&wake)),
-            wake,
+            ready: self.ready.slot(index),
         };
         if index == self.slots.len() {
             self.slots.push(Some(entry));
@@ -205,14 +144,6 @@ impl<T> TaskSet<T> {
             self.slots[index] = Some(entry);
         }
         self.len += 1;
-        let awaiting = {
-            let mut state = self.ready.lock();
-            state.indices.push_back(index);
-            state.awaiting.take()
-        };
-        if let Some(awaiting) = awaiting {
-            awaiting.wake();
-        }
     }
 
     /// Spawns `future` on the current runtime (as [`crate::spawn`]) and adds
@@ -352,29 +283,13 @@ impl<T> TaskSet<T> {
             return Poll::Ready(None);
         }
         for _ in 0..self.len.max(1) {
-            let index = {
-                let mut state = self.ready.lock();
-                match state.indices.pop_front() {
-                    Some(index) => index,
-                    None => {
-                        if let Some(cx) = &awaiting {
-                            let registered = state
-                                .awaiting
-                                .as_ref()
-                                .is_some_and(|waker| waker.will_wake(cx.waker()));
-                            if !registered {
-                                state.awaiting = Some(cx.waker().clone());
-                            }
-                        }
-                        return Poll::Pending;
-                    }
-                }
+            let Some(index) = self.ready.pop(awaiting.as_ref().map(|cx| cx.waker())) else {
+                return Poll::Pending;
             };
             let Some(entry) = self.slots.get_mut(index).and_then(Option::as_mut) else {
                 continue;
             };
-            entry.wake.queued.store(false, Ordering::Release);
-            let mut entry_cx = Context::from_waker(&entry.waker);
+            let mut entry_cx = Context::from_waker(entry.ready.rearmed_waker());
             if let Poll::Ready(result) = Pin::new(&mut entry.ticket).poll(&mut entry_cx) {
                 self.slots[index] = None;
                 self.free.push(index);

@@ -3,20 +3,19 @@
 //!
 //! They work for tickets from any executor — async tasks, blocking calls,
 //! pool jobs — because they only poll tickets as futures. Each ticket is
-//! polled with a waker of its own that records its index in a ready list,
-//! so a wake-up costs one poll of the ticket that woke, never a sweep over
-//! all of them. Calls `task` only.
+//! polled with a waker of its own that records its index in a ready list
+//! (`crate::ready_list`), so a wake-up costs one poll of the ticket that
+//! woke, never a sweep over all of them. Calls `task` only.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::block_on::block_on_until;
-use crate::poison::IgnorePoison;
+use crate::ready_list::{ReadyList, ReadySlot};
 use crate::task::{JobError, Ticket};
 
 /// Yields each ticket's result as soon as it is ready, tagged with the
@@ -50,22 +49,8 @@ where
 {
     let slots: Vec<Option<Ticket<T>>> = tickets.into_iter().map(Some).collect();
     let count = slots.len();
-    let ready = Arc::new(ReadyList {
-        state: Mutex::new(ReadyState {
-            // Every ticket is polled once to register its waker.
-            indices: (0..count).collect(),
-            queued: vec![true; count],
-            consumer: None,
-        }),
-    });
-    let wakers = (0..count)
-        .map(|index| {
-            Waker::from(Arc::new(SlotWaker {
-                index,
-                list: ready.clone(),
-            }))
-        })
-        .collect();
+    let ready = Arc::new(ReadyList::default());
+    let wakers = (0..count).map(|index| ready.slot(index)).collect();
     AsCompleted {
         slots,
         wakers,
@@ -97,58 +82,9 @@ where
 /// ```
 pub struct AsCompleted<T> {
     slots: Vec<Option<Ticket<T>>>,
-    wakers: Vec<Waker>,
+    wakers: Vec<ReadySlot>,
     ready: Arc<ReadyList>,
     remaining: usize,
-}
-
-struct ReadyList {
-    state: Mutex<ReadyState>,
-}
-
-struct ReadyState {
-    /// Indices of tickets to poll: woken, or never polled yet.
-    indices: VecDeque<usize>,
-    /// Whether each index is in `indices` already (a ticket may wake
-    /// several times before it is polled).
-    queued: Vec<bool>,
-    /// Who waits for the next result.
-    consumer: Option<Waker>,
-}
-
-impl ReadyList {
-    fn lock(&self) -> MutexGuard<'_, ReadyState> {
-        self.state.lock().ignore_poison()
-    }
-}
-
-/// The waker given to one ticket.
-struct SlotWaker {
-    index: usize,
-    list: Arc<ReadyList>,
-}
-
-impl Wake for SlotWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        let consumer = {
-            let mut state = self.list.lock();
-            match state.queued.get_mut(self.index) {
-                Some(queued) if !*queued => {
-                    *queued = true;
-                    state.indices.push_back(self.index);
-                    state.consumer.take()
-                }
-                _ => None,
-            }
-        };
-        if let Some(consumer) = consumer {
-            consumer.wake();
-        }
-    }
 }
 
 impl<T> AsCompleted<T> {
@@ -208,28 +144,13 @@ impl<T> AsCompleted<T> {
             if self.remaining == 0 {
                 return Poll::Ready(None);
             }
-            let index = {
-                let mut state = self.ready.lock();
-                match state.indices.pop_front() {
-                    Some(index) => {
-                        state.queued[index] = false;
-                        index
-                    }
-                    None => {
-                        // Registered under the lock a waker pushes under,
-                        // so no wake-up falls between the look and this.
-                        match &state.consumer {
-                            Some(waker) if waker.will_wake(cx.waker()) => {}
-                            _ => state.consumer = Some(cx.waker().clone()),
-                        }
-                        return Poll::Pending;
-                    }
-                }
+            let Some(index) = self.ready.pop(Some(cx.waker())) else {
+                return Poll::Pending;
             };
             let Some(ticket) = self.slots.get_mut(index).and_then(Option::as_mut) else {
                 continue;
             };
-            let mut ticket_cx = Context::from_waker(&self.wakers[index]);
+            let mut ticket_cx = Context::from_waker(self.wakers[index].rearmed_waker());
             if let Poll::Ready(result) = Pin::new(ticket).poll(&mut ticket_cx) {
                 self.slots[index] = None;
                 self.remaining -= 1;

@@ -39,7 +39,7 @@ fn set(readiness: &Readiness, ready: Ready) -> Vec<Waker> {
 #[test]
 fn starts_not_ready_and_becomes_ready_on_an_event() {
     let readiness = Readiness::new();
-    let (counter, waker) = waiting(&readiness, Direction::Read);
+    let (counter, _waker) = waiting(&readiness, Direction::Read);
 
     let wakers = set(&readiness, Ready::READABLE);
     assert_eq!(wakers.len(), 1);
@@ -112,8 +112,8 @@ fn error_and_hang_up_wake_both_sides() {
 fn a_second_reader_replaces_the_first() {
     // Documented limit: one waiting task per side.
     let readiness = Readiness::new();
-    let (first, first_waker) = waiting(&readiness, Direction::Read);
-    let (second, second_waker) = waiting(&readiness, Direction::Read);
+    let (first, _first_waker) = waiting(&readiness, Direction::Read);
+    let (second, _second_waker) = waiting(&readiness, Direction::Read);
     set(&readiness, Ready::READABLE)
         .into_iter()
         .for_each(Waker::wake);
@@ -123,8 +123,8 @@ fn a_second_reader_replaces_the_first() {
 #[test]
 fn shutdown_fails_waits_and_wakes_both_sides() {
     let readiness = Readiness::new();
-    let (reader, reader_waker) = waiting(&readiness, Direction::Read);
-    let (writer, writer_waker) = waiting(&readiness, Direction::Write);
+    let (reader, _reader_waker) = waiting(&readiness, Direction::Read);
+    let (writer, _writer_waker) = waiting(&readiness, Direction::Write);
 
     let mut wakers = Vec::new();
     readiness.shutdown(&mut wakers);

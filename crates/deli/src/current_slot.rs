@@ -28,7 +28,7 @@ pub(crate) fn enter<T: 'static>(slot: &'static Slot<T>, value: &Arc<T>) -> Enter
 
 /// The value current in `slot` on this thread, if any.
 pub(crate) fn current<T: 'static>(slot: &'static Slot<T>) -> Option<Arc<T>> {
-    with_current(slot, |value| Arc::clone(value))
+    with_current(slot, Arc::clone)
 }
 
 /// Runs `f` with the value current in `slot` (without cloning the `Arc`),

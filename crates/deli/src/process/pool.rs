@@ -95,23 +95,17 @@ pub struct ProcessPoolBuilder {
 }
 
 impl ProcessPoolBuilder {
-    /// How many worker processes run at once (default: one per core).
-    pub fn workers(mut self, workers: usize) -> Self {
-        self.workers = workers;
-        self
-    }
+    crate::setters::setters! {
+        /// How many worker processes run at once (default: one per core).
+        pub fn workers(mut self, workers: usize) => self.workers = workers;
 
-    /// Each job may run this long; past it, its child is killed and its
-    /// ticket says [`JobError::TimedOut`].
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
+        /// Each job may run this long; past it, its child is killed and its
+        /// ticket says [`JobError::TimedOut`].
+        pub fn timeout(mut self, timeout: Duration) => self.timeout = Some(timeout);
 
-    /// Replace each child after it has run this many jobs.
-    pub fn max_jobs_per_child(mut self, jobs: u64) -> Self {
-        self.max_jobs_per_child = Some(jobs.max(1));
-        self
+        /// Replace each child after it has run this many jobs.
+        pub fn max_jobs_per_child(mut self, jobs: u64) =>
+            self.max_jobs_per_child = Some(jobs.max(1));
     }
 
     /// A job every child runs once, before any other. If it fails, that
@@ -125,11 +119,10 @@ impl ProcessPoolBuilder {
         self
     }
 
-    /// The address-space limit of each child, in bytes (`RLIMIT_AS`): a job
-    /// that allocates past it kills its child (`WorkerDied`), not the pool.
-    pub fn memory_limit(mut self, bytes: u64) -> Self {
-        self.memory_limit = Some(bytes);
-        self
+    crate::setters::setters! {
+        /// The address-space limit of each child, in bytes (`RLIMIT_AS`): a job
+        /// that allocates past it kills its child (`WorkerDied`), not the pool.
+        pub fn memory_limit(mut self, bytes: u64) => self.memory_limit = Some(bytes);
     }
 
     /// Children run `path args…` instead of re-executing this binary: a
@@ -194,10 +187,10 @@ impl ProcessPoolBuilder {
         self
     }
 
-    /// Sets an environment variable in every child.
-    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
-        self.env.push((key.into(), value.into()));
-        self
+    crate::setters::setters! {
+        /// Sets an environment variable in every child.
+        pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) =>
+            self.env.push((key.into(), value.into()));
     }
 
     /// Calls `hook` with a job's id (its ticket's [`id`](Ticket::id)) when
@@ -239,11 +232,10 @@ impl ProcessPoolBuilder {
         self
     }
 
-    /// The largest request or reply frame, in bytes (default 256 MiB). A
-    /// child sending a bigger one is killed and its job fails.
-    pub fn max_frame_bytes(mut self, bytes: usize) -> Self {
-        self.frame_limit = bytes;
-        self
+    crate::setters::setters! {
+        /// The largest request or reply frame, in bytes (default 256 MiB). A
+        /// child sending a bigger one is killed and its job fails.
+        pub fn max_frame_bytes(mut self, bytes: usize) => self.frame_limit = bytes;
     }
 
     /// Starts the pool: one driver thread and one child per worker.

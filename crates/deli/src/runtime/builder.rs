@@ -90,31 +90,27 @@ impl Builder {
         }
     }
 
-    /// Starts the runtime with its clock paused, for tests: time stands
-    /// still until `deli::time::advance` moves it or every task is idle, when
-    /// it jumps to the next timer (see [`crate::time::pause`]). Only for the
-    /// current-thread flavour; `build` refuses it for the multi-thread one.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let rt = deli::Runtime::builder().current_thread().start_paused(true).build()?;
-    /// let real = std::time::Instant::now();
-    /// rt.block_on(deli::sleep(Duration::from_secs(3600)));
-    /// assert!(real.elapsed() < Duration::from_secs(60));
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn start_paused(mut self, start_paused: bool) -> Builder {
-        self.start_paused = start_paused;
-        self
-    }
+    crate::setters::setters! {
+        /// Starts the runtime with its clock paused, for tests: time stands
+        /// still until `deli::time::advance` moves it or every task is idle, when
+        /// it jumps to the next timer (see [`crate::time::pause`]). Only for the
+        /// current-thread flavour; `build` refuses it for the multi-thread one.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::time::Duration;
+        ///
+        /// let rt = deli::Runtime::builder().current_thread().start_paused(true).build()?;
+        /// let real = std::time::Instant::now();
+        /// rt.block_on(deli::sleep(Duration::from_secs(3600)));
+        /// assert!(real.elapsed() < Duration::from_secs(60));
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        pub fn start_paused(mut self, start_paused: bool) => self.start_paused = start_paused;
 
-    /// Chooses the scheduler.
-    pub fn flavor(mut self, flavor: Flavor) -> Builder {
-        self.flavor = flavor;
-        self
+        /// Chooses the scheduler.
+        pub fn flavor(mut self, flavor: Flavor) => self.flavor = flavor;
     }
 
     /// Shorthand for `flavor(Flavor::CurrentThread)`.
@@ -127,99 +123,83 @@ impl Builder {
         self.flavor(Flavor::MultiThread)
     }
 
-    /// How many worker threads a multi-thread runtime runs (default: one
-    /// per core). Zero, or more than 4096, is refused by
-    /// [`build`](Builder::build).
-    pub fn workers(mut self, workers: usize) -> Builder {
-        self.workers = Some(workers);
-        self
-    }
+    crate::setters::setters! {
+        /// How many worker threads a multi-thread runtime runs (default: one
+        /// per core). Zero, or more than 4096, is refused by
+        /// [`build`](Builder::build).
+        pub fn workers(mut self, workers: usize) => self.workers = Some(workers);
 
-    /// The name prefix of worker threads (a `-N` suffix is added).
-    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
-        self.thread_name = name.into();
-        self
-    }
+        /// The name prefix of worker threads (a `-N` suffix is added).
+        pub fn thread_name(mut self, name: impl Into<String>) => self.thread_name = name.into();
 
-    /// The most threads the blocking pool may run at once (default 512).
-    /// Calls beyond it wait in a queue. Zero is refused by `build`.
-    pub fn max_blocking_threads(mut self, threads: usize) -> Builder {
-        self.blocking.max_threads = threads;
-        self
-    }
+        /// The most threads the blocking pool may run at once (default 512).
+        /// Calls beyond it wait in a queue. Zero is refused by `build`.
+        pub fn max_blocking_threads(mut self, threads: usize) =>
+            self.blocking.max_threads = threads;
 
-    /// How long an idle blocking thread waits for work before it exits
-    /// (default 10 s).
-    pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> Builder {
-        self.blocking.keep_alive = keep_alive;
-        self
-    }
+        /// How long an idle blocking thread waits for work before it exits
+        /// (default 10 s).
+        pub fn blocking_keep_alive(mut self, keep_alive: Duration) =>
+            self.blocking.keep_alive = keep_alive;
 
-    /// The monitor of a multi-thread runtime: a thread that notices a task
-    /// blocking its worker — one poll running longer than `threshold`
-    /// (default 20 ms) — hands that worker's queued tasks to the others,
-    /// lets a spare worker thread run in its place so the number of
-    /// workers running tasks stays as configured (never above it), keeps
-    /// timers and I/O served, and reports the task (see
-    /// [`on_blocked`](Builder::on_blocked)). When the long poll returns,
-    /// its thread becomes a spare.
-    ///
-    /// `None` turns the monitor off. A runtime with the monitor on runs one
-    /// extra thread (the monitor, `<thread_name>-monitor`), which wakes
-    /// every `threshold / 2`; workers pay a relaxed store per poll (which
-    /// they make anyway) and spare threads exist only while a task blocks
-    /// (and for [`spare_keep_alive`](Builder::spare_keep_alive) after).
-    /// Ignored by the current-thread flavour. A zero threshold is refused
-    /// by [`build`](Builder::build).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let runtime = deli::Runtime::builder()
-    ///     .workers(2)
-    ///     .monitor(Some(Duration::from_millis(50)))
-    ///     .build()?;
-    /// let quiet = deli::Runtime::builder().monitor(None).build()?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn monitor(mut self, threshold: Option<Duration>) -> Builder {
-        self.monitor = threshold;
-        self
-    }
+        /// The monitor of a multi-thread runtime: a thread that notices a task
+        /// blocking its worker — one poll running longer than `threshold`
+        /// (default 20 ms) — hands that worker's queued tasks to the others,
+        /// lets a spare worker thread run in its place so the number of
+        /// workers running tasks stays as configured (never above it), keeps
+        /// timers and I/O served, and reports the task (see
+        /// [`on_blocked`](Builder::on_blocked)). When the long poll returns,
+        /// its thread becomes a spare.
+        ///
+        /// `None` turns the monitor off. A runtime with the monitor on runs one
+        /// extra thread (the monitor, `<thread_name>-monitor`), which wakes
+        /// every `threshold / 2`; workers pay a relaxed store per poll (which
+        /// they make anyway) and spare threads exist only while a task blocks
+        /// (and for [`spare_keep_alive`](Builder::spare_keep_alive) after).
+        /// Ignored by the current-thread flavour. A zero threshold is refused
+        /// by [`build`](Builder::build).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// let runtime = deli::Runtime::builder()
+        ///     .workers(2)
+        ///     .monitor(Some(Duration::from_millis(50)))
+        ///     .build()?;
+        /// let quiet = deli::Runtime::builder().monitor(None).build()?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        pub fn monitor(mut self, threshold: Option<Duration>) => self.monitor = threshold;
 
-    /// The most spare worker threads the monitor may run in place of
-    /// blocked workers at once (default: as many as there are workers, as
-    /// long as workers and spares stay within 4096).
-    /// Zero means the monitor only hands a blocked worker's queue over and
-    /// reports it.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let runtime = deli::Runtime::builder().workers(4).max_spare_workers(2).build()?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn max_spare_workers(mut self, spares: usize) -> Builder {
-        self.max_spare_workers = Some(spares);
-        self
-    }
+        /// The most spare worker threads the monitor may run in place of
+        /// blocked workers at once (default: as many as there are workers, as
+        /// long as workers and spares stay within 4096).
+        /// Zero means the monitor only hands a blocked worker's queue over and
+        /// reports it.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let runtime = deli::Runtime::builder().workers(4).max_spare_workers(2).build()?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        pub fn max_spare_workers(mut self, spares: usize) => self.max_spare_workers = Some(spares);
 
-    /// How long an idle spare worker thread (including a worker whose long
-    /// poll has returned) waits to be needed before it exits (default 10 s).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let runtime = deli::Runtime::builder()
-    ///     .spare_keep_alive(Duration::from_secs(1))
-    ///     .build()?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn spare_keep_alive(mut self, keep_alive: Duration) -> Builder {
-        self.spare_keep_alive = keep_alive;
-        self
+        /// How long an idle spare worker thread (including a worker whose long
+        /// poll has returned) waits to be needed before it exits (default 10 s).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// let runtime = deli::Runtime::builder()
+        ///     .spare_keep_alive(Duration::from_secs(1))
+        ///     .build()?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        pub fn spare_keep_alive(mut self, keep_alive: Duration) =>
+            self.spare_keep_alive = keep_alive;
     }
 
     /// Calls `callback`, on the monitor thread, for every blocking episode

@@ -55,6 +55,7 @@
 mod block_on;
 mod coop;
 mod current_slot;
+mod fifo;
 mod loom;
 mod macros;
 mod poison;

@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -120,6 +121,32 @@ impl Runtime {
         self.handle.block_on(future)
     }
 
+    /// Makes this runtime the calling thread's current one until the
+    /// returned guard is dropped: [`deli::spawn`](spawn),
+    /// [`Handle::current`], timers and sockets then work from this thread
+    /// although it is no worker of the runtime. Guards nest; dropping one
+    /// restores what was current before it. The guard stays on the thread
+    /// that made it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().workers(1).build()?;
+    /// let ticket = {
+    ///     let _guard = runtime.enter();
+    ///     deli::spawn(async { "spawned from a plain thread" })
+    /// };
+    /// assert_eq!(ticket.wait(), Ok("spawned from a plain thread"));
+    /// assert!(deli::Handle::try_current().is_none());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _context: context::enter(&self.handle),
+            _runtime: PhantomData,
+        }
+    }
+
     /// Shuts down now, waiting at most `timeout` for what still runs: see
     /// the type's docs. A worker stuck inside a task's poll (a task that
     /// blocks and never returns) and blocking calls still running after
@@ -156,6 +183,33 @@ impl Runtime {
         });
         let blocking_exited = self.handle.blocking().shutdown(blocking_wait);
         workers_exited && blocking_exited
+    }
+}
+
+/// Keeps a runtime current on this thread: see [`Runtime::enter`]. Not
+/// `Send`: it restores this thread's previous runtime when dropped.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = deli::Runtime::new()?;
+/// let guard: deli::runtime::EnterGuard<'_> = runtime.enter();
+/// assert!(deli::Handle::try_current().is_some());
+/// drop(guard);
+/// assert!(deli::Handle::try_current().is_none());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[must_use = "the runtime is current only while the guard lives"]
+pub struct EnterGuard<'a> {
+    _context: context::EnterGuard,
+    /// Borrows the runtime (it cannot shut down under the guard) and is
+    /// not `Send` (the context is this thread's).
+    _runtime: PhantomData<(&'a Runtime, *const ())>,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
     }
 }
 

@@ -38,8 +38,8 @@ pub(crate) use cancel_handle::CancelHandle;
 pub(crate) use header::{Header, Scheduler, TaskKind};
 pub(crate) use owned::{OwnedTasks, TaskIdentity};
 pub(crate) use spawn::{
-    schedule_through_header, spawn_closure, spawn_closure_fallible, spawn_unscheduled,
-    spawn_unscheduled_fallible, TaskOptions,
+    schedule_through_header, spawn_closure, spawn_closure_fallible, spawn_local_unscheduled,
+    spawn_unscheduled, spawn_unscheduled_fallible, TaskOptions,
 };
 
 /// A task ready to be polled, as the schedulers move it between queues.

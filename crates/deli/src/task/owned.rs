@@ -151,6 +151,15 @@ impl OwnedTasks {
         self.closed.load(Ordering::Acquire)
     }
 
+    /// How many tasks are registered (a moment's count: shards are read
+    /// one after another).
+    pub(crate) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| shard.lock().ignore_poison().len())
+            .sum()
+    }
+
     /// Takes every registered task's waker out (the registry is empty
     /// after). Shutdown wakes them so the scheduler can drop each task.
     pub(crate) fn take_all(&self) -> Vec<Waker> {

@@ -13,7 +13,7 @@
 //! use its timers, I/O and `deli::spawn` as usual.
 //!
 //! This module owns the set and the thread's "current local set"; it uses
-//! `task` only (a leaf of `runtime`).
+//! `task`, and the `runtime` type only to offer `LocalSet::block_on`.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -207,7 +207,7 @@ impl LocalSet {
     }
 
     /// Runs `future` to completion on `runtime` (see
-    /// [`Runtime::block_on`](super::Runtime::block_on)) with this set's
+    /// [`Runtime::block_on`](super::runtime::Runtime::block_on)) with this set's
     /// tasks running beside it: `runtime.block_on(set.run_until(future))`.
     ///
     /// # Examples
@@ -222,7 +222,7 @@ impl LocalSet {
     /// assert_eq!(length, Ok(5));
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn block_on<F: Future>(&self, runtime: &super::Runtime, future: F) -> F::Output {
+    pub fn block_on<F: Future>(&self, runtime: &super::runtime::Runtime, future: F) -> F::Output {
         runtime.block_on(self.run_until(future))
     }
 

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use super::blocking::BlockingPool;
 use super::context;
 use super::handle::Handle;
-use crate::task::{JobError, TaskOptions, Ticket};
+use super::inspect::InspectServer;
+use super::metrics::{RuntimeMetrics, Snapshot};
+use crate::task::{JobError, TaskInfo, TaskOptions, Ticket};
 
 /// A deli runtime: worker threads (or the calling thread), an I/O driver,
 /// timers and a pool for blocking calls.
@@ -39,6 +41,8 @@ pub struct Runtime {
     handle: Handle,
     workers: Vec<JoinHandle<()>>,
     shut_down: bool,
+    /// The inspect socket, if the builder asked for one.
+    inspect: Option<InspectServer>,
 }
 
 impl Runtime {
@@ -47,7 +51,12 @@ impl Runtime {
             handle,
             workers,
             shut_down: false,
+            inspect: None,
         }
+    }
+
+    pub(crate) fn set_inspect(&mut self, server: InspectServer) {
+        self.inspect = Some(server);
     }
 
     /// A handle that spawns onto this runtime from any thread.
@@ -121,6 +130,50 @@ impl Runtime {
         self.handle.block_on(future)
     }
 
+    /// The runtime's counters as of now: see [`Handle::metrics`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().workers(2).build()?;
+    /// runtime.block_on(async { deli::spawn(async {}).await.unwrap() });
+    /// let metrics = runtime.metrics();
+    /// assert!(metrics.polls() >= 1);
+    /// assert_eq!(metrics.blocked_episodes, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.handle.metrics()
+    }
+
+    /// Every live task of the runtime: see [`Handle::tasks`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().workers(1).build()?;
+    /// assert!(runtime.tasks().is_empty());
+    /// let _t = runtime.spawn(std::future::pending::<()>());
+    /// assert_eq!(runtime.tasks().len(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn tasks(&self) -> Vec<TaskInfo> {
+        self.handle.tasks()
+    }
+
+    /// Metrics and tasks together: see [`Handle::snapshot`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().workers(1).build()?;
+    /// assert_eq!(runtime.snapshot().metrics.workers, 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn snapshot(&self) -> Snapshot {
+        self.handle.snapshot()
+    }
+
     /// Makes this runtime the calling thread's current one until the
     /// returned guard is dropped: [`deli::spawn`](spawn),
     /// [`Handle::current`], timers and sockets then work from this thread
@@ -176,6 +229,9 @@ impl Runtime {
         if std::mem::replace(&mut self.shut_down, true) {
             return true;
         }
+        // First: no snapshot is taken of a runtime going away, and the
+        // socket file is gone by the time shutdown returns.
+        drop(self.inspect.take());
         let workers = std::mem::take(&mut self.workers);
         let workers_exited = self.handle.shutdown(workers, deadline);
         let blocking_wait = deadline.map_or(blocking_wait, |deadline| {
@@ -305,4 +361,26 @@ where
     let pool: BlockingPool = context::with_current(|handle| handle.blocking().clone())
         .unwrap_or_else(|| BlockingPool::global().clone());
     pool.spawn_with(f, options)
+}
+
+/// The current runtime's metrics and live tasks as text: a summary line,
+/// one line per worker, one line per task (id, state, time in it, name,
+/// spawn location). For a quick look from inside a program — a debug
+/// endpoint, a signal handler's task, a test that hangs. Outside a runtime
+/// it says so instead.
+///
+/// # Examples
+///
+/// ```
+/// deli::run(async {
+///     let _worker = deli::TaskBuilder::new().name("poller").spawn(std::future::pending::<()>());
+///     let text = deli::dump();
+///     assert!(text.contains("poller"));
+///     assert!(text.contains("worker 0"));
+/// });
+/// assert!(deli::dump().contains("no deli runtime"));
+/// ```
+pub fn dump() -> String {
+    context::with_current(|handle| handle.snapshot().to_string())
+        .unwrap_or_else(|| "deli::dump: no deli runtime on this thread\n".to_owned())
 }

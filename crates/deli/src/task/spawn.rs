@@ -164,6 +164,7 @@ where
             job_kind: scheduler.job_kind(),
             scheduler,
             owner_key,
+            since: std::sync::atomic::AtomicU32::new(super::clock::coarse_now()),
         };
         let schedule = WithInfo(move |runnable: Runnable, info: ScheduleInfo| {
             let header = runnable.metadata();

@@ -156,10 +156,7 @@ where
                 ticket,
             });
         }
-        let mut batch = match BatchRequest::new(self.job.name()) {
-            Ok(batch) => Some(batch),
-            Err(_) => None,
-        };
+        let mut batch = BatchRequest::new(self.job.name()).ok();
         let mut unsent = Vec::new();
         let mut len = 0;
         for arguments in inputs.by_ref().take(self.chunksize) {

@@ -60,13 +60,20 @@ fn a_blocked_worker_shows_up_as_an_episode_and_a_spare() {
         .monitor(Some(Duration::from_millis(20)))
         .build()
         .unwrap();
-    let blocker = runtime.spawn(async {
-        std::thread::sleep(Duration::from_millis(400));
+    let release = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let released = release.clone();
+    // Blocks its worker (sleeps inside one poll) until the test has seen it.
+    let blocker = runtime.spawn(async move {
+        while !released.load(std::sync::atomic::Ordering::Acquire) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
     });
-    assert!(eventually(|| {
+    let seen = eventually(|| {
         let metrics = runtime.metrics();
         metrics.blocked_episodes >= 1 && metrics.blocked_workers == 1
-    }));
+    });
+    release.store(true, std::sync::atomic::Ordering::Release);
+    assert!(seen, "{:?}", runtime.metrics());
     assert_eq!(blocker.wait(), Ok(()));
 }
 

@@ -602,7 +602,7 @@ impl ProcessPool {
     ///     assert_eq!(results[2], Ok(6));
     ///     // Many small items: a hundred per request.
     ///     let total: i64 = pool.map(double, 3..10_003).chunksize(100).map(|r| r.unwrap() as i64).sum();
-    ///     assert_eq!(total, 100_060_000);
+    ///     assert_eq!(total, 100_050_000);
     /// }
     /// ```
     #[track_caller]

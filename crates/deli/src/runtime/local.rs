@@ -379,7 +379,9 @@ where
 ///
 /// Called where no local set runs, the future is dropped and the ticket
 /// resolves to [`JobError::NoRuntime`] (tokio's `spawn_local` panics
-/// there instead).
+/// there instead). Await the ticket inside the set (or from another
+/// thread): blocking on it with `wait()` on the set's own thread, outside
+/// `run_until`, waits for a task nobody runs.
 ///
 /// # Examples
 ///

@@ -173,7 +173,9 @@ pub struct WorkerMetrics {
     /// The slot's number (its thread is `<thread_name>-<index>`).
     pub index: usize,
     /// `active` (runs tasks), `blocked` (stuck in a long poll), `spare`
-    /// (waiting to stand in), `exiting` or `vacant`.
+    /// (waiting to stand in), `exiting` or `vacant`; a current-thread
+    /// runtime's one row is `active` while a thread drives it (inside
+    /// `block_on`) and `idle` otherwise.
     pub state: String,
     /// Polls this slot's threads have made.
     pub polls: u64,
@@ -181,7 +183,8 @@ pub struct WorkerMetrics {
     pub steals: u64,
     /// Times it slept for lack of work.
     pub parks: u64,
-    /// Tasks in its local queue now.
+    /// Tasks in its local queue now (a current-thread runtime's queue
+    /// only counts while no thread drives it).
     pub queue_depth: usize,
 }
 

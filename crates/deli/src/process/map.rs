@@ -477,7 +477,7 @@ impl<F> Drop for Report<F> {
 ///     let pool = deli::ProcessPool::new(2).unwrap();
 ///     // The short naps come back while the long one still runs.
 ///     let mut done: Vec<_> = pool.map_unordered(nap, [300, 1, 2]).collect();
-///     done.sort();
+///     done.sort_by_key(|(index, _)| *index);
 ///     assert_eq!(done, [(0, Ok(300)), (1, Ok(1)), (2, Ok(2))]);
 /// }
 /// ```

@@ -29,7 +29,8 @@ fn main() -> std::io::Result<()> {
             }
         });
         for n in 0..4u64 {
-            let _ = deli::TaskBuilder::new()
+            // Detached: dropping a ticket leaves its task running.
+            deli::TaskBuilder::new()
                 .name(format!("barista-{n}"))
                 .spawn(async move {
                     loop {
@@ -41,7 +42,8 @@ fn main() -> std::io::Result<()> {
                         std::hint::black_box(x);
                         deli::sleep(Duration::from_millis(10 + 5 * n)).await;
                     }
-                });
+                })
+                .detach();
         }
         deli::sleep(Duration::from_secs(seconds)).await;
     });

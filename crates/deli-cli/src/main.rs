@@ -1,12 +1,14 @@
 //! The `deli` command: `deli lab` runs the guides' concurrency experiments
 //! on this machine ([`lab`]); `deli trace render` draws a trace file
 //! ([`render`], pictures by [`timeline`]); `deli info` reports what a
-//! default runtime uses here. It uses only deli's public API.
+//! default runtime uses here; `deli top` watches a running program's
+//! workers and tasks ([`top`]). It uses only deli's public API.
 
 mod jobs;
 mod lab;
 mod render;
 mod timeline;
+mod top;
 mod worker;
 
 use std::process::ExitCode;
@@ -38,6 +40,9 @@ enum Command {
     Info,
     /// Serve this binary's jobs to the clients of a Redis (deli::cluster).
     Worker(worker::WorkerArgs),
+    /// Watch a running deli program's workers and tasks, live, through the
+    /// inspect socket it opened with `Runtime::builder().inspect(path)`.
+    Top(top::TopArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +54,7 @@ fn main() -> ExitCode {
         Command::Trace(command) => render::run(command),
         Command::Info => info(),
         Command::Worker(args) => worker::run(args),
+        Command::Top(args) => top::run(args),
     }
 }
 

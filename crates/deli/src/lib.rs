@@ -94,6 +94,8 @@ pub use process::{Job, ProcessPool};
 pub use runtime::{
     run, spawn, spawn_blocking, BlockedTask, Builder, Flavor, Handle, Runtime, Start, TaskBuilder,
 };
+// Issue 19: local tasks and a look inside a running runtime.
+pub use runtime::{dump, spawn_local, LocalSet, RuntimeMetrics, TaskInfo};
 pub use scope::{
     fail_after, fail_at, move_on_after, move_on_at, scope, CancelScope, Scope, ScopeError,
 };

@@ -232,7 +232,7 @@ fn values_errors_and_map() {
     let restocked = wait(pool.submit(restock, (order, 3))).unwrap();
     assert_eq!(restocked.quantity, 5);
     assert_eq!(restocked.tags, ["green"]);
-    let tickets = pool.map(add, (0..100u64).map(|n| (n, 1)));
+    let tickets: Vec<_> = (0..100u64).map(|n| pool.submit(add, (n, 1))).collect();
     let mut total = 0;
     for (_index, result) in deli::as_completed(tickets) {
         total += result.unwrap();
@@ -406,10 +406,9 @@ fn a_scope_kills_its_process_children_when_one_fails() {
 
 fn a_thousand_jobs_with_random_crashes_all_resolve() {
     let pool = new_pool(2);
-    let tickets = pool.map(crashes_sometimes, 0..1_000u64);
     let (mut values, mut died) = (0, 0);
-    for (index, ticket) in tickets.into_iter().enumerate() {
-        match wait(ticket) {
+    for (index, result) in pool.map(crashes_sometimes, 0..1_000u64).enumerate() {
+        match result {
             Ok(value) => {
                 assert_eq!(value, index as u64 * 2);
                 values += 1;
@@ -471,8 +470,8 @@ fn initializer_and_env_reach_every_child() {
         .max_jobs_per_child(3)
         .build()
         .unwrap();
-    for ticket in pool.map(mark, std::iter::repeat_n((), 10)) {
-        assert_eq!(wait(ticket), Ok(77));
+    for result in pool.map(mark, std::iter::repeat_n((), 10)) {
+        assert_eq!(result, Ok(77));
     }
     assert_eq!(
         wait(pool.submit(env_var, "DELI_TEST_SETTING".to_owned())),
@@ -482,7 +481,7 @@ fn initializer_and_env_reach_every_child() {
 
 fn shutdown_finishes_the_queue_and_drop_fails_it() {
     let pool = new_pool(1);
-    let tickets = pool.map(sleeps, [50, 50, 50]);
+    let tickets: Vec<_> = [50, 50, 50].map(|ms| pool.submit(sleeps, ms)).into();
     pool.shutdown();
     for ticket in tickets {
         assert_eq!(wait(ticket), Ok(50));
@@ -534,9 +533,8 @@ fn shutdown_ends_while_a_fork_holds_the_pipes() {
 
 fn no_child_and_no_zombie_remains_after_drop() {
     let pool = new_pool(2);
-    let tickets = pool.map(crashes_sometimes, 0..50u64);
-    for ticket in tickets {
-        let _ = wait(ticket);
+    for result in pool.map(crashes_sometimes, 0..50u64) {
+        let _ = result;
     }
     assert!(!children().is_empty());
     drop(pool);
@@ -606,7 +604,7 @@ fn building_twice_and_bad_settings() {
 fn process_jobs_are_traced_on_their_childs_lane() {
     let pool = new_pool(2);
     deli::trace::start();
-    let tickets = pool.map(worker_pid, vec![(); 6]);
+    let tickets: Vec<_> = (0..6).map(|_| pool.submit(worker_pid, ())).collect();
     let ids: Vec<_> = tickets.iter().map(deli::Ticket::id).collect();
     let pids: Vec<u32> = tickets.into_iter().map(|t| wait(t).unwrap()).collect();
     let crash = pool.submit(aborts, ());

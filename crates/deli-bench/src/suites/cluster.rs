@@ -324,16 +324,18 @@ pub fn run(harness: &Harness) -> io::Result<()> {
     };
     compare(harness, "tiny", "process-pool", tiny_cluster, || {
         let start = Instant::now();
-        let tickets = local.map(cluster_identity, 0..TINY_JOBS);
-        let total: u64 = tickets.into_iter().map(|t| t.wait().unwrap_or(0)).sum();
+        let total: u64 = local
+            .map(cluster_identity, 0..TINY_JOBS)
+            .map(|result| result.unwrap_or(0))
+            .sum();
         let elapsed = start.elapsed();
         assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);
         elapsed
     });
     compare(harness, "sleep20", "process-pool", sleep_cluster, || {
         let start = Instant::now();
-        let tickets = local.map(cluster_sleep, (0..SLEEP_JOBS).map(|_| SLEEP_MILLIS));
-        assert!(tickets.into_iter().all(|t| t.wait() == Ok(SLEEP_MILLIS)));
+        let mut results = local.map(cluster_sleep, (0..SLEEP_JOBS).map(|_| SLEEP_MILLIS));
+        assert!(results.all(|result| result == Ok(SLEEP_MILLIS)));
         start.elapsed()
     });
 

@@ -2,7 +2,11 @@
 //! `concurrent.futures.ProcessPoolExecutor`, 2 workers each.
 //!
 //! Cases: `tiny` (10,000 jobs that return their integer argument, all
-//! submitted at once, then every result waited for) and `cpu` (200 jobs
+//! submitted at once, then every result waited for); `tiny-map`,
+//! `tiny-map-chunk100` and `tiny-map-unordered` (the same jobs through
+//! `ProcessPool::map` — one item per request, a hundred, and in completion
+//! order — against the `submit` loop of `tiny`, printed as
+//! `deli=<map> submit=<submit>`); and `cpu` (200 jobs
 //! that each chain SHA-256 over a 32-byte digest for about 20 ms on the
 //! deli side; Python runs the same chain with `hashlib` and must reach the
 //! same digest). The Python side is `py/process_bench.py`, kept running
@@ -122,19 +126,49 @@ pub fn run(harness: &Harness) -> io::Result<()> {
     };
     let pool = deli::ProcessPool::new(WORKERS).map_err(io::Error::other)?;
 
-    compare(
-        harness,
-        "tiny",
-        || {
-            let start = Instant::now();
-            let tickets = pool.map(identity, 0..TINY_JOBS);
-            let total: u64 = tickets.into_iter().map(|t| t.wait().unwrap_or(0)).sum();
-            let elapsed = start.elapsed();
-            assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);
-            elapsed
-        },
-        || python.run(&format!("tiny {TINY_JOBS}")).0,
-    );
+    let submit_tiny = || {
+        let start = Instant::now();
+        let tickets: Vec<_> = (0..TINY_JOBS).map(|n| pool.submit(identity, n)).collect();
+        let total: u64 = tickets.into_iter().map(|t| t.wait().unwrap_or(0)).sum();
+        let elapsed = start.elapsed();
+        assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);
+        elapsed
+    };
+    compare(harness, "tiny", submit_tiny, || {
+        python.run(&format!("tiny {TINY_JOBS}")).0
+    });
+
+    // `map` against `submit` for the same tiny jobs: one per request, a
+    // hundred per request, and in completion order.
+    for (case, chunksize, unordered) in [
+        ("tiny-map", 1, false),
+        ("tiny-map-chunk100", 100, false),
+        ("tiny-map-unordered", 1, true),
+    ] {
+        compare_with(
+            harness,
+            case,
+            "submit",
+            || {
+                let start = Instant::now();
+                let total: u64 = if unordered {
+                    pool.map_unordered(identity, 0..TINY_JOBS)
+                        .chunksize(chunksize)
+                        .map(|(_, result)| result.unwrap_or(0))
+                        .sum()
+                } else {
+                    pool.map(identity, 0..TINY_JOBS)
+                        .chunksize(chunksize)
+                        .map(|result| result.unwrap_or(0))
+                        .sum()
+                };
+                let elapsed = start.elapsed();
+                assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);
+                elapsed
+            },
+            submit_tiny,
+        );
+    }
 
     let rounds = calibrate();
     let expected = chain(rounds);
@@ -143,8 +177,9 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         "cpu",
         || {
             let start = Instant::now();
-            let tickets = pool.map(hash_chain, std::iter::repeat_n(rounds, CPU_JOBS));
-            let digests: Vec<_> = tickets.into_iter().map(|t| t.wait()).collect();
+            let digests: Vec<_> = pool
+                .map(hash_chain, std::iter::repeat_n(rounds, CPU_JOBS))
+                .collect();
             let elapsed = start.elapsed();
             assert!(digests
                 .iter()
@@ -167,10 +202,22 @@ fn compare(
     run_deli: impl FnMut() -> Duration,
     run_python: impl FnMut() -> Duration,
 ) {
+    compare_with(harness, case, "python", run_deli, run_python);
+}
+
+/// Interleaves two runs and prints the `BENCH` line, naming the second
+/// one `peer`.
+fn compare_with(
+    harness: &Harness,
+    case: &str,
+    peer: &str,
+    run_deli: impl FnMut() -> Duration,
+    run_peer: impl FnMut() -> Duration,
+) {
     let name = format!("process/{case}");
     if !harness.selects(&name) {
         return;
     }
-    let comparison = harness.compare(&name, run_deli, run_python);
-    println!("{}", comparison.line("python"));
+    let comparison = harness.compare(&name, run_deli, run_peer);
+    println!("{}", comparison.line(peer));
 }

@@ -316,10 +316,9 @@ fn thread_pool(spec: &JobSpec, jobs: u64, workers: usize) -> Result<Vec<JobOutpu
 fn process_pool(spec: &JobSpec, jobs: u64, workers: usize) -> Result<Vec<JobOutput>, String> {
     let pool = deli::ProcessPool::new(workers)
         .map_err(|error| format!("cannot start a process pool: {error}"))?;
-    let tickets = pool.map(lab_job, (0..jobs).map(|job| (spec.clone(), job)));
-    let outputs = tickets
-        .into_iter()
-        .map(|ticket| ticket.wait().map_err(|error| error.to_string()))
+    let outputs = pool
+        .map(lab_job, (0..jobs).map(|job| (spec.clone(), job)))
+        .map(|result| result.map_err(|error| error.to_string()))
         .collect();
     // Shutdown reaps the workers, so their CPU time reaches RUSAGE_CHILDREN.
     pool.shutdown();

@@ -4,13 +4,15 @@
 //! and reported; the child keeps serving) and writes reply frames to fd 4,
 //! each flushed before the next job starts. It exits when
 //! the parent closes the pipe; a malformed frame makes it exit with a
-//! message, which the parent sees as a dead worker. Uses `frame`,
+//! message, which the parent sees as a dead worker. A batch request (see
+//! `batch`) runs each of its items the same way. Uses `batch`, `frame`,
 //! `protocol` and `registry`.
 
 use std::io::{BufWriter, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use super::batch;
 use super::frame::{write_frame, FrameReader, ReadError};
 use super::protocol::{parse_request, Reply};
 use super::registry;
@@ -62,6 +64,9 @@ pub(crate) fn serve(frame_limit: usize) -> ! {
 }
 
 fn run(name: &str, arguments: &[u8]) -> Reply {
+    if name == batch::BATCH_JOB {
+        return run_batch(arguments);
+    }
     let Some(entry) = registry::find(name) else {
         return Reply::Remote(format!(
             "no job named `{name}` is registered in this executable"
@@ -75,4 +80,17 @@ fn run(name: &str, arguments: &[u8]) -> Reply {
             other => Reply::Panicked(other.to_string()),
         },
     }
+}
+
+/// Runs every item of a batch (see `batch`), each under its own panic
+/// guard, and lays their replies out as the batch's value.
+fn run_batch(arguments: &[u8]) -> Reply {
+    let Some((name, items)) = batch::parse_arguments(arguments) else {
+        return Reply::Remote("a malformed batch request".to_owned());
+    };
+    if name == batch::BATCH_JOB {
+        return Reply::Remote("a batch inside a batch".to_owned());
+    }
+    let replies: Vec<Reply> = items.into_iter().map(|item| run(name, item)).collect();
+    Reply::Value(batch::encode_results(&replies))
 }

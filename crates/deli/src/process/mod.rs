@@ -24,9 +24,10 @@
 //! written down in `crates/deli/src/process/protocol.rs`.
 //!
 //! Layout: `registry` (jobs, [`Job`]), `frame` and `protocol` (the wire),
-//! `child` (the worker loop), `spawn` (starting a child), `slot` (results
-//! and the ticket's future), `shared` and `driver` (supervision), `pool`
-//! ([`ProcessPool`]). Uses `task` and `trace` (the driver records its jobs'
+//! `batch` (several items in one request), `child` (the worker loop),
+//! `spawn` (starting a child), `slot` (results and the ticket's future),
+//! `shared` and `driver` (supervision), `pool` ([`ProcessPool`]) and `map`
+//! (its lazy, chunked [`ProcessMap`] and [`ProcessMapUnordered`]). Uses `task` and `trace` (the driver records its jobs'
 //! runs on each child's lane) and nothing else of deli.
 //!
 //! ```
@@ -42,14 +43,16 @@
 //! fn main() {
 //!     deli::process::init();
 //!     let pool = deli::process::ProcessPool::new(2).unwrap();
-//!     let values: Vec<u64> = pool.map(fib, 10..15).into_iter().map(|t| t.wait().unwrap()).collect();
+//!     let values: Vec<u64> = pool.map(fib, 10..15).map(Result::unwrap).collect();
 //!     assert_eq!(values, [55, 89, 144, 233, 377]);
 //! }
 //! ```
 
+mod batch;
 mod child;
 mod driver;
 mod frame;
+mod map;
 mod pool;
 mod protocol;
 mod registry;
@@ -59,6 +62,7 @@ mod spawn;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+pub use map::{ProcessMap, ProcessMapUnordered};
 pub use pool::{ProcessError, ProcessPool, ProcessPoolBuilder};
 pub use registry::Job;
 #[cfg(feature = "cluster")]

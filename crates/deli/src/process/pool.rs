@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::driver::Driver;
+use super::map::{ProcessMap, ProcessMapUnordered};
 use super::protocol::request_head;
 use super::registry::Job;
 use super::shared::{Config, QueuedJob, Shared, StartHook};
@@ -291,7 +292,7 @@ impl ProcessPoolBuilder {
     }
 }
 
-fn encode_request<A: Serialize>(name: &str, arguments: &A) -> Result<Vec<u8>, JobError> {
+pub(super) fn encode_request<A: Serialize>(name: &str, arguments: &A) -> Result<Vec<u8>, JobError> {
     let head = request_head(name)?;
     postcard::to_extend(arguments, head).map_err(|error| {
         JobError::Remote(format!("the job's arguments could not be encoded: {error}"))
@@ -326,7 +327,7 @@ fn encode_request<A: Serialize>(name: &str, arguments: &A) -> Result<Vec<u8>, Jo
 ///     let pool = deli::process::ProcessPool::new(2).unwrap();
 ///     assert_eq!(pool.submit(add, (2, 3)).wait(), Ok(5));
 ///     assert!(matches!(pool.submit(parse, "x".into()).wait(), Err(deli::JobError::Remote(_))));
-///     let sums: Vec<_> = pool.map(add, (0..4).map(|n| (n, n))).into_iter().map(|t| t.wait()).collect();
+///     let sums: Vec<_> = pool.map(add, (0..4).map(|n| (n, n))).collect();
 ///     assert_eq!(sums, [Ok(0), Ok(2), Ok(4), Ok(6)]);
 ///     pool.shutdown();
 /// }
@@ -512,7 +513,7 @@ impl ProcessPool {
 
     /// Queues a whole request frame's payload; the ticket's value is
     /// `decode`d from the reply's bytes.
-    fn submit_request<R, W, F>(
+    pub(super) fn submit_request<R, W, F>(
         &self,
         request: Vec<u8>,
         decode: Decode<R>,
@@ -558,38 +559,89 @@ impl ProcessPool {
         (ticket, Some(handle))
     }
 
-    /// Submits `job` once per input; the tickets are in input order.
+    /// Runs `job` on every input in the children; the results come out
+    /// in input order, one `Result` per input: a job's error or panic is
+    /// an error at its position, a child that dies fails the items it
+    /// held ([`JobError::WorkerDied`]) and nothing else.
+    ///
+    /// Lazy and bounded, like [`ThreadPool::map`](crate::ThreadPool::map):
+    /// inputs are taken (and encoded) only as there is room, at most
+    /// [`max_in_flight`](ProcessMap::max_in_flight) requests queued or
+    /// running. [`chunksize`](ProcessMap::chunksize) sends several inputs
+    /// to one child in one request, which is what makes many tiny items
+    /// cheap (Python's `chunksize`). Dropping the iterator cancels what it
+    /// has in flight. For results as they finish, see
+    /// [`map_unordered`](ProcessPool::map_unordered); for one ticket per
+    /// input, call [`submit`](ProcessPool::submit) in a loop.
     ///
     /// # Examples
     ///
     /// ```
     /// #[deli::job]
     /// fn double(n: i32) -> i32 {
+    ///     if n == 2 {
+    ///         panic!("two is right out");
+    ///     }
     ///     n * 2
     /// }
     ///
     /// fn main() {
     ///     deli::process::init();
     ///     let pool = deli::process::ProcessPool::new(2).unwrap();
-    ///     let tickets = pool.map(double, [1, 2, 3]);
-    ///     let mut total = 0;
-    ///     for (_index, result) in deli::as_completed(tickets) {
-    ///         total += result.unwrap();
-    ///     }
-    ///     assert_eq!(total, 12);
+    ///     let results: Vec<_> = pool.map(double, [1, 2, 3]).collect();
+    ///     assert_eq!(results[0], Ok(2));
+    ///     assert!(matches!(&results[1], Err(deli::JobError::Panicked(m)) if m.contains("right out")));
+    ///     assert_eq!(results[2], Ok(6));
+    ///     // Many small items: a hundred per request.
+    ///     let total: i64 = pool.map(double, 3..10_003).chunksize(100).map(|r| r.unwrap() as i64).sum();
+    ///     assert_eq!(total, 100_050_000);
     /// }
     /// ```
     #[track_caller]
-    pub fn map<A, R, I>(&self, job: Job<A, R>, inputs: I) -> Vec<Ticket<R>>
+    pub fn map<A, R, I>(&self, job: Job<A, R>, inputs: I) -> ProcessMap<'_, A, R, I::IntoIter>
     where
         A: Serialize,
         R: DeserializeOwned + Send + 'static,
         I: IntoIterator<Item = A>,
     {
-        inputs
-            .into_iter()
-            .map(|arguments| self.submit(job, arguments))
-            .collect()
+        ProcessMap::new(self, job, inputs.into_iter(), TaskOptions::here())
+    }
+
+    /// [`map`](ProcessPool::map) with results as they finish rather than
+    /// in input order: `(index, result)` per input, where `index` is the
+    /// input's position (Python's `imap_unordered`). Takes
+    /// [`chunksize`](ProcessMapUnordered::chunksize) and
+    /// [`max_in_flight`](ProcessMapUnordered::max_in_flight) too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[deli::job]
+    /// fn square(n: u64) -> u64 {
+    ///     n * n
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     let pool = deli::process::ProcessPool::new(2).unwrap();
+    ///     let mut squares: Vec<_> = pool.map_unordered(square, 0..5).collect();
+    ///     squares.sort_by_key(|(index, _)| *index);
+    ///     let values: Vec<u64> = squares.into_iter().map(|(_, r)| r.unwrap()).collect();
+    ///     assert_eq!(values, [0, 1, 4, 9, 16]);
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn map_unordered<A, R, I>(
+        &self,
+        job: Job<A, R>,
+        inputs: I,
+    ) -> ProcessMapUnordered<'_, A, R, I::IntoIter>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+        I: IntoIterator<Item = A>,
+    {
+        ProcessMapUnordered::new(self, job, inputs.into_iter(), TaskOptions::here())
     }
 
     /// Cancels every job still waiting in the queue (their tickets say

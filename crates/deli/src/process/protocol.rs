@@ -43,6 +43,13 @@
 //! Any other tag, or an empty reply payload, is malformed. Text bodies are
 //! read lossily (bad UTF-8 becomes U+FFFD), never refused.
 //!
+//! One job name is reserved: `deli::process::batch` carries several items
+//! of one job in one request (what `ProcessPool::map` sends with a
+//! `chunksize` above 1); its argument and value layouts are in
+//! `crates/deli/src/process/batch.rs`. A worker that does not implement it
+//! answers tag 1 like for any unknown job, and the pool fails that chunk's
+//! items with its text.
+//!
 //! # Order, pipelining and flushing
 //!
 //! The child runs requests one at a time in the order they arrive and

@@ -1,12 +1,14 @@
 //! `Builder`: the knobs of a runtime, and building it.
 
 use std::io;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::blocked::{BlockedTask, OnBlocked};
 use super::blocking::{BlockingConfig, BlockingPool};
 use super::handle::{Handle, Kind};
+use super::inspect::InspectServer;
 use super::multi_thread::monitor::MonitorConfig;
 use super::runtime::Runtime;
 use super::{context, current_thread, multi_thread};
@@ -65,6 +67,7 @@ pub struct Builder {
     spare_keep_alive: Duration,
     on_blocked: Option<OnBlocked>,
     start_paused: bool,
+    inspect: Option<PathBuf>,
 }
 
 impl Default for Builder {
@@ -87,6 +90,7 @@ impl Builder {
             spare_keep_alive: DEFAULT_SPARE_KEEP_ALIVE,
             on_blocked: None,
             start_paused: false,
+            inspect: None,
         }
     }
 
@@ -224,6 +228,41 @@ impl Builder {
         self
     }
 
+    /// Serves snapshots of the runtime — its [metrics](super::RuntimeMetrics)
+    /// and every live [task](crate::TaskInfo) — on a Unix socket at `path`,
+    /// for `deli top <path>` and other tools. Off by default.
+    ///
+    /// The protocol: connect, send a line (`snapshot`, or an empty line),
+    /// read one line of JSON (a [`Snapshot`](super::Snapshot)); repeat as
+    /// often as you like. A small thread serves the socket; clients never
+    /// hold up the program (timeouts, no `SIGPIPE`, at most 8 at once), and
+    /// the socket file is removed when the runtime shuts down. A stale
+    /// socket file at `path` is replaced; `build` fails if another program
+    /// answers on it or `path` is some other kind of file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{BufRead, BufReader, Write};
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// let path = std::env::temp_dir().join(format!("deli-doc-{}.sock", std::process::id()));
+    /// let runtime = deli::Runtime::builder().workers(1).inspect(&path).build()?;
+    /// let mut client = UnixStream::connect(&path)?;
+    /// client.write_all(b"snapshot\n")?;
+    /// let mut line = String::new();
+    /// BufReader::new(client).read_line(&mut line)?;
+    /// let snapshot: deli::runtime::Snapshot = serde_json::from_str(&line).unwrap();
+    /// assert_eq!(snapshot.pid, std::process::id());
+    /// drop(runtime);
+    /// assert!(!path.exists());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn inspect(mut self, path: impl AsRef<Path>) -> Builder {
+        self.inspect = Some(path.as_ref().to_owned());
+        self
+    }
+
     /// Builds the runtime and starts its threads.
     ///
     /// # Errors
@@ -231,8 +270,19 @@ impl Builder {
     /// `InvalidInput` for zero workers, zero blocking threads, a zero
     /// monitor threshold, more than 4096 workers and spares, or
     /// `start_paused` on a multi-thread runtime; any error
-    /// the OS gives when creating the event queue or the threads.
+    /// the OS gives when creating the event queue or the threads; for
+    /// [`inspect`](Builder::inspect), any error binding its socket.
     pub fn build(self) -> io::Result<Runtime> {
+        let inspect = self.inspect.clone();
+        let mut runtime = self.build_runtime()?;
+        if let Some(path) = inspect {
+            let server = InspectServer::start(&path, runtime.handle().clone())?;
+            runtime.set_inspect(server);
+        }
+        Ok(runtime)
+    }
+
+    fn build_runtime(self) -> io::Result<Runtime> {
         if self.workers == Some(0) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,

@@ -3,7 +3,8 @@
 //! Entering a runtime sets three thread-locals at once: the runtime
 //! [`Handle`] (for `deli::spawn`), and the reactor and timers of its driver
 //! (which the low-level `io` and `time` modules look up themselves, so they
-//! never need to know about runtimes). Also [`Handle::try_current`] and
+//! never need to know about runtimes). Also [`Handle::try_current`],
+//! [`Handle::current`] and
 //! the way a multi-thread worker thread enters its runtime.
 //!
 //! Uses `handle`; the schedulers below it reach the context only through
@@ -76,5 +77,34 @@ impl Handle {
     /// ```
     pub fn try_current() -> Option<Handle> {
         with_current(Handle::clone)
+    }
+
+    /// The runtime this thread is running in: inside a task, inside
+    /// `block_on`, or while a [`Runtime::enter`](super::Runtime::enter)
+    /// guard lives.
+    ///
+    /// # Panics
+    ///
+    /// Outside any runtime, as tokio's `Handle::current` does; use
+    /// [`Handle::try_current`] where that can happen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().workers(1).build()?;
+    /// let handle = runtime.block_on(async { deli::Handle::current() });
+    /// assert_eq!(handle.spawn(async { 7 }).wait(), Ok(7));
+    /// assert!(std::panic::catch_unwind(deli::Handle::current).is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Some(handle) => handle,
+            None => panic!(
+                "deli::Handle::current() was called outside a deli runtime \
+                 (use Handle::try_current, or Runtime::enter on this thread first)"
+            ),
+        }
     }
 }

@@ -24,6 +24,7 @@ use async_task::ScheduleInfo;
 use super::blocking::BlockingPool;
 use super::driver::Driver;
 use super::inject::{drain_until_quiet, Inject};
+use super::metrics::{RuntimeMetrics, WorkerCounters};
 use super::park::Parker;
 use crate::coop;
 use crate::poison::IgnorePoison;
@@ -53,6 +54,8 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     /// The trace lane of whichever thread drives: this runtime's worker 0.
     lane: LaneId,
+    /// Polls and parks of whichever thread drives (one at a time).
+    counters: WorkerCounters,
 }
 
 #[derive(Debug, Default)]
@@ -92,6 +95,7 @@ impl Shared {
                 runtime: trace_id,
                 index: 0,
             }),
+            counters: WorkerCounters::default(),
         }))
     }
 
@@ -199,6 +203,7 @@ impl Shared {
                 };
                 match next {
                     Some(task) => {
+                        self.counters.poll();
                         task.run();
                         ran += 1;
                     }
@@ -215,11 +220,14 @@ impl Shared {
                 if self.driver.timers.clock().is_paused() && self.auto_advance(&core, &main_waker) {
                     continue;
                 }
+                self.counters.park();
                 self.parker.park(&self.driver, None);
+                crate::task::clock::refresh();
             } else if let Some(mut driver) = self.driver.try_lock() {
                 // Busy: look at I/O and timers without blocking, at most
                 // every `BUSY_LOOK_INTERVAL`.
                 if last_busy_look.elapsed() >= BUSY_LOOK_INTERVAL {
+                    crate::task::clock::refresh();
                     driver.park(Some(Duration::ZERO));
                     last_busy_look = Instant::now();
                 }
@@ -238,6 +246,32 @@ impl Shared {
                 && self.inject.is_empty()
                 && !main_waker.woken.load(Ordering::Acquire)
         })
+    }
+
+    /// The runtime's counters as of now (see `RuntimeMetrics`).
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        let queued = self
+            .core
+            .lock()
+            .ignore_poison()
+            .local
+            .as_ref()
+            .map_or(0, VecDeque::len);
+        let state = if self.core.lock().ignore_poison().local.is_some() {
+            "idle"
+        } else {
+            "active"
+        };
+        RuntimeMetrics {
+            flavor: "current-thread".to_owned(),
+            workers: 1,
+            worker_rows: vec![self.counters.read(0, state, queued)],
+            injector_depth: self.inject.len(),
+            live_tasks: self.owned.len(),
+            blocked_episodes: 0,
+            blocked_workers: 0,
+            spares_in_use: 0,
+        }
     }
 
     /// Drops every task. Called once, by the runtime.

@@ -4,7 +4,7 @@
 
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::io::{Driver as IoDriver, Reactor};
 use crate::time::Timers;
@@ -14,6 +14,8 @@ pub(crate) struct Driver {
     io: Mutex<IoDriver>,
     pub(crate) reactor: Arc<Reactor>,
     pub(crate) timers: Arc<Timers>,
+    /// When the runtime was built (for its uptime in snapshots).
+    pub(crate) started: Instant,
 }
 
 /// Proof that this thread holds the driver.
@@ -31,6 +33,7 @@ impl Driver {
             io: Mutex::new(io_driver),
             reactor,
             timers,
+            started: Instant::now(),
         })
     }
 

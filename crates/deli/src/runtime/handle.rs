@@ -19,10 +19,11 @@ use async_task::ScheduleInfo;
 
 use super::blocking::BlockingPool;
 use super::driver::Driver;
+use super::metrics::{RuntimeMetrics, Snapshot};
 use super::{current_thread, multi_thread};
 use crate::task::{
     spawn_unscheduled, spawn_unscheduled_fallible, JobError, OwnedTasks, Runnable, Scheduler,
-    TaskOptions, Ticket,
+    TaskInfo, TaskOptions, Ticket,
 };
 
 /// What a scheduler's shared state offers its runtime's handle.
@@ -41,6 +42,8 @@ pub(crate) trait Flavour: Scheduler + Sized + 'static {
     fn shutdown(&self, workers: Vec<JoinHandle<()>>, deadline: Option<Instant>) -> bool;
     /// The flavour, for `Debug`.
     fn describe(&self) -> String;
+    /// The scheduler's counters as of now.
+    fn metrics(&self) -> RuntimeMetrics;
 }
 
 impl Flavour for multi_thread::Shared {
@@ -65,6 +68,9 @@ impl Flavour for multi_thread::Shared {
     }
     fn describe(&self) -> String {
         format!("multi-thread ({} workers)", self.workers())
+    }
+    fn metrics(&self) -> RuntimeMetrics {
+        multi_thread::Shared::metrics(self)
     }
 }
 
@@ -91,6 +97,9 @@ impl Flavour for current_thread::Shared {
     }
     fn describe(&self) -> String {
         "current-thread".to_owned()
+    }
+    fn metrics(&self) -> RuntimeMetrics {
+        current_thread::Shared::metrics(self)
     }
 }
 
@@ -233,6 +242,73 @@ impl Handle {
     /// [`Flavour::shutdown`].
     pub(crate) fn shutdown(&self, workers: Vec<JoinHandle<()>>, deadline: Option<Instant>) -> bool {
         dispatch!(self, shared => Flavour::shutdown(&**shared, workers, deadline))
+    }
+
+    /// The runtime's counters: per worker polls, steals, parks and queue
+    /// depth, the injector's depth, blocking episodes and spares in use
+    /// (see [`RuntimeMetrics`]). Cheap enough to call every few
+    /// milliseconds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().workers(2).build()?;
+    /// let metrics = runtime.handle().metrics();
+    /// assert_eq!(metrics.flavor, "multi-thread");
+    /// assert_eq!(metrics.workers, 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        dispatch!(self, shared => Flavour::metrics(&**shared))
+    }
+
+    /// Every live task of the runtime — queued, running or waiting — with
+    /// its id, name, spawn location, state and time in that state, ordered
+    /// by id (see [`TaskInfo`]). What asyncio calls `all_tasks()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().workers(1).build()?;
+    /// let ticket = deli::TaskBuilder::new()
+    ///     .name("waiter")
+    ///     .spawn_on(std::future::pending::<()>(), runtime.handle());
+    /// let tasks = runtime.handle().tasks();
+    /// assert!(tasks.iter().any(|task| task.id == ticket.id().as_u64()
+    ///     && task.name.as_deref() == Some("waiter")));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn tasks(&self) -> Vec<TaskInfo> {
+        dispatch!(self, shared => Flavour::owned(&**shared).list())
+    }
+
+    /// The metrics and every live task at once, as the inspect socket
+    /// serves them (see [`Snapshot`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().current_thread().build()?;
+    /// let snapshot = runtime.handle().snapshot();
+    /// assert_eq!(snapshot.metrics.flavor, "current-thread");
+    /// assert!(snapshot.tasks.is_empty());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn snapshot(&self) -> Snapshot {
+        let program = std::env::current_exe()
+            .ok()
+            .and_then(|path| {
+                path.file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "?".to_owned());
+        Snapshot {
+            pid: std::process::id(),
+            program,
+            uptime: self.driver().started.elapsed(),
+            metrics: self.metrics(),
+            tasks: self.tasks(),
+        }
     }
 
     /// Whether the runtime has shut down.

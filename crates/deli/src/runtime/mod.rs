@@ -5,8 +5,14 @@
 //! `current_thread`); the pieces they are made of (the local run `queue`s,
 //! the `inject`ion queue, `idle` accounting, `park`ing, the `driver` a
 //! parked worker polls, the monitor that compensates blocked workers and
-//! its [`BlockedTask`] reports); and the elastic `blocking` pool behind
-//! [`spawn_blocking`]. It may use `task`, `io`, `time` and `trace` (its
+//! its [`BlockedTask`] reports); the elastic `blocking` pool behind
+//! [`spawn_blocking`]; and the [`LocalSet`] that runs futures which are not
+//! `Send` on their own thread ([`spawn_local`], the `local` leaf); and the
+//! look inside a running runtime: per-worker counters and the
+//! [`RuntimeMetrics`] and [`Snapshot`] built from them (`metrics`, a leaf),
+//! the task listing ([`Runtime::tasks`], [`dump`]) and the opt-in Unix
+//! socket that serves snapshots to `deli top` (`inspect`, which uses
+//! `handle`). It may use `task`, `io`, `time` and `trace` (its
 //! threads name their trace lanes when they start; the monitor records its
 //! reports there too).
 //!
@@ -23,6 +29,9 @@ pub(crate) mod current_thread;
 pub(crate) mod driver;
 mod handle;
 pub(crate) mod inject;
+mod inspect;
+mod local;
+mod metrics;
 pub(crate) mod multi_thread;
 pub(crate) mod park;
 // The type named after its module, as in tokio's layout: `Runtime` and
@@ -31,8 +40,11 @@ pub(crate) mod park;
 mod runtime;
 mod task_builder;
 
+pub use crate::task::TaskInfo;
 pub use blocked::BlockedTask;
 pub use builder::{Builder, Flavor};
 pub use handle::Handle;
-pub use runtime::{run, spawn, spawn_blocking, Runtime};
+pub use local::{spawn_local, LocalSet, RunUntil};
+pub use metrics::{RuntimeMetrics, Snapshot, WorkerMetrics};
+pub use runtime::{dump, run, spawn, spawn_blocking, EnterGuard, Runtime};
 pub use task_builder::{Start, TaskBuilder};

@@ -7,13 +7,16 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::blocking::BlockingPool;
 use super::context;
 use super::handle::Handle;
-use crate::task::{JobError, TaskOptions, Ticket};
+use super::inspect::InspectServer;
+use super::metrics::{RuntimeMetrics, Snapshot};
+use crate::task::{JobError, TaskInfo, TaskOptions, Ticket};
 
 /// A deli runtime: worker threads (or the calling thread), an I/O driver,
 /// timers and a pool for blocking calls.
@@ -38,6 +41,8 @@ pub struct Runtime {
     handle: Handle,
     workers: Vec<JoinHandle<()>>,
     shut_down: bool,
+    /// The inspect socket, if the builder asked for one.
+    inspect: Option<InspectServer>,
 }
 
 impl Runtime {
@@ -46,7 +51,12 @@ impl Runtime {
             handle,
             workers,
             shut_down: false,
+            inspect: None,
         }
+    }
+
+    pub(crate) fn set_inspect(&mut self, server: InspectServer) {
+        self.inspect = Some(server);
     }
 
     /// A handle that spawns onto this runtime from any thread.
@@ -120,6 +130,76 @@ impl Runtime {
         self.handle.block_on(future)
     }
 
+    /// The runtime's counters as of now: see [`Handle::metrics`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().workers(2).build()?;
+    /// runtime.block_on(async { deli::spawn(async {}).await.unwrap() });
+    /// let metrics = runtime.metrics();
+    /// assert!(metrics.polls() >= 1);
+    /// assert_eq!(metrics.blocked_episodes, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.handle.metrics()
+    }
+
+    /// Every live task of the runtime: see [`Handle::tasks`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().workers(1).build()?;
+    /// assert!(runtime.tasks().is_empty());
+    /// let _t = runtime.spawn(std::future::pending::<()>());
+    /// assert_eq!(runtime.tasks().len(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn tasks(&self) -> Vec<TaskInfo> {
+        self.handle.tasks()
+    }
+
+    /// Metrics and tasks together: see [`Handle::snapshot`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().workers(1).build()?;
+    /// assert_eq!(runtime.snapshot().metrics.workers, 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn snapshot(&self) -> Snapshot {
+        self.handle.snapshot()
+    }
+
+    /// Makes this runtime the calling thread's current one until the
+    /// returned guard is dropped: [`deli::spawn`](spawn),
+    /// [`Handle::current`], timers and sockets then work from this thread
+    /// although it is no worker of the runtime. Guards nest; dropping one
+    /// restores what was current before it. The guard stays on the thread
+    /// that made it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = deli::Runtime::builder().workers(1).build()?;
+    /// let ticket = {
+    ///     let _guard = runtime.enter();
+    ///     deli::spawn(async { "spawned from a plain thread" })
+    /// };
+    /// assert_eq!(ticket.wait(), Ok("spawned from a plain thread"));
+    /// assert!(deli::Handle::try_current().is_none());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _context: context::enter(&self.handle),
+            _runtime: PhantomData,
+        }
+    }
+
     /// Shuts down now, waiting at most `timeout` for what still runs: see
     /// the type's docs. A worker stuck inside a task's poll (a task that
     /// blocks and never returns) and blocking calls still running after
@@ -149,6 +229,9 @@ impl Runtime {
         if std::mem::replace(&mut self.shut_down, true) {
             return true;
         }
+        // First: no snapshot is taken of a runtime going away, and the
+        // socket file is gone by the time shutdown returns.
+        drop(self.inspect.take());
         let workers = std::mem::take(&mut self.workers);
         let workers_exited = self.handle.shutdown(workers, deadline);
         let blocking_wait = deadline.map_or(blocking_wait, |deadline| {
@@ -156,6 +239,33 @@ impl Runtime {
         });
         let blocking_exited = self.handle.blocking().shutdown(blocking_wait);
         workers_exited && blocking_exited
+    }
+}
+
+/// Keeps a runtime current on this thread: see [`Runtime::enter`]. Not
+/// `Send`: it restores this thread's previous runtime when dropped.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = deli::Runtime::new()?;
+/// let guard: deli::runtime::EnterGuard<'_> = runtime.enter();
+/// assert!(deli::Handle::try_current().is_some());
+/// drop(guard);
+/// assert!(deli::Handle::try_current().is_none());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[must_use = "the runtime is current only while the guard lives"]
+pub struct EnterGuard<'a> {
+    _context: context::EnterGuard,
+    /// Borrows the runtime (it cannot shut down under the guard) and is
+    /// not `Send` (the context is this thread's).
+    _runtime: PhantomData<(&'a Runtime, *const ())>,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
     }
 }
 
@@ -251,4 +361,26 @@ where
     let pool: BlockingPool = context::with_current(|handle| handle.blocking().clone())
         .unwrap_or_else(|| BlockingPool::global().clone());
     pool.spawn_with(f, options)
+}
+
+/// The current runtime's metrics and live tasks as text: a summary line,
+/// one line per worker, one line per task (id, state, time in it, name,
+/// spawn location). For a quick look from inside a program — a debug
+/// endpoint, a signal handler's task, a test that hangs. Outside a runtime
+/// it says so instead.
+///
+/// # Examples
+///
+/// ```
+/// deli::run(async {
+///     let _worker = deli::TaskBuilder::new().name("poller").spawn(std::future::pending::<()>());
+///     let text = deli::dump();
+///     assert!(text.contains("poller"));
+///     assert!(text.contains("worker 0"));
+/// });
+/// assert!(deli::dump().contains("no deli runtime"));
+/// ```
+pub fn dump() -> String {
+    context::with_current(|handle| handle.snapshot().to_string())
+        .unwrap_or_else(|| "deli::dump: no deli runtime on this thread\n".to_owned())
 }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::num::NonZeroU64;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::owned::OwnedTasks;
@@ -121,6 +121,9 @@ pub(crate) struct Header {
     /// Where the owning scheduler keeps this task (a registry slot), or
     /// `usize::MAX` when it keeps nothing.
     pub(crate) owner_key: usize,
+    /// When the task entered its current state, on the coarse clock
+    /// (`task::clock`): for the runtime's task listing.
+    pub(crate) since: AtomicU32,
 }
 
 impl Header {
@@ -138,6 +141,10 @@ impl Header {
     /// [`trace`](Header::trace) with a say in when (see [`Moment`]).
     #[inline]
     pub(crate) fn trace_at(&self, from: State, to: State, at: Moment) {
+        // Every recorded transition passes here: stamp it for the task
+        // listing (two relaxed accesses; the clock is read elsewhere).
+        self.since
+            .store(super::clock::coarse_now(), Ordering::Relaxed);
         let session = trace::session();
         if session != 0 {
             self.record(session, from, to, at);

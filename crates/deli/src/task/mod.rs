@@ -16,10 +16,12 @@
 //! schedule function of their own.
 
 mod cancel_handle;
+pub(crate) mod clock;
 mod current;
 mod error;
 mod harness;
 mod header;
+mod info;
 mod owned;
 mod spawn;
 mod state;
@@ -30,6 +32,8 @@ pub use current::is_cancel_requested;
 pub(crate) use current::{current_id, CurrentTask};
 pub use error::JobError;
 pub use header::TaskId;
+pub(crate) use info::millis;
+pub use info::TaskInfo;
 pub use state::{ParseStateError, State};
 pub use ticket::Ticket;
 pub use yield_now::{yield_now, YieldNow};
@@ -38,8 +42,8 @@ pub(crate) use cancel_handle::CancelHandle;
 pub(crate) use header::{Header, Scheduler, TaskKind};
 pub(crate) use owned::{OwnedTasks, TaskIdentity};
 pub(crate) use spawn::{
-    schedule_through_header, spawn_closure, spawn_closure_fallible, spawn_unscheduled,
-    spawn_unscheduled_fallible, TaskOptions,
+    schedule_through_header, spawn_closure, spawn_closure_fallible, spawn_local_unscheduled,
+    spawn_unscheduled, spawn_unscheduled_fallible, TaskOptions,
 };
 
 /// A task ready to be polled, as the schedulers move it between queues.

@@ -17,6 +17,7 @@ use crossbeam_utils::CachePadded;
 use slab::Slab;
 
 use super::header::{Header, TaskId};
+use super::info::TaskInfo;
 use crate::poison::IgnorePoison;
 
 /// One live task: its waker, its id so that a slot reused by a later
@@ -139,6 +140,31 @@ impl OwnedTasks {
         })
     }
 
+    /// Every live task, as a listing shows it, ordered by id. Takes each
+    /// shard's lock in turn (briefly: a copy per task).
+    pub(crate) fn list(&self) -> Vec<TaskInfo> {
+        let now = super::clock::refresh();
+        let mut all = Vec::new();
+        for shard in self.shards.iter() {
+            let shard = shard.lock().ignore_poison();
+            for (_, entry) in shard.iter() {
+                // SAFETY: the entry's waker keeps the task cell, and so its
+                // header, alive while the entry exists; we hold the lock.
+                let header = unsafe { entry.header.0.as_ref() };
+                let since = header.since.load(Ordering::Relaxed);
+                all.push(TaskInfo::new(
+                    header.id,
+                    header.name.as_deref(),
+                    header.spawned_at.to_string(),
+                    header.state(),
+                    super::clock::elapsed(since, now),
+                ));
+            }
+        }
+        all.sort_by_key(|task| task.id);
+        all
+    }
+
     /// Refuses new tasks from now on.
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
@@ -149,6 +175,15 @@ impl OwnedTasks {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// How many tasks are registered (a moment's count: shards are read
+    /// one after another).
+    pub(crate) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| shard.lock().ignore_poison().len())
+            .sum()
     }
 
     /// Takes every registered task's waker out (the registry is empty

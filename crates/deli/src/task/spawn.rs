@@ -96,6 +96,33 @@ where
     )
 }
 
+/// [`spawn_unscheduled`] for a future that is not `Send`: the caller
+/// promises that the task is polled and dropped only on the thread that
+/// created it — every `Runnable` of it is run or dropped there, which a
+/// local executor (`runtime::local`) guarantees by queueing wakes from
+/// other threads and draining its tasks itself before it goes away. The
+/// output must be `Send`: the ticket may take it to another thread.
+pub(crate) fn spawn_local_unscheduled<F, S>(
+    future: F,
+    options: TaskOptions,
+    scheduler: Arc<dyn Scheduler>,
+    registry: Option<&OwnedTasks>,
+    schedule: S,
+) -> Result<(Runnable, Ticket<F::Output>), JobError>
+where
+    F: Future + 'static,
+    F::Output: Send + 'static,
+    S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
+{
+    spawn_cell(
+        move |header: &Header| Harness::new(header, future),
+        options,
+        scheduler,
+        registry,
+        schedule,
+    )
+}
+
 /// Unnests a fallible future's result inside its harness's output.
 struct Flatten<H>(H);
 
@@ -121,7 +148,7 @@ fn spawn_cell<'a, M, H, T, S>(
     schedule: S,
 ) -> Result<(Runnable, Ticket<T>), JobError>
 where
-    M: FnOnce(&'a Header) -> H + Send + 'static,
+    M: FnOnce(&'a Header) -> H + 'static,
     H: Future<Output = TaskOutput<Result<T, JobError>>> + 'a,
     T: Send + 'static,
     S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
@@ -137,6 +164,7 @@ where
             job_kind: scheduler.job_kind(),
             scheduler,
             owner_key,
+            since: std::sync::atomic::AtomicU32::new(super::clock::coarse_now()),
         };
         let schedule = WithInfo(move |runnable: Runnable, info: ScheduleInfo| {
             let header = runnable.metadata();
@@ -159,7 +187,9 @@ where
         // borrows the header, which is the task's own metadata and lives in
         // the same allocation for as long as the future does — exactly the
         // borrow this API exists for. The schedule function is
-        // `Send + Sync + 'static`.
+        // `Send + Sync + 'static`. A future that is not `Send` comes only
+        // through `spawn_local_unscheduled`, whose caller keeps every poll
+        // and drop of it on its own thread (see there).
         let (runnable, task) = unsafe {
             Builder::new()
                 .metadata(header)

@@ -188,6 +188,7 @@ impl Monitor {
                 compensated,
             };
             let report = report(index, &episode, now, false);
+            shared.count_blocked_episode();
             self.watches[index].episode = Some(episode);
             self.emit(&report);
             any_blocked = true;

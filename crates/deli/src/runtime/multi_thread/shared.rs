@@ -20,11 +20,12 @@ use crossbeam_utils::CachePadded;
 use super::idle::Idle;
 use super::lifo::LifoSlot;
 use super::queue::{self, Local, Overflow, Steal};
-use super::spares::Spares;
+use super::spares::{SlotState, Spares};
 use crate::poison::IgnorePoison;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::driver::Driver;
 use crate::runtime::inject::{drain_until_quiet, Inject};
+use crate::runtime::metrics::{RuntimeMetrics, WorkerCounters};
 use crate::runtime::park::Parker;
 use crate::task::{OwnedTasks, Runnable, Scheduler, TaskId};
 
@@ -62,6 +63,9 @@ pub(crate) struct Remote {
     /// The OS thread id of the thread running in this slot (0 before one
     /// starts), for the monitor's look at its scheduling (`sched`).
     pub(crate) tid: AtomicI32,
+    /// Polls, steals and parks, for `Runtime::metrics`: written by the
+    /// slot's thread only, on the slot's own cache lines.
+    pub(crate) counters: WorkerCounters,
 }
 
 /// Where a slot's queued tasks are taken from: by its own worker (which
@@ -90,6 +94,8 @@ pub(crate) struct Shared {
     driver: Driver,
     blocking: BlockingPool,
     shutdown: AtomicBool,
+    /// Blocking episodes the monitor has seen (written by the monitor).
+    blocked_episodes: AtomicU64,
     /// This runtime's number in trace lanes.
     trace_id: u64,
     thread_name: String,
@@ -125,6 +131,7 @@ impl Shared {
                 polls: AtomicU64::new(0),
                 retire: AtomicBool::new(false),
                 tid: AtomicI32::new(0),
+                counters: WorkerCounters::default(),
             }));
         }
         let spare_locals = locals.split_off(parts.workers);
@@ -139,11 +146,54 @@ impl Shared {
             driver: parts.driver,
             blocking: parts.blocking,
             shutdown: AtomicBool::new(false),
+            blocked_episodes: AtomicU64::new(0),
             trace_id: parts.trace_id,
             thread_name: parts.thread_name,
             enter_thread: parts.enter_thread,
         });
         (shared, locals)
+    }
+
+    /// Counts a blocking episode (the monitor, when one starts).
+    pub(crate) fn count_blocked_episode(&self) {
+        self.blocked_episodes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The runtime's counters as of now (see `RuntimeMetrics`).
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        let mut states = Vec::new();
+        self.spares.snapshot(&mut states);
+        let in_use = self.spares.in_use();
+        let worker_rows = (0..in_use)
+            .map(|index| {
+                let remote = &self.remotes[index];
+                let state = match states.get(index) {
+                    Some(SlotState::Active) => "active",
+                    Some(SlotState::Blocked) => "blocked",
+                    Some(SlotState::Spare) => "spare",
+                    Some(SlotState::Exiting) => "exiting",
+                    Some(SlotState::Vacant) | None => "vacant",
+                };
+                remote.counters.read(index, state, remote.steal.len())
+            })
+            .collect();
+        let blocked_workers = states.iter().filter(|s| **s == SlotState::Blocked).count();
+        let threads = states
+            .iter()
+            .filter(|s| !matches!(s, SlotState::Vacant))
+            .count();
+        RuntimeMetrics {
+            flavor: "multi-thread".to_owned(),
+            workers: self.workers,
+            worker_rows,
+            injector_depth: self.inject.len(),
+            live_tasks: self.owned.len(),
+            blocked_episodes: self.blocked_episodes.load(Ordering::Relaxed),
+            blocked_workers,
+            // Threads beyond the configured workers stand in for blocked ones
+            // (or wait to), at most one per blocked worker running tasks.
+            spares_in_use: threads.saturating_sub(self.workers).min(blocked_workers),
+        }
     }
 
     /// The slot `index`'s parts other threads reach.

@@ -229,6 +229,7 @@ impl Worker {
     }
 
     fn maintenance(&self) {
+        crate::task::clock::refresh();
         if let Some(mut driver) = self.shared.driver().try_lock() {
             driver.park(Some(Duration::ZERO));
         }
@@ -281,11 +282,13 @@ impl Worker {
                     continue;
                 }
                 if let Some(task) = shared.remote(victim).steal.steal_into(&mut local) {
+                    self.remote().counters.steal();
                     return Some(task);
                 }
             }
         }
         if let Some(task) = self.steal_from_stuck_slot() {
+            self.remote().counters.steal();
             return Some(task);
         }
         shared.inject().pop()
@@ -339,6 +342,7 @@ impl Worker {
                 .polls
                 .store(poll_word(task.metadata().id, seq), Ordering::Release);
             trace::next_poll_follows(follows);
+            remote.counters.poll();
             task.run();
             follows = true;
             let Some(next) = remote.lifo.take() else {
@@ -381,8 +385,10 @@ impl Worker {
         } else {
             None
         };
+        self.remote().counters.park();
         loop {
             self.remote().parker.park(shared.driver(), watch);
+            crate::task::clock::refresh();
             if shared.is_shutdown() {
                 return;
             }

@@ -126,7 +126,12 @@ fn outcome(future: Py<PyAny>, result: Result<Vec<u8>, JobError>) -> Outcome {
     let (kind, body, signal, exit_code) = match result {
         Ok(bytes) => (kind::VALUE, bytes, None, None),
         Err(JobError::Remote(text)) => (kind::REMOTE, text.into_bytes(), None, None),
-        Err(JobError::Panicked(text)) => (kind::PANICKED, text.into_bytes(), None, None),
+        Err(JobError::Panicked(panic)) => (
+            kind::PANICKED,
+            panic.message().as_bytes().to_vec(),
+            None,
+            None,
+        ),
         Err(JobError::WorkerDied(text)) => {
             let signal = number_after(&text, "killed by signal ");
             let exit_code = number_after(&text, "exited with status ");

@@ -38,7 +38,7 @@ fn main() -> std::io::Result<()> {
         .map(|n| pool.submit(move || (0..200_000 * (n + 1)).sum::<u64>()))
         .collect();
     for sum in sums {
-        let _ = sum.wait();
+        let _ = sum.wait_blocking();
     }
     let trace = deli::trace::stop();
     trace.write_chrome_json(&path)?;

@@ -52,6 +52,15 @@
 
 #![warn(missing_docs)]
 
+// deli is built on Unix processes, signals, pipes and file descriptors
+// (`fork`-free re-exec, `pidfd`/`SIGCHLD`, `mio`'s Unix sources): say so
+// plainly instead of failing somewhere deep in the build.
+#[cfg(not(unix))]
+compile_error!(
+    "deli supports Unix targets only (Linux, macOS, the BSDs): it is built on \
+     Unix processes, signals and file descriptors"
+);
+
 mod block_on;
 mod coop;
 mod loom;
@@ -83,7 +92,11 @@ mod task_set;
 pub mod time;
 pub mod trace;
 
-pub use pool::{as_completed, wait, wait_timeout, Return, ThreadPool, ThreadPoolBuilder};
+pub use pool::{
+    as_completed, wait_blocking, wait_blocking_timeout, Return, ThreadPool, ThreadPoolBuilder,
+};
+#[allow(deprecated)]
+pub use pool::{wait, wait_timeout};
 pub use process::{Job, ProcessPool};
 pub use runtime::{
     run, spawn, spawn_blocking, BlockedTask, Builder, Flavor, Handle, Runtime, Start, TaskBuilder,
@@ -91,7 +104,7 @@ pub use runtime::{
 pub use scope::{
     fail_after, fail_at, move_on_after, move_on_at, scope, CancelScope, Scope, ScopeError,
 };
-pub use task::{yield_now, JobError, State, TaskId, Ticket};
+pub use task::{yield_now, Failure, JobError, Panic, State, TaskId, Ticket};
 pub use task_set::TaskSet;
 pub use time::{interval, sleep, sleep_until, timeout, Elapsed};
 

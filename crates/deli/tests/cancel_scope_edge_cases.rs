@@ -290,7 +290,7 @@ fn r8_pool_child_spawns_async_child() {
             let s2 = s.clone();
             s.submit(&p, move || {
                 let t = s2.spawn(async { Ok::<_, String>(1) });
-                t.wait().map(|_| ()).map_err(|e| e.to_string())
+                t.wait_blocking().map(|_| ()).map_err(|e| e.to_string())
             });
         })
         .await

@@ -23,10 +23,11 @@ fn a_payload_that_panics_when_dropped_neither_kills_a_thread_nor_escapes() {
     within(BOUND, || {
         let pool = ThreadPool::new(1);
         let bomb = pool.submit(|| -> u32 { std::panic::panic_any(Bomb) });
-        assert!(matches!(bomb.wait(), Err(JobError::Panicked(_))));
+        assert!(matches!(bomb.wait_blocking(), Err(JobError::Panicked(_))));
         // The only thread is still there.
         assert_eq!(
-            pool.submit(|| 2).wait_timeout(Duration::from_secs(30)),
+            pool.submit(|| 2)
+                .wait_blocking_timeout(Duration::from_secs(30)),
             Ok(2)
         );
         // And inside a join, the half that panics this way is caught too.
@@ -34,8 +35,8 @@ fn a_payload_that_panics_when_dropped_neither_kills_a_thread_nor_escapes() {
         assert_eq!((a, b), (1, 2));
         let runtime = deli::Runtime::builder().workers(1).build().unwrap();
         let task = runtime.spawn(async { std::panic::panic_any(Bomb) });
-        assert!(matches!(task.wait(), Err(JobError::Panicked(_))));
-        assert_eq!(runtime.spawn(async { 3 }).wait(), Ok(3));
+        assert!(matches!(task.wait_blocking(), Err(JobError::Panicked(_))));
+        assert_eq!(runtime.spawn(async { 3 }).wait_blocking(), Ok(3));
     });
 }
 
@@ -47,19 +48,19 @@ fn a_job_may_wait_on_more_tickets_than_one_budget() {
         let job_inner = inner.clone();
         let total = outer.submit(move || {
             (0..300u64)
-                .map(|n| job_inner.submit(move || n).wait().unwrap())
+                .map(|n| job_inner.submit(move || n).wait_blocking().unwrap())
                 .sum::<u64>()
         });
-        assert_eq!(total.wait(), Ok((0..300).sum()));
+        assert_eq!(total.wait_blocking(), Ok((0..300).sum()));
 
         // The same from inside an async task, blocking on tickets.
         let runtime = deli::Runtime::builder().workers(2).build().unwrap();
         let sum = runtime.spawn(async {
             (0..300u64)
-                .map(|n| deli::spawn_blocking(move || n).wait().unwrap())
+                .map(|n| deli::spawn_blocking(move || n).wait_blocking().unwrap())
                 .sum::<u64>()
         });
-        assert_eq!(sum.wait(), Ok((0..300).sum()));
+        assert_eq!(sum.wait_blocking(), Ok((0..300).sum()));
     });
 }
 

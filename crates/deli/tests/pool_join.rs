@@ -40,7 +40,10 @@ fn nested_join_fib_with_a_cutoff_gives_the_right_answer() {
         assert_eq!(fib(&pool, 27, 8), 196_418);
         let pool = std::sync::Arc::new(pool);
         let inner = pool.clone();
-        assert_eq!(pool.submit(move || fib(&inner, 25, 2)).wait(), Ok(75_025));
+        assert_eq!(
+            pool.submit(move || fib(&inner, 25, 2)).wait_blocking(),
+            Ok(75_025)
+        );
     });
 }
 
@@ -119,8 +122,8 @@ fn a_panic_in_either_half_reaches_the_caller_after_both_finished() {
             boom(&inner, 20)
         });
         assert_eq!(
-            ticket.wait(),
-            Err(deli::JobError::Panicked("deep".to_owned()))
+            ticket.wait_blocking(),
+            Err(deli::JobError::Panicked("deep".into()))
         );
         assert_eq!(fib(&pool, 20, 5), 6_765);
     });

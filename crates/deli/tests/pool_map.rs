@@ -24,7 +24,7 @@ fn map_keeps_input_order_with_panics_in_some_items() {
         for (n, result) in results.into_iter().enumerate() {
             let n = n as u64;
             if n % 499 == 7 {
-                assert_eq!(result, Err(JobError::Panicked(format!("item {n}"))));
+                assert_eq!(result, Err(JobError::Panicked(format!("item {n}").into())));
             } else {
                 assert_eq!(result, Ok(n * 3));
             }
@@ -76,7 +76,7 @@ fn map_is_lazy_and_dropping_it_stops_the_work() {
         assert_eq!(first, [Ok(0), Ok(1), Ok(4)]);
         drop(squares);
         assert!(pulled.get() < 1_000_000);
-        assert_eq!(pool.submit(|| 1).wait(), Ok(1));
+        assert_eq!(pool.submit(|| 1).wait_blocking(), Ok(1));
     });
 }
 

@@ -267,7 +267,7 @@ fn a_closed_scope_refuses_children() {
     assert_eq!(ticket, Err(JobError::ScopeClosed));
     let pool = ThreadPool::new(1);
     assert_eq!(
-        leaked.submit(&pool, || ()).wait(),
+        leaked.submit(&pool, || ()).wait_blocking(),
         Err(JobError::ScopeClosed)
     );
 }

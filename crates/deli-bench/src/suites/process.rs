@@ -128,7 +128,10 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         || {
             let start = Instant::now();
             let tickets = pool.map(identity, 0..TINY_JOBS);
-            let total: u64 = tickets.into_iter().map(|t| t.wait().unwrap_or(0)).sum();
+            let total: u64 = tickets
+                .into_iter()
+                .map(|t| t.wait_blocking().unwrap_or(0))
+                .sum();
             let elapsed = start.elapsed();
             assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);
             elapsed
@@ -144,7 +147,7 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         || {
             let start = Instant::now();
             let tickets = pool.map(hash_chain, std::iter::repeat_n(rounds, CPU_JOBS));
-            let digests: Vec<_> = tickets.into_iter().map(|t| t.wait()).collect();
+            let digests: Vec<_> = tickets.into_iter().map(|t| t.wait_blocking()).collect();
             let elapsed = start.elapsed();
             assert!(digests
                 .iter()

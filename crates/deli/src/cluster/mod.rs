@@ -101,7 +101,7 @@
 //!         return;
 //!     }
 //!     let pool = deli::cluster::ClusterPool::connect("redis://127.0.0.1:6379/0").unwrap();
-//!     assert_eq!(pool.submit(square, 12).wait(), Ok(144));
+//!     assert_eq!(pool.submit(square, 12).wait_blocking(), Ok(144));
 //! }
 //! ```
 //!

@@ -667,8 +667,8 @@ fn run_job(
                 .saturating_duration_since(Instant::now())
                 .min(CANCEL_POLL)
         });
-        match ticket.wait_timeout(wait) {
-            Err(JobError::TimedOut) if !ticket.is_done() => {}
+        match ticket.wait_blocking_timeout(wait) {
+            Err(JobError::WaitTimedOut) => {}
             outcome => return outcome,
         }
         if shared.stopping() {

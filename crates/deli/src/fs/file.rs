@@ -797,7 +797,7 @@ impl Drop for File {
         drop(start_blocking(move || {
             if let Some(before) = before {
                 // Keep the file's order: the bytes in flight land first.
-                let _ = before.wait();
+                let _ = before.wait_blocking();
             }
             let _ = (&*std).write_all(&pending);
         }));

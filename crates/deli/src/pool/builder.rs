@@ -26,7 +26,7 @@ const MAX_THREADS: usize = 4096;
 ///     .thread_name("crunch")
 ///     .stack_size(4 << 20)
 ///     .build()?;
-/// let name = pool.submit(|| std::thread::current().name().map(str::to_owned)).wait();
+/// let name = pool.submit(|| std::thread::current().name().map(str::to_owned)).wait_blocking();
 /// assert!(name.unwrap().unwrap().starts_with("crunch-"));
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -82,7 +82,7 @@ impl ThreadPoolBuilder {
     ///
     /// ```
     /// let pool = deli::ThreadPool::builder().threads(1).thread_name("hash").build()?;
-    /// let name = pool.submit(|| std::thread::current().name().map(str::to_owned)).wait();
+    /// let name = pool.submit(|| std::thread::current().name().map(str::to_owned)).wait_blocking();
     /// assert_eq!(name, Ok(Some("hash-0".to_owned())));
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -98,7 +98,7 @@ impl ThreadPoolBuilder {
     ///
     /// ```
     /// let pool = deli::ThreadPool::builder().threads(1).stack_size(16 << 20).build()?;
-    /// assert_eq!(pool.submit(|| 1).wait(), Ok(1));
+    /// assert_eq!(pool.submit(|| 1).wait_blocking(), Ok(1));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn stack_size(mut self, bytes: usize) -> ThreadPoolBuilder {
@@ -113,7 +113,7 @@ impl ThreadPoolBuilder {
     ///
     /// ```
     /// let pool = deli::ThreadPool::builder().threads(2).build()?;
-    /// assert_eq!(pool.submit(|| 6 * 7).wait(), Ok(42));
+    /// assert_eq!(pool.submit(|| 6 * 7).wait_blocking(), Ok(42));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     ///

@@ -229,7 +229,7 @@ where
             }
             self.fill();
             let chunk = self.in_flight.pop_front()?;
-            match chunk.ticket.wait() {
+            match chunk.ticket.wait_blocking() {
                 Ok(output) if output.len() == chunk.len => {
                     self.sizer.observe(chunk.len, output.nanos);
                     self.ready = ChunkResults::new(output.values, output.errors);
@@ -376,7 +376,7 @@ mod tests {
 
     #[test]
     fn chunk_results_put_errors_back_in_their_positions() {
-        let error = |n: usize| JobError::Panicked(format!("item {n}"));
+        let error = |n: usize| JobError::Panicked(format!("item {n}").into());
         let mut results = ChunkResults::new(
             vec![1, 3, 4],
             vec![(0, error(0)), (2, error(2)), (5, error(5))],

@@ -26,7 +26,7 @@ use crate::task::{
 /// ```
 /// let pool = deli::ThreadPool::new(2);
 /// let ticket = pool.submit(|| (1..=10u64).product::<u64>());
-/// assert_eq!(ticket.wait(), Ok(3_628_800));
+/// assert_eq!(ticket.wait_blocking(), Ok(3_628_800));
 ///
 /// // The same ticket from async code:
 /// let squared = deli::run(async { pool.submit(|| 12 * 12).await });
@@ -115,7 +115,7 @@ impl ThreadPool {
     /// ```
     /// let pool = deli::ThreadPool::new(2);
     /// let tickets: Vec<_> = (1..=4u64).map(|n| pool.submit(move || n * n)).collect();
-    /// let squares: Vec<u64> = tickets.into_iter().map(|t| t.wait().unwrap()).collect();
+    /// let squares: Vec<u64> = tickets.into_iter().map(|t| t.wait_blocking().unwrap()).collect();
     /// assert_eq!(squares, [1, 4, 9, 16]);
     /// ```
     #[track_caller]
@@ -236,8 +236,8 @@ impl ThreadPool {
     /// let pool = deli::ThreadPool::new(1);
     /// let queued = pool.submit(|| 1);
     /// pool.shutdown(true, false);
-    /// assert_eq!(queued.wait(), Ok(1));
-    /// assert_eq!(pool.submit(|| 2).wait(), Err(deli::JobError::Shutdown));
+    /// assert_eq!(queued.wait_blocking(), Ok(1));
+    /// assert_eq!(pool.submit(|| 2).wait_blocking(), Err(deli::JobError::Shutdown));
     /// ```
     pub fn shutdown(&self, wait: bool, cancel_pending: bool) {
         let cancelled = self.shared.close(cancel_pending);

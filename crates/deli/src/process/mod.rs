@@ -42,7 +42,7 @@
 //! fn main() {
 //!     deli::process::init();
 //!     let pool = deli::process::ProcessPool::new(2).unwrap();
-//!     let values: Vec<u64> = pool.map(fib, 10..15).into_iter().map(|t| t.wait().unwrap()).collect();
+//!     let values: Vec<u64> = pool.map(fib, 10..15).into_iter().map(|t| t.wait_blocking().unwrap()).collect();
 //!     assert_eq!(values, [55, 89, 144, 233, 377]);
 //! }
 //! ```

@@ -77,7 +77,7 @@ pub enum ProcessError {
 ///         .env("MY_SETTING", "1")
 ///         .build()
 ///         .unwrap();
-///     assert_eq!(pool.submit(square, 12).wait(), Ok(144));
+///     assert_eq!(pool.submit(square, 12).wait_blocking(), Ok(144));
 /// }
 /// ```
 #[derive(Debug, Clone)]
@@ -158,7 +158,7 @@ impl ProcessPoolBuilder {
     ///         .build()
     ///         .unwrap();
     ///     let request = postcard::to_stdvec(&(2u32, 3u32)).unwrap();
-    ///     let reply = pool.submit_raw(add.name(), request).wait().unwrap();
+    ///     let reply = pool.submit_raw(add.name(), request).wait_blocking().unwrap();
     ///     assert_eq!(postcard::from_bytes::<u32>(&reply).unwrap(), 5);
     /// }
     /// ```
@@ -230,7 +230,7 @@ impl ProcessPoolBuilder {
     ///         .unwrap();
     ///     let ticket = pool.submit(one, ());
     ///     let id = ticket.id();
-    ///     assert_eq!(ticket.wait(), Ok(1));
+    ///     assert_eq!(ticket.wait_blocking(), Ok(1));
     ///     assert_eq!(*started.lock().unwrap(), [id]);
     /// }
     /// ```
@@ -332,9 +332,9 @@ fn encode_request<A: Serialize>(name: &str, arguments: &A) -> Result<Vec<u8>, Jo
 /// fn main() {
 ///     deli::process::init();
 ///     let pool = deli::process::ProcessPool::new(2).unwrap();
-///     assert_eq!(pool.submit(add, (2, 3)).wait(), Ok(5));
-///     assert!(matches!(pool.submit(parse, "x".into()).wait(), Err(deli::JobError::Remote(_))));
-///     let sums: Vec<_> = pool.map(add, (0..4).map(|n| (n, n))).into_iter().map(|t| t.wait()).collect();
+///     assert_eq!(pool.submit(add, (2, 3)).wait_blocking(), Ok(5));
+///     assert!(matches!(pool.submit(parse, "x".into()).wait_blocking(), Err(deli::JobError::Remote(_))));
+///     let sums: Vec<_> = pool.map(add, (0..4).map(|n| (n, n))).into_iter().map(|t| t.wait_blocking()).collect();
 ///     assert_eq!(sums, [Ok(0), Ok(2), Ok(4), Ok(6)]);
 ///     pool.shutdown();
 /// }
@@ -413,7 +413,7 @@ impl ProcessPool {
     /// fn main() {
     ///     deli::process::init();
     ///     let pool = deli::process::ProcessPool::new(1).unwrap();
-    ///     assert_eq!(pool.submit(shout, "hi".to_owned()).wait(), Ok("HI".to_owned()));
+    ///     assert_eq!(pool.submit(shout, "hi".to_owned()).wait_blocking(), Ok("HI".to_owned()));
     /// }
     /// ```
     #[track_caller]
@@ -467,7 +467,7 @@ impl ProcessPool {
     ///     deli::process::init();
     ///     let pool = deli::process::ProcessPool::new(1).unwrap();
     ///     let name = double.name();
-    ///     let value = pool.submit_raw(name, postcard::to_stdvec(&21u32).unwrap()).wait().unwrap();
+    ///     let value = pool.submit_raw(name, postcard::to_stdvec(&21u32).unwrap()).wait_blocking().unwrap();
     ///     assert_eq!(postcard::from_bytes::<u32>(&value).unwrap(), 42);
     /// }
     /// ```
@@ -497,7 +497,7 @@ impl ProcessPool {
     ///     let name = nap.name();
     ///     let payload = postcard::to_stdvec(&60_000u64).unwrap();
     ///     let ticket = pool.submit_raw_with_timeout(name, payload, Some(Duration::from_millis(50)));
-    ///     assert_eq!(ticket.wait(), Err(deli::JobError::TimedOut));
+    ///     assert_eq!(ticket.wait_blocking(), Err(deli::JobError::TimedOut));
     /// }
     /// ```
     #[track_caller]
@@ -644,7 +644,7 @@ impl ProcessPool {
     ///     let pool = deli::process::ProcessPool::new(1).unwrap();
     ///     let ticket = pool.submit(one, ());
     ///     pool.shutdown();
-    ///     assert_eq!(ticket.wait(), Ok(1));
+    ///     assert_eq!(ticket.wait_blocking(), Ok(1));
     /// }
     /// ```
     pub fn shutdown(mut self) {

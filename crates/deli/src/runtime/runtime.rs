@@ -57,7 +57,7 @@ impl Runtime {
     /// let runtime = deli::Runtime::new()?;
     /// let handle = runtime.handle().clone();
     /// let ticket = std::thread::spawn(move || handle.spawn(async { 5 })).join().unwrap();
-    /// assert_eq!(ticket.wait(), Ok(5));
+    /// assert_eq!(ticket.wait_blocking(), Ok(5));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn handle(&self) -> &Handle {
@@ -70,7 +70,7 @@ impl Runtime {
     ///
     /// ```
     /// let runtime = deli::Runtime::new()?;
-    /// assert_eq!(runtime.spawn(async { 3 }).wait(), Ok(3));
+    /// assert_eq!(runtime.spawn(async { 3 }).wait_blocking(), Ok(3));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]
@@ -88,7 +88,7 @@ impl Runtime {
     ///
     /// ```
     /// let runtime = deli::Runtime::new()?;
-    /// assert_eq!(runtime.spawn_blocking(|| 2 + 2).wait(), Ok(4));
+    /// assert_eq!(runtime.spawn_blocking(|| 2 + 2).wait_blocking(), Ok(4));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]
@@ -134,7 +134,7 @@ impl Runtime {
     /// let runtime = deli::Runtime::new()?;
     /// let pending = runtime.spawn(std::future::pending::<()>());
     /// assert!(runtime.shutdown_timeout(Duration::from_secs(1)));
-    /// assert_eq!(pending.wait(), Err(deli::JobError::Shutdown));
+    /// assert_eq!(pending.wait_blocking(), Err(deli::JobError::Shutdown));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> bool {
@@ -211,7 +211,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
 ///     let ticket = deli::spawn(async { "hello" });
 ///     assert_eq!(ticket.await, Ok("hello"));
 /// });
-/// assert_eq!(deli::spawn(async {}).wait(), Err(deli::JobError::NoRuntime));
+/// assert_eq!(deli::spawn(async {}).wait_blocking(), Err(deli::JobError::NoRuntime));
 /// ```
 #[track_caller]
 pub fn spawn<F>(future: F) -> Ticket<F::Output>

@@ -121,8 +121,8 @@ pub struct Scope {
 impl Scope {
     /// Starts `future` as an async child on the current runtime and returns
     /// its ticket. The child's `Err` (or panic) fails the scope; its ticket
-    /// then resolves to [`JobError::Remote`] with the error's text (or
-    /// [`JobError::Panicked`]), while the scope keeps the error itself.
+    /// then resolves to [`JobError::Failed`] carrying that error, typed (or
+    /// [`JobError::Panicked`]), and the scope's error shares it.
     /// Outside a runtime the child cannot start: its ticket and the scope
     /// fail with [`JobError::NoRuntime`].
     ///
@@ -448,7 +448,7 @@ where
                         Err(error) => this.shared.record_failure(ChildFailure {
                             task: current_id().unwrap_or_else(TaskId::next),
                             kind: ChildKind::Body,
-                            error,
+                            error: std::sync::Arc::new(error),
                         }),
                     }
                 }

@@ -99,12 +99,13 @@ pub use pool::{
 pub use pool::{wait, wait_timeout};
 pub use process::{Job, ProcessPool};
 pub use runtime::{
-    run, spawn, spawn_blocking, BlockedTask, Builder, Flavor, Handle, Runtime, Start, TaskBuilder,
+    run, spawn, spawn_blocking, try_spawn, BlockedTask, Builder, Flavor, Handle, Runtime, Start,
+    TaskBuilder,
 };
 pub use scope::{
     fail_after, fail_at, move_on_after, move_on_at, scope, CancelScope, Scope, ScopeError,
 };
-pub use task::{yield_now, Failure, JobError, Panic, State, TaskId, Ticket};
+pub use task::{yield_now, Failure, JobError, Panic, SpawnError, State, TaskId, Ticket};
 pub use task_set::TaskSet;
 pub use time::{interval, sleep, sleep_until, timeout, Elapsed};
 

@@ -34,5 +34,5 @@ mod task_builder;
 pub use blocked::BlockedTask;
 pub use builder::{Builder, Flavor};
 pub use handle::Handle;
-pub use runtime::{run, spawn, spawn_blocking, Runtime};
+pub use runtime::{run, spawn, spawn_blocking, try_spawn, Runtime};
 pub use task_builder::{Start, TaskBuilder};

@@ -442,3 +442,56 @@ impl PartialEq for Failure {
 }
 
 impl Eq for Failure {}
+
+/// [`try_spawn`](crate::try_spawn) found no deli runtime on this thread;
+/// the future, unpolled, is handed back.
+///
+/// # Examples
+///
+/// ```
+/// let error = deli::try_spawn(async { 1 }).unwrap_err();
+/// assert_eq!(error.to_string(), "no deli runtime is running on this thread");
+/// // Run it somewhere else instead:
+/// assert_eq!(deli::run(error.into_future()), 1);
+/// ```
+pub struct SpawnError<F> {
+    future: F,
+}
+
+impl<F> SpawnError<F> {
+    pub(crate) fn new(future: F) -> SpawnError<F> {
+        SpawnError { future }
+    }
+
+    /// The future that was not spawned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let future = deli::try_spawn(async { "later" }).unwrap_err().into_future();
+    /// assert_eq!(deli::run(future), "later");
+    /// ```
+    pub fn into_future(self) -> F {
+        self.future
+    }
+}
+
+impl<F> fmt::Debug for SpawnError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpawnError").finish_non_exhaustive()
+    }
+}
+
+impl<F> fmt::Display for SpawnError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no deli runtime is running on this thread")
+    }
+}
+
+impl<F> Error for SpawnError<F> {}
+
+impl<F> From<SpawnError<F>> for JobError {
+    fn from(_: SpawnError<F>) -> JobError {
+        JobError::NoRuntime
+    }
+}

@@ -28,7 +28,7 @@ mod yield_now;
 
 pub use current::is_cancel_requested;
 pub(crate) use current::{current_id, CurrentTask};
-pub use error::{Failure, JobError, Panic};
+pub use error::{Failure, JobError, Panic, SpawnError};
 pub use header::TaskId;
 pub use state::{ParseStateError, State};
 pub use ticket::Ticket;

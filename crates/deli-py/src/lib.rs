@@ -265,9 +265,9 @@ impl PyPool {
         let pool = self.pool().take();
         if let Some(pool) = pool {
             if graceful {
-                pool.shutdown();
+                pool.shutdown(true, false);
             } else {
-                drop(pool);
+                pool.terminate();
             }
         }
         self.send(Message::Finish);

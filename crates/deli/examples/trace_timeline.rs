@@ -15,7 +15,7 @@ fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "trace.json".to_owned());
     let runtime = deli::Runtime::builder().workers(2).build()?;
-    let pool = deli::ThreadPool::new(2);
+    let pool = deli::ThreadPool::new(2).unwrap();
     deli::trace::start();
     runtime.block_on(async {
         let tasks: Vec<_> = (0..6u64)

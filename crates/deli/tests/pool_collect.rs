@@ -24,7 +24,7 @@ fn gated_job(pool: &ThreadPool, value: u32) -> (mpsc::Sender<()>, Ticket<u32>) {
 #[test]
 fn as_completed_yields_in_completion_order() {
     within(BOUND, || {
-        let pool = ThreadPool::new(3);
+        let pool = ThreadPool::new(3).unwrap();
         let (releases, tickets): (Vec<_>, Vec<_>) =
             (0..3).map(|v| gated_job(&pool, v * 10)).unzip();
         let mut all = deli::as_completed(tickets);
@@ -49,7 +49,7 @@ impl Mix {
     fn new() -> Mix {
         Mix {
             runtime: deli::Runtime::builder().workers(1).build().unwrap(),
-            pool: ThreadPool::new(1),
+            pool: ThreadPool::new(1).unwrap(),
         }
     }
 
@@ -155,7 +155,7 @@ fn wait_returns_on_the_first_completed_and_keeps_the_rest() {
 #[test]
 fn wait_for_the_first_error_stops_there() {
     within(BOUND, || {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let (release, slow) = gated_job(&pool, 7);
         let failing = pool.submit(|| -> u32 { panic!("bad") });
         let fine = pool.submit(|| 1);

@@ -25,7 +25,7 @@ fn occupy(pool: &ThreadPool) -> (mpsc::Sender<()>, deli::Ticket<()>) {
 #[test]
 fn a_million_tiny_jobs_all_complete() {
     within(BOUND * 2, || {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let ran = Arc::new(AtomicUsize::new(0));
         let mut sum = 0u64;
         // In batches, so the test holds a bounded number of tickets.
@@ -92,7 +92,7 @@ fn a_panicking_job_does_not_shrink_the_pool() {
 #[test]
 fn a_job_cancelled_before_it_starts_never_runs() {
     within(BOUND, || {
-        let pool = ThreadPool::new(1);
+        let pool = ThreadPool::new(1).unwrap();
         let (release, blocker) = occupy(&pool);
         let ran = Arc::new(AtomicUsize::new(0));
         let tickets: Vec<_> = (0..100)
@@ -117,7 +117,7 @@ fn a_job_cancelled_before_it_starts_never_runs() {
 #[test]
 fn cancelling_a_queued_job_resolves_its_ticket_while_the_pool_is_busy() {
     within(BOUND, || {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let (release_a, blocker_a) = occupy(&pool);
         let (release_b, blocker_b) = occupy(&pool);
         let mut queued = pool.submit(|| "ran");
@@ -139,7 +139,7 @@ fn cancelling_a_queued_job_resolves_its_ticket_while_the_pool_is_busy() {
 #[test]
 fn cancelling_a_running_job_sets_its_flag_and_resolves_cancelled() {
     within(BOUND, || {
-        let pool = ThreadPool::new(1);
+        let pool = ThreadPool::new(1).unwrap();
         let (started, is_started) = mpsc::channel();
         let ticket = pool.submit(move || {
             started.send(()).unwrap();
@@ -163,7 +163,7 @@ fn cancelling_a_running_job_sets_its_flag_and_resolves_cancelled() {
 #[test]
 fn shutdown_cancelling_pending_jobs_loses_nothing() {
     within(BOUND, || {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let ran = Arc::new(AtomicUsize::new(0));
         let tickets: Vec<_> = (0..20_000usize)
             .map(|i| {
@@ -201,7 +201,7 @@ fn shutdown_without_cancel_runs_every_queued_job_and_drop_waits() {
     within(BOUND, || {
         let ran = Arc::new(AtomicUsize::new(0));
         let tickets: Vec<_> = {
-            let pool = ThreadPool::new(2);
+            let pool = ThreadPool::new(2).unwrap();
             let tickets = (0..1_000)
                 .map(|_| {
                     let ran = ran.clone();
@@ -224,7 +224,7 @@ fn shutdown_without_cancel_runs_every_queued_job_and_drop_waits() {
 #[test]
 fn tickets_can_be_awaited_from_async_code() {
     within(BOUND, || {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let total = deli::run(async {
             let mut total = 0;
             for n in 1..=10u64 {
@@ -239,7 +239,7 @@ fn tickets_can_be_awaited_from_async_code() {
 #[test]
 fn a_job_waits_no_longer_than_asked() {
     within(BOUND, || {
-        let pool = ThreadPool::new(1);
+        let pool = ThreadPool::new(1).unwrap();
         let (release, mut blocker) = occupy(&pool);
         assert_eq!(
             blocker.wait_blocking_timeout(Duration::from_millis(10)),

@@ -38,7 +38,7 @@ struct Traced {
 /// all on a 2-worker runtime, traced.
 fn traced_mixed_run() -> Traced {
     let runtime = deli::Runtime::builder().workers(2).build().unwrap();
-    let pool = deli::ThreadPool::new(2);
+    let pool = deli::ThreadPool::new(2).unwrap();
     deli::trace::start();
     let (sleepers, named, blocking_calls) = runtime.block_on(async {
         let sleepers: Vec<_> = (0..8u64)

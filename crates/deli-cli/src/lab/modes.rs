@@ -322,7 +322,7 @@ fn process_pool(spec: &JobSpec, jobs: u64, workers: usize) -> Result<Vec<JobOutp
         .map(|ticket| ticket.wait_blocking().map_err(|error| error.to_string()))
         .collect();
     // Shutdown reaps the workers, so their CPU time reaches RUSAGE_CHILDREN.
-    pool.shutdown();
+    pool.shutdown(true, false);
     outputs
 }
 

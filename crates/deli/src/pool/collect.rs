@@ -32,7 +32,7 @@ use crate::task::{JobError, Ticket};
 /// ```
 /// use std::time::Duration;
 ///
-/// let pool = deli::ThreadPool::new(2);
+/// let pool = deli::ThreadPool::new(2).unwrap();
 /// let tickets: Vec<_> = [30u64, 1, 10]
 ///     .into_iter()
 ///     .map(|ms| pool.submit(move || { std::thread::sleep(Duration::from_millis(ms)); ms }))
@@ -157,7 +157,7 @@ impl<T> AsCompleted<T> {
     /// # Examples
     ///
     /// ```
-    /// let pool = deli::ThreadPool::new(1);
+    /// let pool = deli::ThreadPool::new(1).unwrap();
     /// let mut all = deli::as_completed(vec![pool.submit(|| 1), pool.submit(|| 2)]);
     /// assert_eq!(all.remaining(), 2);
     /// all.next();
@@ -173,7 +173,7 @@ impl<T> AsCompleted<T> {
     /// # Examples
     ///
     /// ```
-    /// let pool = deli::ThreadPool::new(1);
+    /// let pool = deli::ThreadPool::new(1).unwrap();
     /// let all = deli::as_completed(vec![pool.submit(|| 1), pool.submit(|| 2)]);
     /// let pending = all.into_pending();
     /// assert_eq!(pending.len(), 2);
@@ -318,7 +318,7 @@ pub type Pending<T> = Vec<(usize, Ticket<T>)>;
 /// ```
 /// use std::time::Duration;
 ///
-/// let pool = deli::ThreadPool::new(2);
+/// let pool = deli::ThreadPool::new(2).unwrap();
 /// let quick = pool.submit(|| 1);
 /// let slow = pool.submit(|| { std::thread::sleep(Duration::from_millis(200)); 2 });
 /// let (done, pending) = deli::wait_blocking(vec![slow, quick], deli::Return::FirstCompleted);
@@ -351,7 +351,7 @@ where
 /// ```
 /// use std::time::Duration;
 ///
-/// let pool = deli::ThreadPool::new(1);
+/// let pool = deli::ThreadPool::new(1).unwrap();
 /// let stuck = pool.submit(|| { std::thread::sleep(Duration::from_millis(300)); 1 });
 /// let (done, pending) =
 ///     deli::wait_blocking_timeout(vec![stuck], deli::Return::AllCompleted, Duration::from_millis(10));

@@ -13,7 +13,7 @@
 //! queue of submitted jobs; idle threads steal, then sleep.
 //!
 //! ```
-//! let pool = deli::ThreadPool::new(2);
+//! let pool = deli::ThreadPool::new(2).unwrap();
 //!
 //! // One job, one ticket.
 //! assert_eq!(pool.submit(|| 6 * 7).wait_blocking(), Ok(42));
@@ -48,7 +48,7 @@ mod sleep;
 mod thread_pool;
 mod worker;
 
-pub use builder::ThreadPoolBuilder;
+pub use builder::{ThreadPoolBuilder, ThreadPoolError};
 pub use collect::{
     as_completed, wait_blocking, wait_blocking_timeout, AsCompleted, Done, Pending, Return,
 };
@@ -70,7 +70,7 @@ pub use thread_pool::ThreadPool;
 /// ```
 /// use std::sync::mpsc;
 ///
-/// let pool = deli::ThreadPool::new(1);
+/// let pool = deli::ThreadPool::new(1).unwrap();
 /// let (started, is_started) = mpsc::channel();
 /// let ticket = pool.submit(move || {
 ///     started.send(()).unwrap();

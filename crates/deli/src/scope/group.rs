@@ -61,7 +61,7 @@ use crate::ThreadPool;
 /// ```
 /// use std::time::Duration;
 ///
-/// let pool = deli::ThreadPool::new(2);
+/// let pool = deli::ThreadPool::new(2).unwrap();
 /// let outcome = deli::run(deli::scope(|s| async move {
 ///     let fetched = s.spawn(async {
 ///         deli::sleep(Duration::from_millis(5)).await;
@@ -185,7 +185,7 @@ impl Scope {
     /// ```
     /// use std::convert::Infallible;
     ///
-    /// let pool = deli::ThreadPool::new(2);
+    /// let pool = deli::ThreadPool::new(2).unwrap();
     /// let sum = deli::run(deli::scope(|s| async move {
     ///     let low = s.submit(&pool, || Ok::<_, Infallible>((1..=50u64).sum::<u64>()));
     ///     let high = s.submit(&pool, || Ok::<_, Infallible>((51..=100u64).sum::<u64>()));

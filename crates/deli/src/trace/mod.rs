@@ -113,7 +113,7 @@ pub fn start() {
 ///
 /// ```
 /// deli::trace::start_with_capacity(10_000);
-/// let pool = deli::ThreadPool::new(1);
+/// let pool = deli::ThreadPool::new(1).unwrap();
 /// pool.submit(|| 1).wait_blocking().unwrap();
 /// let trace = deli::trace::stop();
 /// assert_eq!(trace.dropped_events(), 0);
@@ -257,7 +257,7 @@ impl fmt::Display for Lane {
 ///
 /// ```
 /// deli::trace::start();
-/// let ticket = deli::ThreadPool::new(1).submit(|| 3);
+/// let ticket = deli::ThreadPool::new(1).unwrap().submit(|| 3);
 /// let id = ticket.id();
 /// ticket.wait_blocking().unwrap();
 /// let trace = deli::trace::stop();

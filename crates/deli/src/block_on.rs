@@ -1,6 +1,6 @@
 //! Driving one future to completion on the calling thread, parking the
 //! thread while the future waits: the single mechanism behind
-//! `Ticket::wait`, a multi-thread runtime's `block_on` and every blocking
+//! `Ticket::wait_blocking`, a multi-thread runtime's `block_on` and every blocking
 //! form of [`crate::sync`] (`lock_blocking`, `recv_blocking`, …).
 //!
 //! One mechanism means one behaviour: a blocking call is exactly its async

@@ -329,7 +329,7 @@ impl Scheduler for ClientShared {
 /// Tickets work like those of a [`ProcessPool`](crate::ProcessPool):
 /// `wait`, `.await`, `cancel` (which reaches the running worker and kills
 /// the job's child), [`as_completed`](crate::as_completed),
-/// [`wait`](crate::wait()) and scopes. Dropping the pool fails the tickets
+/// [`wait_blocking`](crate::wait_blocking()) and scopes. Dropping the pool fails the tickets
 /// still waiting with [`JobError::Shutdown`]; their jobs go on, and their
 /// outcomes can be read later with [`attach`](ClusterPool::attach). See
 /// [the module doc](super) for what is guaranteed.

@@ -5,7 +5,7 @@
 //! machine run on worker processes on any number of machines: a
 //! [`ClusterPool`] submits them to Redis and gives back the crate's one
 //! [`Ticket`], so `wait`, `.await`, `cancel`, [`as_completed`],
-//! [`wait`](crate::wait()) and scopes (`Scope::submit_cluster`) work as
+//! [`wait_blocking`](crate::wait_blocking()) and scopes (`Scope::submit_cluster`) work as
 //! they do for local work. A worker is [`serve`] in the user's own binary
 //! (their jobs are linked in) or `deli worker --redis URL` for the jobs
 //! linked into the `deli` command; it runs every job in a supervised local

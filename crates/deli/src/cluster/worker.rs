@@ -318,6 +318,15 @@ struct WorkerShared {
     options: ServeOptions,
 }
 
+/// A stopped worker ends its children at once, as it always has: its
+/// running jobs were cancelled back to the broker already, and a pool's
+/// own drop would wait for them.
+impl Drop for WorkerShared {
+    fn drop(&mut self) {
+        self.pool.terminate();
+    }
+}
+
 impl WorkerShared {
     fn stopping(&self) -> bool {
         self.stop.load(Ordering::Acquire)

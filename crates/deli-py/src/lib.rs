@@ -460,7 +460,9 @@ impl Drop for PyPool {
     fn drop(&mut self) {
         // Without the GIL there is nobody to deliver to: kill the workers
         // and let the delivery thread end on its own.
-        drop(self.pool().take());
+        if let Some(pool) = self.pool().take() {
+            pool.terminate();
+        }
         self.send(Message::Finish);
     }
 }

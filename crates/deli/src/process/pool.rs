@@ -33,9 +33,11 @@ const DEFAULT_FRAME_LIMIT: usize = 256 * 1024 * 1024;
 /// ```
 /// deli::process::init();
 /// match deli::process::ProcessPool::new(0) {
-///     Err(deli::process::ProcessError::Invalid(reason)) => println!("{reason}"),
+///     Err(deli::process::ProcessError::NoWorkers) => {}
 ///     other => panic!("unexpected {other:?}"),
 /// }
+/// let error = deli::process::ProcessPool::builder().max_frame_bytes(1).build().unwrap_err();
+/// assert!(matches!(error, deli::process::ProcessError::Invalid(_)));
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -89,11 +89,11 @@ fn deli_worker_serves_its_built_in_jobs() {
         digest = Sha256::digest(&digest).to_vec();
     }
     let expected: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-    assert_eq!(chain.wait_timeout(bound), Ok(expected));
+    assert_eq!(chain.wait_blocking_timeout(bound), Ok(expected));
     let mut echo = pool.submit_by_name::<_, String>("deli::jobs::echo", "hello");
-    assert_eq!(echo.wait_timeout(bound), Ok("hello".to_owned()));
+    assert_eq!(echo.wait_blocking_timeout(bound), Ok("hello".to_owned()));
     let mut slept = pool.submit_by_name::<_, u32>("deli::jobs::sleep_ms", &10u64);
-    assert_eq!(slept.wait_timeout(bound), Ok(worker.0.id()));
+    assert_eq!(slept.wait_blocking_timeout(bound), Ok(worker.0.id()));
     drop(worker);
     drop(server);
     if let Some(dir) = dir {

@@ -126,7 +126,12 @@ fn outcome(future: Py<PyAny>, result: Result<Vec<u8>, JobError>) -> Outcome {
     let (kind, body, signal, exit_code) = match result {
         Ok(bytes) => (kind::VALUE, bytes, None, None),
         Err(JobError::Remote(text)) => (kind::REMOTE, text.into_bytes(), None, None),
-        Err(JobError::Panicked(text)) => (kind::PANICKED, text.into_bytes(), None, None),
+        Err(JobError::Panicked(panic)) => (
+            kind::PANICKED,
+            panic.message().as_bytes().to_vec(),
+            None,
+            None,
+        ),
         Err(JobError::WorkerDied(text)) => {
             let signal = number_after(&text, "killed by signal ");
             let exit_code = number_after(&text, "exited with status ");
@@ -260,9 +265,9 @@ impl PyPool {
         let pool = self.pool().take();
         if let Some(pool) = pool {
             if graceful {
-                pool.shutdown();
+                pool.shutdown(true, false);
             } else {
-                drop(pool);
+                pool.terminate();
             }
         }
         self.send(Message::Finish);
@@ -455,7 +460,9 @@ impl Drop for PyPool {
     fn drop(&mut self) {
         // Without the GIL there is nobody to deliver to: kill the workers
         // and let the delivery thread end on its own.
-        drop(self.pool().take());
+        if let Some(pool) = self.pool().take() {
+            pool.terminate();
+        }
         self.send(Message::Finish);
     }
 }

@@ -15,7 +15,7 @@ fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "trace.json".to_owned());
     let runtime = deli::Runtime::builder().workers(2).build()?;
-    let pool = deli::ThreadPool::new(2);
+    let pool = deli::ThreadPool::new(2).unwrap();
     deli::trace::start();
     runtime.block_on(async {
         let tasks: Vec<_> = (0..6u64)
@@ -38,7 +38,7 @@ fn main() -> std::io::Result<()> {
         .map(|n| pool.submit(move || (0..200_000 * (n + 1)).sum::<u64>()))
         .collect();
     for sum in sums {
-        let _ = sum.wait();
+        let _ = sum.wait_blocking();
     }
     let trace = deli::trace::stop();
     trace.write_chrome_json(&path)?;

@@ -39,7 +39,7 @@ use crate::task::{JobError, Ticket};
 /// use std::time::Duration;
 ///
 /// deli::run(async {
-///     let pool = deli::ThreadPool::new(2);
+///     let pool = deli::ThreadPool::new(2).unwrap();
 ///     let mut set = deli::TaskSet::new();
 ///     set.spawn(async {
 ///         deli::sleep(Duration::from_millis(50)).await;
@@ -126,7 +126,7 @@ impl<T> TaskSet<T> {
     ///
     /// ```
     /// deli::run(async {
-    ///     let pool = deli::ThreadPool::new(1);
+    ///     let pool = deli::ThreadPool::new(1).unwrap();
     ///     let mut set = deli::TaskSet::new();
     ///     set.insert(pool.submit(|| 6 * 7));
     ///     assert_eq!(set.join_next().await, Some(Ok(42)));

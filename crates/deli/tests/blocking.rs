@@ -57,7 +57,10 @@ fn the_pool_is_bounded_and_queues_the_rest() {
                 })
             })
             .collect();
-        let results: Vec<_> = tickets.into_iter().map(|t| t.wait().unwrap()).collect();
+        let results: Vec<_> = tickets
+            .into_iter()
+            .map(|t| t.wait_blocking().unwrap())
+            .collect();
         assert_eq!(results, (0..8).collect::<Vec<_>>());
         assert!(peak.load(Ordering::SeqCst) <= 2);
     });
@@ -75,14 +78,14 @@ fn idle_threads_retire_after_the_keep_alive() {
             .map(|_| runtime.spawn_blocking(|| std::thread::sleep(Duration::from_millis(20))))
             .collect();
         for ticket in tickets {
-            ticket.wait().unwrap();
+            ticket.wait_blocking().unwrap();
         }
         assert!(threads_named("ka-blocking") >= 1);
         eventually(BOUND, "idle blocking threads retire", || {
             threads_named("ka-blocking") == 0
         });
         // And the pool grows again on demand.
-        assert_eq!(runtime.spawn_blocking(|| 1).wait(), Ok(1));
+        assert_eq!(runtime.spawn_blocking(|| 1).wait_blocking(), Ok(1));
     });
 }
 
@@ -95,10 +98,10 @@ fn a_panicking_call_is_an_error_and_the_pool_goes_on() {
             .unwrap();
         let failed = runtime.spawn_blocking(|| -> u32 { panic!("disk on fire") });
         assert_eq!(
-            failed.wait(),
+            failed.wait_blocking(),
             Err(JobError::Panicked("disk on fire".into()))
         );
-        assert_eq!(runtime.spawn_blocking(|| 2).wait(), Ok(2));
+        assert_eq!(runtime.spawn_blocking(|| 2).wait_blocking(), Ok(2));
     });
 }
 
@@ -117,12 +120,15 @@ fn cancel_before_start_never_runs_and_outside_a_runtime_works() {
         let queued = runtime.spawn_blocking(move || counter.fetch_add(1, Ordering::SeqCst));
         queued.cancel();
         release_tx.send(()).unwrap();
-        assert_eq!(busy.wait(), Ok(true));
-        assert_eq!(queued.wait(), Err(JobError::Cancelled));
+        assert_eq!(busy.wait_blocking(), Ok(true));
+        assert_eq!(queued.wait_blocking(), Err(JobError::Cancelled));
         assert_eq!(ran.load(Ordering::SeqCst), 0);
 
         // No runtime on this thread: the process-wide pool runs it.
-        assert_eq!(deli::spawn_blocking(|| "global").wait(), Ok("global"));
+        assert_eq!(
+            deli::spawn_blocking(|| "global").wait_blocking(),
+            Ok("global")
+        );
     });
 }
 
@@ -140,10 +146,10 @@ fn cancelling_a_queued_call_resolves_at_once_while_the_pool_is_full() {
         queued.cancel();
         // The pool is still full: the ticket resolves without a thread.
         assert_eq!(
-            queued.wait_timeout(Duration::from_secs(30)),
+            queued.wait_blocking_timeout(Duration::from_secs(30)),
             Err(JobError::Cancelled)
         );
         release_tx.send(()).unwrap();
-        assert_eq!(busy.wait(), Ok(true));
+        assert_eq!(busy.wait_blocking(), Ok(true));
     });
 }

@@ -32,7 +32,7 @@ impl<F: Future> Future for CountPolls<F> {
 #[test]
 fn r1_grandchild_outlives_outer_scope() {
     let rt = runtime();
-    let pool = Arc::new(ThreadPool::new(2));
+    let pool = Arc::new(ThreadPool::new(2).unwrap());
     let job_running = Arc::new(AtomicBool::new(false));
     let (p, jr) = (pool.clone(), job_running.clone());
     let out = rt.block_on(async move {
@@ -155,7 +155,7 @@ fn r3b_reused_scope_keeps_stale_parent() {
 #[test]
 fn r4_held_past_deadline_spins() {
     let rt = runtime();
-    let pool = Arc::new(ThreadPool::new(1));
+    let pool = Arc::new(ThreadPool::new(1).unwrap());
     let polls = Arc::new(AtomicUsize::new(0));
     let (p, c) = (pool.clone(), polls.clone());
     let start = Instant::now();
@@ -209,7 +209,7 @@ fn r4b_shield_past_deadline_spins() {
 #[test]
 fn r5_body_panic_abandons_children() {
     let rt = runtime();
-    let pool = Arc::new(ThreadPool::new(1));
+    let pool = Arc::new(ThreadPool::new(1).unwrap());
     let running = Arc::new(AtomicBool::new(false));
     let (p, r) = (pool.clone(), running.clone());
     let t = rt.block_on(async move {
@@ -283,14 +283,14 @@ fn r3c_reused_shield_stops_holding() {
 #[test]
 fn r8_pool_child_spawns_async_child() {
     let rt = runtime();
-    let pool = Arc::new(ThreadPool::new(1));
+    let pool = Arc::new(ThreadPool::new(1).unwrap());
     let p = pool.clone();
     let out = rt.block_on(async move {
         deli::scope(move |s| async move {
             let s2 = s.clone();
             s.submit(&p, move || {
                 let t = s2.spawn(async { Ok::<_, String>(1) });
-                t.wait().map(|_| ()).map_err(|e| e.to_string())
+                t.wait_blocking().map(|_| ()).map_err(|e| e.to_string())
             });
         })
         .await

@@ -287,7 +287,7 @@ fn three_workers_one_killed_mid_run(redis: &Redis) {
 
     let mut results = Vec::new();
     for mut ticket in tickets {
-        results.push(ticket.wait_timeout(LONG));
+        results.push(ticket.wait_blocking_timeout(LONG));
     }
     for (tag, result) in results.iter().enumerate() {
         assert!(result.is_ok(), "job {tag} ended with {result:?}");
@@ -319,7 +319,7 @@ fn retries_run_out_with_worker_died(redis: &Redis) {
         .build()
         .unwrap();
     let mut ticket = pool.submit(kill_own_worker, ());
-    match ticket.wait_timeout(LONG) {
+    match ticket.wait_blocking_timeout(LONG) {
         Err(JobError::WorkerDied(reason)) => {
             assert!(reason.contains("died 2 times"), "{reason}")
         }
@@ -338,10 +338,10 @@ fn timeout_kills_the_job_and_the_worker_goes_on(redis: &Redis) {
         .unwrap();
     let started = Instant::now();
     let mut ticket = pool.submit(nap, 20_000);
-    assert_eq!(ticket.wait_timeout(LONG), Err(JobError::TimedOut));
+    assert_eq!(ticket.wait_blocking_timeout(LONG), Err(JobError::TimedOut));
     assert!(started.elapsed() < Duration::from_secs(15));
     let mut next = pool.submit(add, (2, 3));
-    assert_eq!(next.wait_timeout(LONG), Ok(5));
+    assert_eq!(next.wait_blocking_timeout(LONG), Ok(5));
     worker.stop();
 }
 
@@ -358,10 +358,10 @@ fn cancel_reaches_the_worker_and_kills_the_child(redis: &Redis) {
     let (child, _) = marker(&dir, 1).unwrap();
     assert!(is_alive(child));
     ticket.cancel();
-    assert_eq!(ticket.wait(), Err(JobError::Cancelled));
+    assert_eq!(ticket.wait_blocking(), Err(JobError::Cancelled));
     wait_for("the job's child to be killed", LONG, || !is_alive(child));
     // The worker serves on with a fresh child.
-    assert_eq!(pool.submit(add, (1, 1)).wait_timeout(LONG), Ok(2));
+    assert_eq!(pool.submit(add, (1, 1)).wait_blocking_timeout(LONG), Ok(2));
     worker.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -374,14 +374,17 @@ fn a_crashing_job_kills_only_its_child(redis: &Redis) {
         .build()
         .unwrap();
     assert!(matches!(
-        pool.submit(crash, ()).wait_timeout(LONG),
+        pool.submit(crash, ()).wait_blocking_timeout(LONG),
         Err(JobError::WorkerDied(_))
     ));
     assert_eq!(
-        pool.submit(fail, "no".into()).wait_timeout(LONG),
+        pool.submit(fail, "no".into()).wait_blocking_timeout(LONG),
         Err(JobError::Remote("no".into()))
     );
-    assert_eq!(pool.submit(add, (20, 22)).wait_timeout(LONG), Ok(42));
+    assert_eq!(
+        pool.submit(add, (20, 22)).wait_blocking_timeout(LONG),
+        Ok(42)
+    );
     worker.stop();
 }
 
@@ -394,13 +397,13 @@ fn results_survive_a_client_reconnect(redis: &Redis) {
         .unwrap();
     let (id, ticket) = first.try_submit(nap, 800).unwrap();
     drop(first);
-    assert_eq!(ticket.wait(), Err(JobError::Shutdown));
+    assert_eq!(ticket.wait_blocking(), Err(JobError::Shutdown));
     let second = ClusterPool::builder(&redis.url)
         .namespace(&ns)
         .build()
         .unwrap();
     let mut attached = second.attach::<u32>(&id);
-    assert_eq!(attached.wait_timeout(LONG), Ok(std::process::id()));
+    assert_eq!(attached.wait_blocking_timeout(LONG), Ok(std::process::id()));
     worker.stop();
 }
 
@@ -436,7 +439,7 @@ fn no_worker_for_a_job_name_is_an_error_after_the_deadline(redis: &Redis) {
         .unwrap();
     let started = Instant::now();
     let mut ticket = pool.submit_by_name::<_, u64>("nobody::serves::this", &1u64);
-    match ticket.wait_timeout(LONG) {
+    match ticket.wait_blocking_timeout(LONG) {
         Err(JobError::NoWorker(name)) => assert_eq!(name, "nobody::serves::this"),
         other => panic!("expected a no-worker error, got {other:?}"),
     }
@@ -508,7 +511,7 @@ fn redis_down_gives_typed_errors_and_reconnects() {
     let mut waiting = pool.submit(nap_marked, (dir.to_string_lossy().into_owned(), 1, 20_000));
     wait_for("the job to start", LONG, || marker(&dir, 1).is_some());
     redis.kill();
-    match waiting.wait_timeout(LONG) {
+    match waiting.wait_blocking_timeout(LONG) {
         Err(JobError::Broker(text)) => assert!(text.contains("unreachable"), "{text}"),
         other => panic!("expected a Redis error, got {other:?}"),
     }
@@ -517,7 +520,7 @@ fn redis_down_gives_typed_errors_and_reconnects() {
         pool.try_submit(add, (1, 2)),
         Err(ClusterError::Redis(_))
     ));
-    match pool.submit(add, (1, 2)).wait_timeout(LONG) {
+    match pool.submit(add, (1, 2)).wait_blocking_timeout(LONG) {
         Err(JobError::Broker(text)) => assert!(text.contains("Redis"), "{text}"),
         other => panic!("expected a broker error at once, got {other:?}"),
     }
@@ -530,7 +533,7 @@ fn redis_down_gives_typed_errors_and_reconnects() {
     let started = Instant::now();
     let value = loop {
         let mut ticket = pool.submit(add, (1, 2));
-        match ticket.wait_timeout(Duration::from_secs(20)) {
+        match ticket.wait_blocking_timeout(Duration::from_secs(20)) {
             Ok(value) => break value,
             Err(error) => {
                 assert!(started.elapsed() < LONG, "never reconnected: {error}");

@@ -74,7 +74,7 @@ fn a_blocked_worker_shows_up_as_an_episode_and_a_spare() {
     });
     release.store(true, std::sync::atomic::Ordering::Release);
     assert!(seen, "{:?}", runtime.metrics());
-    assert_eq!(blocker.wait(), Ok(()));
+    assert_eq!(blocker.wait_blocking(), Ok(()));
 }
 
 #[test]
@@ -85,7 +85,7 @@ fn tasks_lists_every_live_task_with_name_location_state_and_time() {
         .name("sleeper")
         .spawn_on(std::future::pending::<()>(), runtime.handle());
     let done = runtime.spawn(async { 1 });
-    assert_eq!(done.wait(), Ok(1));
+    assert_eq!(done.wait_blocking(), Ok(1));
     assert!(eventually(|| {
         let tasks = runtime.tasks();
         tasks.len() == 1 && tasks[0].state == State::Waiting
@@ -170,7 +170,7 @@ fn the_inspect_socket_serves_snapshots_and_survives_bad_clients() {
     assert_eq!(again.metrics.workers, 2);
     let error: serde_json::Value = serde_json::from_str(&ask(&mut client, "what\n")).unwrap();
     assert!(error["error"].as_str().unwrap().contains("unknown request"));
-    assert_eq!(runtime.spawn(async { 5 }).wait(), Ok(5));
+    assert_eq!(runtime.spawn(async { 5 }).wait_blocking(), Ok(5));
 
     drop(deaf);
     drop(runtime);

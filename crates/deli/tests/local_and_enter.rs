@@ -39,7 +39,7 @@ fn local_tasks_hold_rc_across_awaits_on_a_current_thread_runtime() {
 #[test]
 fn local_tasks_are_woken_from_other_threads_and_run_on_a_multi_thread_runtime() {
     let runtime = Runtime::builder().workers(2).build().unwrap();
-    let pool = deli::ThreadPool::new(1);
+    let pool = deli::ThreadPool::new(1).unwrap();
     let local = LocalSet::new();
     let here = std::thread::current().id();
     let answer = local.block_on(&runtime, async {
@@ -83,17 +83,17 @@ fn dropping_the_set_drops_unfinished_local_tasks_on_its_thread() {
     let queued = local.spawn_local(async { 1 });
     // Run once so `stuck` is waiting; then drop the set with it.
     local.block_on(&runtime, async { deli::yield_now().await });
-    assert_eq!(queued.wait(), Ok(1));
+    assert_eq!(queued.wait_blocking(), Ok(1));
     assert_eq!(local.len(), 1);
     drop(local);
     assert!(*dropped.borrow());
-    assert_eq!(stuck.wait(), Err(JobError::Shutdown));
+    assert_eq!(stuck.wait_blocking(), Err(JobError::Shutdown));
 }
 
 #[test]
 fn spawn_local_outside_a_set_fails_its_ticket_without_panicking() {
     assert_eq!(
-        deli::spawn_local(async { 1 }).wait(),
+        deli::spawn_local(async { 1 }).wait_blocking(),
         Err(JobError::NoRuntime)
     );
 }
@@ -106,7 +106,7 @@ fn handle_current_is_the_runtime_inside_and_panics_outside() {
     let runtime = Runtime::builder().workers(1).build().unwrap();
     let handle = runtime.block_on(async { deli::spawn(async { Handle::current() }).await });
     let handle = handle.unwrap();
-    assert_eq!(handle.spawn(async { 3 }).wait(), Ok(3));
+    assert_eq!(handle.spawn(async { 3 }).wait_blocking(), Ok(3));
 }
 
 #[test]
@@ -115,13 +115,16 @@ fn enter_lets_a_plain_thread_spawn_until_the_guard_drops() {
     let other = Runtime::builder().current_thread().build().unwrap();
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            assert_eq!(deli::spawn(async {}).wait(), Err(JobError::NoRuntime));
+            assert_eq!(
+                deli::spawn(async {}).wait_blocking(),
+                Err(JobError::NoRuntime)
+            );
             {
                 let _guard = runtime.enter();
-                assert_eq!(deli::spawn(async { 5 }).wait(), Ok(5));
+                assert_eq!(deli::spawn(async { 5 }).wait_blocking(), Ok(5));
                 // Timers work too: the runtime's driver is current.
                 let slept = deli::spawn(deli::sleep(Duration::from_millis(1)));
-                assert_eq!(slept.wait(), Ok(()));
+                assert_eq!(slept.wait_blocking(), Ok(()));
                 {
                     let _inner = other.enter();
                     assert!(format!("{:?}", Handle::current()).contains("current-thread"));
@@ -129,7 +132,10 @@ fn enter_lets_a_plain_thread_spawn_until_the_guard_drops() {
                 assert!(format!("{:?}", Handle::current()).contains("multi-thread"));
             }
             assert!(Handle::try_current().is_none());
-            assert_eq!(deli::spawn(async {}).wait(), Err(JobError::NoRuntime));
+            assert_eq!(
+                deli::spawn(async {}).wait_blocking(),
+                Err(JobError::NoRuntime)
+            );
         });
     });
 }

@@ -115,7 +115,10 @@ fn both_workers_blocked_and_work_still_gets_done() {
         let ticks = Arc::new(AtomicUsize::new(0));
         runtime.spawn(tick_every_10ms(ticks.clone())).detach();
         let mut answer = runtime.spawn(async { 6 * 7 });
-        assert_eq!(answer.wait_timeout(Duration::from_secs(10)), Ok(42));
+        assert_eq!(
+            answer.wait_blocking_timeout(Duration::from_secs(10)),
+            Ok(42)
+        );
         eventually(Duration::from_secs(10), "the ticker ticks", || {
             ticks.load(Ordering::SeqCst) >= 20
         });
@@ -152,7 +155,7 @@ fn a_task_woken_into_a_blocked_workers_slot_still_runs() {
                 }
             });
         }
-        let result = woken.wait_timeout(Duration::from_secs(10));
+        let result = woken.wait_blocking_timeout(Duration::from_secs(10));
         stop.store(true, Ordering::Relaxed);
         assert_eq!(result, Ok(()));
     });
@@ -226,7 +229,10 @@ fn the_report_names_the_blocking_task_and_where_it_was_spawned() {
         let mut ticket = builder.spawn_on(hog, runtime.handle());
         let line = line!() - 1;
         let id = ticket.id();
-        assert_eq!(ticket.wait_timeout(Duration::from_secs(10)), Ok(()));
+        assert_eq!(
+            ticket.wait_blocking_timeout(Duration::from_secs(10)),
+            Ok(())
+        );
         let mine = |reports: &[deli::BlockedTask]| -> Vec<deli::BlockedTask> {
             reports.iter().filter(|r| r.id() == id).cloned().collect()
         };
@@ -418,7 +424,10 @@ fn spares_retire_after_their_keep_alive() {
             worker_threads("retire").len() == 3
         });
         release.store(true, Ordering::SeqCst);
-        assert_eq!(blocker.wait_timeout(Duration::from_secs(10)), Ok(()));
+        assert_eq!(
+            blocker.wait_blocking_timeout(Duration::from_secs(10)),
+            Ok(())
+        );
         eventually(
             Duration::from_secs(10),
             "back to two worker threads",
@@ -456,7 +465,10 @@ fn without_spares_the_monitor_still_hands_over_and_reports() {
             reported.load(Ordering::SeqCst) >= 1
         });
         let mut answer = runtime.spawn(async { 6 * 7 });
-        assert_eq!(answer.wait_timeout(Duration::from_secs(10)), Ok(42));
+        assert_eq!(
+            answer.wait_blocking_timeout(Duration::from_secs(10)),
+            Ok(42)
+        );
         assert_eq!(worker_threads("nospare").len(), 2);
         stop.store(true, Ordering::Relaxed);
     });
@@ -502,10 +514,10 @@ fn shutdown_timeout_leaves_a_worker_stuck_in_a_poll_behind() {
         // its worker after the timeout instead of hanging.
         assert!(!runtime.shutdown_timeout(Duration::from_millis(200)));
         assert!(start.elapsed() < Duration::from_secs(10));
-        assert_eq!(idle.wait(), Err(deli::JobError::Shutdown));
+        assert_eq!(idle.wait_blocking(), Err(deli::JobError::Shutdown));
         // Once the poll returns, the task and its worker end on their own.
         stop.store(true, Ordering::Relaxed);
-        assert_eq!(stuck.wait(), Ok(()));
+        assert_eq!(stuck.wait_blocking(), Ok(()));
     });
 }
 
@@ -528,6 +540,6 @@ fn a_task_that_would_wait_after_shutdown_ends_instead_of_hanging() {
         });
         assert!(!runtime.shutdown_timeout(Duration::from_millis(100)));
         stop.store(true, Ordering::Relaxed);
-        assert_eq!(late.wait(), Err(deli::JobError::Shutdown));
+        assert_eq!(late.wait_blocking(), Err(deli::JobError::Shutdown));
     });
 }

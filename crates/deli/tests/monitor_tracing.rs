@@ -54,7 +54,10 @@ fn an_episode_is_reported_as_tracing_events() {
             runtime.handle(),
         );
         let id = ticket.id().as_u64();
-        assert_eq!(ticket.wait_timeout(Duration::from_secs(10)), Ok(()));
+        assert_eq!(
+            ticket.wait_blocking_timeout(Duration::from_secs(10)),
+            Ok(())
+        );
         let mine = || -> Vec<String> {
             let events = capture.0.lock().unwrap();
             let tag = format!("task_id={id} ");

@@ -49,6 +49,26 @@ fn tokio_util_lines_codec_over_tcp() {
     });
 }
 
+/// Issue 19: the inherent `read_exact` shadows tokio's
+/// `AsyncReadExt::read_exact` when that trait is in scope, so it returns
+/// what tokio's does (the count), and code written for tokio compiles.
+#[test]
+fn read_exact_agrees_with_tokios_read_exact() {
+    #[allow(unused_imports)]
+    use tokio::io::AsyncReadExt;
+
+    within(BOUND, || {
+        deli::run(async {
+            let (mut left, right) = UnixStream::pair().unwrap();
+            let (mut reader, _writer) = right.into_split();
+            left.write_all(b"0123456789").await.unwrap();
+            let mut buf = [0; 4];
+            let n: usize = reader.read_exact(&mut buf).await.unwrap();
+            assert_eq!((n, &buf), (4, b"0123"));
+        });
+    });
+}
+
 #[test]
 fn tokio_util_lines_codec_over_split_unix_halves() {
     within(BOUND, || {

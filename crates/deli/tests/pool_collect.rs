@@ -24,7 +24,7 @@ fn gated_job(pool: &ThreadPool, value: u32) -> (mpsc::Sender<()>, Ticket<u32>) {
 #[test]
 fn as_completed_yields_in_completion_order() {
     within(BOUND, || {
-        let pool = ThreadPool::new(3);
+        let pool = ThreadPool::new(3).unwrap();
         let (releases, tickets): (Vec<_>, Vec<_>) =
             (0..3).map(|v| gated_job(&pool, v * 10)).unzip();
         let mut all = deli::as_completed(tickets);
@@ -49,7 +49,7 @@ impl Mix {
     fn new() -> Mix {
         Mix {
             runtime: deli::Runtime::builder().workers(1).build().unwrap(),
-            pool: ThreadPool::new(1),
+            pool: ThreadPool::new(1).unwrap(),
         }
     }
 
@@ -128,11 +128,11 @@ fn wait_returns_on_the_first_completed_and_keeps_the_rest() {
         let (tickets, releases) = mix.tickets();
         let mut releases: Vec<_> = releases.into_iter().map(Some).collect();
         (releases[2].take().unwrap())();
-        let (done, pending) = deli::wait(tickets, Return::FirstCompleted);
+        let (done, pending) = deli::wait_blocking(tickets, Return::FirstCompleted);
         assert_eq!(done, [(2, Ok(3))]);
         assert_eq!(pending.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 1]);
 
-        let (still, not_yet) = deli::wait_timeout(
+        let (still, not_yet) = deli::wait_blocking_timeout(
             pending.into_iter().map(|(_, t)| t),
             Return::AllCompleted,
             Duration::from_millis(20),
@@ -143,7 +143,8 @@ fn wait_returns_on_the_first_completed_and_keeps_the_rest() {
         for release in releases.iter_mut().filter_map(Option::take) {
             release();
         }
-        let (done, pending) = deli::wait(not_yet.into_iter().map(|(_, t)| t), Return::AllCompleted);
+        let (done, pending) =
+            deli::wait_blocking(not_yet.into_iter().map(|(_, t)| t), Return::AllCompleted);
         let mut values: Vec<_> = done.into_iter().map(|(_, r)| r.unwrap()).collect();
         values.sort();
         assert_eq!(values, [1, 2]);
@@ -154,19 +155,20 @@ fn wait_returns_on_the_first_completed_and_keeps_the_rest() {
 #[test]
 fn wait_for_the_first_error_stops_there() {
     within(BOUND, || {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let (release, slow) = gated_job(&pool, 7);
         let failing = pool.submit(|| -> u32 { panic!("bad") });
         let fine = pool.submit(|| 1);
-        let (done, pending) = deli::wait(vec![slow, failing, fine], Return::FirstError);
-        assert!(done.contains(&(1, Err(JobError::Panicked("bad".to_owned())))));
+        let (done, pending) = deli::wait_blocking(vec![slow, failing, fine], Return::FirstError);
+        assert!(done.contains(&(1, Err(JobError::Panicked("bad".into())))));
         // The gated job is still pending; the fine one may or may not have
         // finished by the time the error was seen.
         assert_eq!(done.len() + pending.len(), 3);
         assert!(pending.iter().any(|(index, _)| *index == 0));
         let gated_position = pending.iter().position(|(index, _)| *index == 0).unwrap();
         drop(release);
-        let (done, _) = deli::wait(pending.into_iter().map(|(_, t)| t), Return::AllCompleted);
+        let (done, _) =
+            deli::wait_blocking(pending.into_iter().map(|(_, t)| t), Return::AllCompleted);
         assert!(done.contains(&(gated_position, Ok(7))));
     });
 }

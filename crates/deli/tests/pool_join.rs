@@ -35,12 +35,15 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 #[test]
 fn nested_join_fib_with_a_cutoff_gives_the_right_answer() {
     within(BOUND, || {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         // From outside the pool, and from a job on it.
         assert_eq!(fib(&pool, 27, 8), 196_418);
         let pool = std::sync::Arc::new(pool);
         let inner = pool.clone();
-        assert_eq!(pool.submit(move || fib(&inner, 25, 2)).wait(), Ok(75_025));
+        assert_eq!(
+            pool.submit(move || fib(&inner, 25, 2)).wait_blocking(),
+            Ok(75_025)
+        );
     });
 }
 
@@ -66,7 +69,7 @@ fn join_nests_deeply_without_deadlock() {
 #[test]
 fn join_borrows_from_the_callers_stack() {
     within(BOUND, || {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let mut data: Vec<u64> = (0..10_000).collect();
         let (left, right) = data.split_at_mut(5_000);
         pool.join(
@@ -81,7 +84,7 @@ fn join_borrows_from_the_callers_stack() {
 #[test]
 fn a_panic_in_either_half_reaches_the_caller_after_both_finished() {
     within(BOUND, || {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let other_ran = AtomicBool::new(false);
         let left = catch_unwind(AssertUnwindSafe(|| {
             pool.join(
@@ -119,8 +122,8 @@ fn a_panic_in_either_half_reaches_the_caller_after_both_finished() {
             boom(&inner, 20)
         });
         assert_eq!(
-            ticket.wait(),
-            Err(deli::JobError::Panicked("deep".to_owned()))
+            ticket.wait_blocking(),
+            Err(deli::JobError::Panicked("deep".into()))
         );
         assert_eq!(fib(&pool, 20, 5), 6_765);
     });
@@ -129,7 +132,7 @@ fn a_panic_in_either_half_reaches_the_caller_after_both_finished() {
 #[test]
 fn join_after_shutdown_runs_on_the_caller() {
     within(BOUND, || {
-        let pool = ThreadPool::new(1);
+        let pool = ThreadPool::new(1).unwrap();
         pool.shutdown(true, false);
         let here = std::thread::current().id();
         let (a, b) = pool.join(|| std::thread::current().id(), || 2);

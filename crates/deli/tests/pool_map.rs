@@ -11,7 +11,7 @@ use deli::{JobError, ThreadPool};
 #[test]
 fn map_keeps_input_order_with_panics_in_some_items() {
     within(BOUND, || {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let results: Vec<_> = pool
             .map(0..5_000u64, |n| {
                 if n % 499 == 7 {
@@ -24,7 +24,7 @@ fn map_keeps_input_order_with_panics_in_some_items() {
         for (n, result) in results.into_iter().enumerate() {
             let n = n as u64;
             if n % 499 == 7 {
-                assert_eq!(result, Err(JobError::Panicked(format!("item {n}"))));
+                assert_eq!(result, Err(JobError::Panicked(format!("item {n}").into())));
             } else {
                 assert_eq!(result, Ok(n * 3));
             }
@@ -35,7 +35,7 @@ fn map_keeps_input_order_with_panics_in_some_items() {
 #[test]
 fn map_over_a_million_items_holds_a_bounded_number_in_flight() {
     within(BOUND, || {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let pulled = Rc::new(Cell::new(0u64));
         let inputs = {
             let pulled = pulled.clone();
@@ -64,7 +64,7 @@ fn map_over_a_million_items_holds_a_bounded_number_in_flight() {
 #[test]
 fn map_is_lazy_and_dropping_it_stops_the_work() {
     within(BOUND, || {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let pulled = Rc::new(Cell::new(0u64));
         let inputs = {
             let pulled = pulled.clone();
@@ -76,14 +76,14 @@ fn map_is_lazy_and_dropping_it_stops_the_work() {
         assert_eq!(first, [Ok(0), Ok(1), Ok(4)]);
         drop(squares);
         assert!(pulled.get() < 1_000_000);
-        assert_eq!(pool.submit(|| 1).wait(), Ok(1));
+        assert_eq!(pool.submit(|| 1).wait_blocking(), Ok(1));
     });
 }
 
 #[test]
 fn map_after_shutdown_reports_shutdown_for_each_item() {
     within(BOUND, || {
-        let pool = ThreadPool::new(1);
+        let pool = ThreadPool::new(1).unwrap();
         pool.shutdown(true, false);
         let results: Vec<_> = pool.map(0..10, |n| n).collect();
         assert_eq!(results, vec![Err(JobError::Shutdown); 10]);

@@ -179,7 +179,7 @@ fn wait<T>(ticket: deli::Ticket<T>) -> Result<T, JobError> {
         assert!(Instant::now() < deadline, "a ticket hung");
         std::thread::sleep(Duration::from_millis(1));
     }
-    ticket.wait()
+    ticket.wait_blocking()
 }
 
 fn new_pool(workers: usize) -> ProcessPool {
@@ -245,7 +245,7 @@ fn a_panic_keeps_the_child_serving() {
     let before = wait(pool.submit(worker_pid, ())).unwrap();
     assert_eq!(
         wait(pool.submit(panics, "boom".to_owned())),
-        Err(JobError::Panicked("boom".to_owned()))
+        Err(JobError::Panicked("boom".into()))
     );
     assert_eq!(wait(pool.submit(worker_pid, ())), Ok(before));
 }
@@ -393,7 +393,10 @@ fn a_scope_kills_its_process_children_when_one_fails() {
     assert!(
         matches!(
             failure.error().downcast_ref::<JobError>(),
-            Some(JobError::Remote(text) | JobError::Panicked(text)) if text.contains("job failed")
+            Some(JobError::Remote(text)) if text.contains("job failed")
+        ) || matches!(
+            failure.error().downcast_ref::<JobError>(),
+            Some(JobError::Panicked(panic)) if panic.message().contains("job failed")
         ),
         "{failure}"
     );
@@ -479,10 +482,10 @@ fn initializer_and_env_reach_every_child() {
     );
 }
 
-fn shutdown_finishes_the_queue_and_drop_fails_it() {
+fn shutdown_finishes_the_queue_and_terminate_fails_it() {
     let pool = new_pool(1);
     let tickets: Vec<_> = [50, 50, 50].map(|ms| pool.submit(sleeps, ms)).into();
-    pool.shutdown();
+    pool.shutdown(true, false);
     for ticket in tickets {
         assert_eq!(wait(ticket), Ok(50));
     }
@@ -492,10 +495,76 @@ fn shutdown_finishes_the_queue_and_drop_fails_it() {
     let queued = doomed.submit(sleeps, 60_000);
     std::thread::sleep(Duration::from_millis(100));
     let start = Instant::now();
-    drop(doomed);
+    doomed.terminate();
     assert!(start.elapsed() < BOUND);
     assert_eq!(wait(running), Err(JobError::Shutdown));
     assert_eq!(wait(queued), Err(JobError::Shutdown));
+}
+
+/// Issue 19: the process pool has the thread pool's shape — `new` refuses
+/// 0 with `NoWorkers`, `shutdown(wait, cancel_pending)` on `&self`, and a
+/// drop that finishes the queue (it used to fail it).
+fn pools_share_new_shutdown_and_drop() {
+    assert!(matches!(ProcessPool::new(0), Err(ProcessError::NoWorkers)));
+    assert!(matches!(
+        deli::ThreadPool::new(0),
+        Err(deli::pool::ThreadPoolError::NoWorkers)
+    ));
+
+    // Dropping runs the queue, like a thread pool's drop.
+    let pool = new_pool(1);
+    let tickets: Vec<_> = [30, 30].map(|ms| pool.submit(sleeps, ms)).into();
+    drop(pool);
+    for ticket in tickets {
+        assert_eq!(wait(ticket), Ok(30));
+    }
+
+    // shutdown(wait: false, cancel_pending: true): the running job
+    // finishes, the queued one is cancelled, the call does not wait.
+    for cancel_pending in [true, false] {
+        let (started, has_started) = std::sync::mpsc::channel();
+        let pool = ProcessPool::builder()
+            .workers(1)
+            .on_job_start(move |id| {
+                let _ = started.send(id);
+            })
+            .build()
+            .unwrap();
+        let running = pool.submit(sleeps, 1_000);
+        assert_eq!(has_started.recv_timeout(BOUND), Ok(running.id()));
+        let queued = pool.submit(sleeps, 10);
+        pool.shutdown(false, cancel_pending);
+        assert!(!running.is_done(), "shutdown(false, _) waited");
+        assert_eq!(wait(pool.submit(sleeps, 1)), Err(JobError::Shutdown));
+        pool.shutdown(true, cancel_pending);
+        assert_eq!(wait(running), Ok(1_000));
+        let expected = if cancel_pending {
+            Err(JobError::Cancelled)
+        } else {
+            Ok(10)
+        };
+        assert_eq!(wait(queued), expected);
+
+        let threads = deli::ThreadPool::new(1).unwrap();
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (started, has_started) = std::sync::mpsc::channel::<()>();
+        let running = threads.submit(move || {
+            let _ = started.send(());
+            hold.recv().is_ok()
+        });
+        has_started.recv().unwrap();
+        let queued = threads.submit(|| 10);
+        threads.shutdown(false, cancel_pending);
+        release.send(()).unwrap();
+        threads.shutdown(true, cancel_pending);
+        assert_eq!(running.wait_blocking(), Ok(true));
+        let expected = if cancel_pending {
+            Err(JobError::Cancelled)
+        } else {
+            Ok(10)
+        };
+        assert_eq!(queued.wait_blocking(), expected);
+    }
 }
 
 /// A fork of the parent made after the children started holds copies of
@@ -518,7 +587,7 @@ fn shutdown_ends_while_a_fork_holds_the_pipes() {
     }
     let (done, ended) = std::sync::mpsc::channel();
     let shutdown = std::thread::spawn(move || {
-        pool.shutdown();
+        pool.shutdown(true, false);
         let _ = done.send(());
     });
     let outcome = ended.recv_timeout(BOUND);
@@ -591,7 +660,7 @@ fn act_as_parent() -> ! {
 }
 
 fn building_twice_and_bad_settings() {
-    assert!(matches!(ProcessPool::new(0), Err(ProcessError::Invalid(_))));
+    assert!(matches!(ProcessPool::new(0), Err(ProcessError::NoWorkers)));
     let a = new_pool(1);
     let b = new_pool(1);
     assert_eq!(wait(a.submit(add, (1, 2))), Ok(3));
@@ -720,8 +789,12 @@ const TESTS: &[Test] = &[
         initializer_and_env_reach_every_child,
     ),
     (
-        "shutdown_finishes_the_queue_and_drop_fails_it",
-        shutdown_finishes_the_queue_and_drop_fails_it,
+        "shutdown_finishes_the_queue_and_terminate_fails_it",
+        shutdown_finishes_the_queue_and_terminate_fails_it,
+    ),
+    (
+        "pools_share_new_shutdown_and_drop",
+        pools_share_new_shutdown_and_drop,
     ),
     (
         "shutdown_ends_while_a_fork_holds_the_pipes",

@@ -53,7 +53,7 @@ fn results_are_in_order_with_errors_at_their_positions() {
         for (n, result) in results.iter().enumerate() {
             match n % 10 {
                 3 => assert!(
-                    matches!(result, Err(JobError::Panicked(m)) if m.contains(&format!("item {n} panicked"))),
+                    matches!(result, Err(JobError::Panicked(m)) if m.message().contains(&format!("item {n} panicked"))),
                     "chunksize {chunksize}, item {n}: {result:?}"
                 ),
                 6 => assert_eq!(
@@ -167,7 +167,7 @@ fn dropping_a_map_cancels_what_it_has_in_flight() {
     drop(results);
     // The queued naps were cancelled: a new job does not wait behind them
     // all (at most the one running).
-    assert_eq!(pool.submit(triple, 2).wait(), Ok(6));
+    assert_eq!(pool.submit(triple, 2).wait_blocking(), Ok(6));
     assert!(dropped.elapsed() < Duration::from_secs(5));
 }
 

@@ -113,7 +113,10 @@ fn io_waits_end_with_an_error_at_shutdown_and_outside_a_runtime() {
         });
         std::thread::sleep(Duration::from_millis(10));
         drop(runtime);
-        assert!(matches!(reader.wait(), Err(deli::JobError::Shutdown)));
+        assert!(matches!(
+            reader.wait_blocking(),
+            Err(deli::JobError::Shutdown)
+        ));
         drop(sender);
     });
 }

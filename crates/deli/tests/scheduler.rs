@@ -159,8 +159,8 @@ fn workers_run_in_parallel() {
             b2.store(true, Ordering::SeqCst);
             block_until(&b1, Duration::from_secs(20))
         });
-        assert_eq!(a.wait(), Ok(true));
-        assert_eq!(b.wait(), Ok(true));
+        assert_eq!(a.wait_blocking(), Ok(true));
+        assert_eq!(b.wait_blocking(), Ok(true));
     });
 }
 
@@ -192,7 +192,7 @@ fn a_second_block_on_on_a_current_thread_runtime_takes_over() {
 fn shutdown_timeout_takes_any_duration() {
     within(BOUND, || {
         let runtime = deli::Runtime::builder().workers(1).build().unwrap();
-        runtime.spawn_blocking(|| ()).wait().unwrap();
+        runtime.spawn_blocking(|| ()).wait_blocking().unwrap();
         assert!(runtime.shutdown_timeout(Duration::MAX));
     });
 }

@@ -46,7 +46,7 @@ impl Lcg {
 #[test]
 fn a_thousand_random_scopes_leak_no_child() {
     let runtime = runtime();
-    let pool = Arc::new(ThreadPool::new(2));
+    let pool = Arc::new(ThreadPool::new(2).unwrap());
     let alive = Arc::new(AtomicUsize::new(0));
     let mut rng = Lcg(7);
     let mut failed_scopes = 0;
@@ -205,7 +205,7 @@ fn every_failure_is_reported_first_one_first() {
 #[test]
 fn a_panicking_child_fails_the_scope() {
     let runtime = runtime();
-    let pool = ThreadPool::new(1);
+    let pool = ThreadPool::new(1).unwrap();
     let error = runtime
         .block_on(deli::scope(|s| async move {
             s.submit(&pool, || -> Result<(), String> { panic!("pool boom") });
@@ -222,7 +222,7 @@ fn a_panicking_child_fails_the_scope() {
 #[test]
 fn a_failure_cancels_pool_jobs_queued_and_running() {
     let runtime = runtime();
-    let pool = Arc::new(ThreadPool::new(1));
+    let pool = Arc::new(ThreadPool::new(1).unwrap());
     let saw_cancel = Arc::new(AtomicBool::new(false));
     let queued_ran = Arc::new(AtomicBool::new(false));
     let (saw, ran, p) = (saw_cancel.clone(), queued_ran.clone(), pool.clone());
@@ -265,9 +265,9 @@ fn a_closed_scope_refuses_children() {
         .unwrap();
     let ticket = runtime.block_on(async { leaked.spawn(async {}).await });
     assert_eq!(ticket, Err(JobError::ScopeClosed));
-    let pool = ThreadPool::new(1);
+    let pool = ThreadPool::new(1).unwrap();
     assert_eq!(
-        leaked.submit(&pool, || ()).wait(),
+        leaked.submit(&pool, || ()).wait_blocking(),
         Err(JobError::ScopeClosed)
     );
 }

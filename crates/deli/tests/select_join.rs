@@ -31,7 +31,7 @@ async fn the_first_ready_branch_wins_and_the_rest_are_dropped() {
     });
     let got = deli::select! {
         n = loser => n,
-        Ok(n) = rx.recv() => n * 10,
+        Some(n) = rx.recv() => n * 10,
     };
     assert_eq!(got, 30);
     assert_eq!(
@@ -76,7 +76,7 @@ async fn a_pattern_that_does_not_match_disables_only_its_branch() {
     };
     let got = deli::select! {
         biased;
-        Ok(v) = rx.recv() => v,
+        Some(v) = rx.recv() => v,
         v = later => v + 1,
     };
     assert_eq!(got, 6);
@@ -142,7 +142,7 @@ async fn select_in_a_loop_keeps_a_timer_across_iterations() {
     loop {
         deli::select! {
             biased;
-            Ok(n) = rx.recv() => seen.push(n),
+            Some(n) = rx.recv() => seen.push(n),
             _ = &mut deadline => break,
         }
     }

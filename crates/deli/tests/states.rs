@@ -62,7 +62,7 @@ fn new_ready_running_waiting_ready_terminated() {
             }
         });
         assert_eq!(ticket.state(), State::Terminated);
-        assert_eq!(ticket.wait(), Ok("done"));
+        assert_eq!(ticket.wait_blocking(), Ok("done"));
     });
 }
 

@@ -94,7 +94,7 @@ fn cancel_racing_completion_drops_every_future_exactly_once() {
                 round
             });
             ticket.cancel();
-            match ticket.wait() {
+            match ticket.wait_blocking() {
                 Ok(value) => {
                     assert_eq!(value, round);
                     completed += 1;
@@ -148,11 +148,11 @@ fn shutdown_with_pending_timers_tasks_and_blocking_calls() {
             drop(runtime);
             assert_eq!(drops.count(), 200, "{flavour}: every task future dropped");
             for ticket in sleepers.into_iter().chain(parked) {
-                assert_eq!(ticket.wait(), Err(JobError::Shutdown), "{flavour}");
+                assert_eq!(ticket.wait_blocking(), Err(JobError::Shutdown), "{flavour}");
             }
             // A blocking call that is already running finishes on its thread.
             release_tx.send(()).unwrap();
-            assert_eq!(running.wait(), Ok(true), "{flavour}");
+            assert_eq!(running.wait_blocking(), Ok(true), "{flavour}");
         }
     });
 }
@@ -171,7 +171,7 @@ fn spawns_racing_shutdown_all_resolve() {
             std::thread::sleep(Duration::from_micros(200));
             drop(runtime);
             for ticket in spawner.join().unwrap() {
-                match ticket.wait() {
+                match ticket.wait_blocking() {
                     Ok(_) | Err(JobError::Shutdown) => {}
                     Err(other) => panic!("round {round}: unexpected {other:?}"),
                 }
@@ -187,7 +187,7 @@ fn a_task_started_after_shutdown_resolves_shutdown() {
             let (ticket, start) = deli::TaskBuilder::new().create_on(async { 1 }, runtime.handle());
             drop(runtime);
             start.start();
-            assert_eq!(ticket.wait(), Err(JobError::Shutdown), "{flavour}");
+            assert_eq!(ticket.wait_blocking(), Err(JobError::Shutdown), "{flavour}");
         }
     });
 }
@@ -205,8 +205,8 @@ fn dropping_the_runtime_inside_its_own_task_does_not_hang() {
             "dropped"
         });
         runtime_tx.send(runtime).unwrap();
-        assert_eq!(dropper.wait(), Ok("dropped"));
-        assert_eq!(parked.wait(), Err(JobError::Shutdown));
+        assert_eq!(dropper.wait_blocking(), Ok("dropped"));
+        assert_eq!(parked.wait_blocking(), Err(JobError::Shutdown));
     });
 }
 
@@ -223,6 +223,6 @@ fn a_detached_output_that_panics_when_dropped_does_not_abort() {
         for _ in 0..10 {
             drop(runtime.spawn(async { Grenade }));
         }
-        assert_eq!(runtime.spawn(async { 3 }).wait(), Ok(3));
+        assert_eq!(runtime.spawn(async { 3 }).wait_blocking(), Ok(3));
     });
 }

@@ -138,5 +138,5 @@ fn blocking_forms_inside_a_task_with_its_budget_spent_finish() {
     let outcome = finished
         .recv_timeout(Duration::from_secs(60))
         .expect("a blocking call inside a task with its budget spent never returned");
-    assert_eq!(outcome, Ok((1, Ok(7))));
+    assert_eq!(outcome, Ok((1, Some(7))));
 }

@@ -170,7 +170,7 @@ fn mpsc_send_timeout_gives_the_value_back_and_room_goes_in_order() {
     within(BOUND, || {
         let (sender, mut receiver) = mpsc::channel(1);
         sender.try_send(0).unwrap();
-        match sender.send_timeout(1, Duration::from_millis(5)) {
+        match sender.send_blocking_timeout(1, Duration::from_millis(5)) {
             Err(SendTimeoutError::Timeout(1)) => {}
             other => panic!("expected a time-out with the value back, got {other:?}"),
         }
@@ -189,7 +189,7 @@ fn mpsc_send_timeout_gives_the_value_back_and_room_goes_in_order() {
         assert!(matches!(poll_once(second.as_mut()), Poll::Ready(Ok(()))));
         drop((first, second));
         drop(sender);
-        let received: Vec<_> = std::iter::from_fn(|| receiver.recv_blocking().ok()).collect();
+        let received: Vec<_> = std::iter::from_fn(|| receiver.recv_blocking()).collect();
         assert_eq!(received, [2]);
     });
 }

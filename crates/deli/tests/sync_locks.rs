@@ -28,7 +28,9 @@ fn mutex_excludes_threads_and_tasks_at_once() {
                 std::thread::spawn(move || {
                     for round in 0..ROUNDS * 10 {
                         let mut guard = if (n + round) % 3 == 0 {
-                            counter.lock_timeout(BOUND).expect("lock within the bound")
+                            counter
+                                .lock_blocking_timeout(BOUND)
+                                .expect("lock within the bound")
                         } else if let Some(guard) = counter.try_lock() {
                             guard
                         } else {
@@ -242,7 +244,7 @@ fn event_set_wakes_every_waiter_and_clear_blocks_again() {
             for thread in threads {
                 thread.join().unwrap();
             }
-            assert!(!event.wait_timeout(Duration::from_millis(5)));
+            assert!(!event.wait_blocking_timeout(Duration::from_millis(5)));
         }
     });
 }
@@ -253,7 +255,7 @@ fn event_waiter_woken_by_set_returns_even_if_cleared_at_once() {
         let event = Arc::new(Event::new());
         let waiter = {
             let event = Arc::clone(&event);
-            std::thread::spawn(move || event.wait_timeout(BOUND))
+            std::thread::spawn(move || event.wait_blocking_timeout(BOUND))
         };
         std::thread::sleep(Duration::from_millis(20));
         event.set();
@@ -301,7 +303,7 @@ fn notify_one_wakes_exactly_one_and_keeps_a_permit() {
             notify.notify_one();
             let notify_thread = Arc::clone(&notify);
             assert!(
-                std::thread::spawn(move || notify_thread.notified_timeout(BOUND))
+                std::thread::spawn(move || notify_thread.notified_blocking_timeout(BOUND))
                     .join()
                     .unwrap()
             );
@@ -322,7 +324,7 @@ fn notify_all_wakes_threads_and_tasks() {
                 std::thread::spawn(move || {
                     // notify_all stores no permit: loop until the release is seen.
                     while !released.load(Ordering::SeqCst) {
-                        notify.notified_timeout(Duration::from_millis(50));
+                        notify.notified_blocking_timeout(Duration::from_millis(50));
                     }
                 })
             })

@@ -125,7 +125,7 @@ fn join_waits_for_the_last_task_done() {
             queue.get_blocking().unwrap();
         }
         assert!(
-            !queue.join_timeout(Duration::from_millis(20)),
+            !queue.join_blocking_timeout(Duration::from_millis(20)),
             "items taken but not done"
         );
         for _ in 0..3 {
@@ -180,11 +180,11 @@ fn close_fails_waiting_putters_and_drained_getters() {
         assert!(matches!(full.try_put(3), Err(TrySendError::Closed(3))));
         assert_eq!(full.try_get(), Err(TryRecvError::Closed));
         assert!(matches!(
-            full.put_timeout(4, Duration::from_millis(5)),
+            full.put_blocking_timeout(4, Duration::from_millis(5)),
             Err(SendTimeoutError::Closed(4))
         ));
         assert_eq!(
-            full.get_timeout(Duration::from_millis(5)),
+            full.get_blocking_timeout(Duration::from_millis(5)),
             Err(RecvTimeoutError::Closed)
         );
     });
@@ -195,7 +195,7 @@ fn timeouts_hand_the_item_back_and_lose_nothing() {
     within(BOUND, || {
         let queue = Queue::new(1);
         queue.try_put("first").unwrap();
-        match queue.put_timeout("second", Duration::from_millis(10)) {
+        match queue.put_blocking_timeout("second", Duration::from_millis(10)) {
             Err(SendTimeoutError::Timeout(item)) => assert_eq!(item, "second"),
             other => panic!("expected a timeout, got {other:?}"),
         }

@@ -163,7 +163,7 @@ fn close_wakes_async_and_blocking_waiters() {
             };
             let timed = {
                 let semaphore = Arc::clone(&semaphore);
-                std::thread::spawn(move || semaphore.acquire_timeout(BOUND).map(drop))
+                std::thread::spawn(move || semaphore.acquire_blocking_timeout(BOUND).map(drop))
             };
             let results = runtime.block_on(async {
                 let waiters: Vec<_> = (0..10)

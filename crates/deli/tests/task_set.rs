@@ -59,7 +59,7 @@ fn results_come_in_completion_order() {
 }
 
 fn every_kind_of_ticket_joins_the_set() {
-    let pool = deli::ThreadPool::new(2);
+    let pool = deli::ThreadPool::new(2).unwrap();
     let processes = deli::ProcessPool::new(1).expect("process pool");
     let mut results = deli::run(async {
         let mut set = TaskSet::new();
@@ -91,7 +91,7 @@ fn abort_all_cancels_and_results_say_so() {
         for _ in 0..3 {
             set.spawn(std::future::pending::<&str>());
         }
-        let pool = deli::ThreadPool::new(1);
+        let pool = deli::ThreadPool::new(1).unwrap();
         set.insert(pool.submit(|| {
             std::thread::sleep(ms(10));
             "job"

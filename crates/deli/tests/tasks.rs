@@ -69,7 +69,7 @@ fn a_panic_becomes_an_error_with_its_message_and_the_worker_survives() {
                     });
                     assert_eq!(
                         ticket.await,
-                        Err(JobError::Panicked(format!("round {round} failed"))),
+                        Err(JobError::Panicked(format!("round {round} failed").into())),
                         "{flavour}"
                     );
                 }
@@ -173,14 +173,14 @@ fn wait_and_wait_timeout_from_plain_threads() {
             7
         });
         assert_eq!(
-            ticket.wait_timeout(Duration::from_millis(20)),
-            Err(JobError::TimedOut)
+            ticket.wait_blocking_timeout(Duration::from_millis(20)),
+            Err(JobError::WaitTimedOut)
         );
         assert!(!ticket.is_done());
         release_tx.send(()).unwrap();
-        assert_eq!(ticket.wait_timeout(Duration::from_secs(30)), Ok(7));
+        assert_eq!(ticket.wait_blocking_timeout(Duration::from_secs(30)), Ok(7));
         assert_eq!(
-            ticket.wait_timeout(Duration::from_millis(1)),
+            ticket.wait_blocking_timeout(Duration::from_millis(1)),
             Err(JobError::AlreadyTaken)
         );
     });
@@ -193,7 +193,10 @@ fn ids_are_unique_and_spawn_outside_a_runtime_is_an_error() {
         let ids: std::collections::HashSet<_> =
             (0..1000).map(|_| runtime.spawn(async {}).id()).collect();
         assert_eq!(ids.len(), 1000);
-        assert_eq!(deli::spawn(async { 1 }).wait(), Err(JobError::NoRuntime));
+        assert_eq!(
+            deli::spawn(async { 1 }).wait_blocking(),
+            Err(JobError::NoRuntime)
+        );
     });
 }
 
@@ -218,12 +221,12 @@ fn a_named_task_and_a_created_task() {
         let named = deli::TaskBuilder::new()
             .name("worker-7")
             .spawn_on(async { 7 }, runtime.handle());
-        assert_eq!(named.wait(), Ok(7));
+        assert_eq!(named.wait_blocking(), Ok(7));
 
         let (ticket, start) = deli::TaskBuilder::new().create_on(async { 8 }, runtime.handle());
         assert_eq!(ticket.state(), deli::State::New);
         start.start();
-        assert_eq!(ticket.wait(), Ok(8));
+        assert_eq!(ticket.wait_blocking(), Ok(8));
 
         let ran = Arc::new(AtomicUsize::new(0));
         let counter = ran.clone();
@@ -234,7 +237,7 @@ fn a_named_task_and_a_created_task() {
             runtime.handle(),
         );
         drop(start);
-        assert_eq!(ticket.wait(), Err(JobError::Cancelled));
+        assert_eq!(ticket.wait_blocking(), Err(JobError::Cancelled));
         assert_eq!(ran.load(Ordering::SeqCst), 0);
     });
 }
@@ -256,7 +259,7 @@ fn shutdown_resolves_pending_tickets_and_drops_futures() {
             drop(runtime);
             assert_eq!(drops.count(), 50, "{flavour}: every future dropped");
             for ticket in tickets {
-                assert_eq!(ticket.wait(), Err(JobError::Shutdown), "{flavour}");
+                assert_eq!(ticket.wait_blocking(), Err(JobError::Shutdown), "{flavour}");
             }
         }
     });

@@ -108,7 +108,7 @@ fn a_timer_registered_from_another_thread_wakes_a_parked_runtime() {
         let ticket = runtime.spawn(async {
             deli::sleep(Duration::from_millis(5)).await;
         });
-        ticket.wait().unwrap();
+        ticket.wait_blocking().unwrap();
         assert!(started.elapsed() >= Duration::from_millis(5));
     });
 }

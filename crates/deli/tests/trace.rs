@@ -38,7 +38,7 @@ struct Traced {
 /// all on a 2-worker runtime, traced.
 fn traced_mixed_run() -> Traced {
     let runtime = deli::Runtime::builder().workers(2).build().unwrap();
-    let pool = deli::ThreadPool::new(2);
+    let pool = deli::ThreadPool::new(2).unwrap();
     deli::trace::start();
     let (sleepers, named, blocking_calls) = runtime.block_on(async {
         let sleepers: Vec<_> = (0..8u64)
@@ -73,7 +73,7 @@ fn traced_mixed_run() -> Traced {
     let jobs: Vec<_> = (0..4u64).map(|n| pool.submit(move || n + 1)).collect();
     let pool_jobs = jobs.iter().map(deli::Ticket::id).collect();
     for job in jobs {
-        job.wait().unwrap();
+        job.wait_blocking().unwrap();
     }
     let trace = deli::trace::stop();
     Traced {
@@ -444,7 +444,7 @@ fn a_blocked_worker_shows_up_in_the_trace() {
             runtime.handle(),
         );
         let id = ticket.id();
-        ticket.wait().unwrap();
+        ticket.wait_blocking().unwrap();
         // The monitor records the end of the episode before its callback.
         let deadline = Instant::now() + Duration::from_secs(10);
         while !reports.lock().unwrap().contains(&true) && Instant::now() < deadline {

@@ -311,7 +311,10 @@ pub fn run(harness: &Harness) -> io::Result<()> {
     let tiny_cluster = || {
         let start = Instant::now();
         let tickets = cluster.map(cluster_identity, 0..TINY_JOBS);
-        let total: u64 = tickets.into_iter().map(|t| t.wait().unwrap_or(0)).sum();
+        let total: u64 = tickets
+            .into_iter()
+            .map(|t| t.wait_blocking().unwrap_or(0))
+            .sum();
         let elapsed = start.elapsed();
         assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);
         elapsed
@@ -319,7 +322,9 @@ pub fn run(harness: &Harness) -> io::Result<()> {
     let sleep_cluster = || {
         let start = Instant::now();
         let tickets = cluster.map(cluster_sleep, (0..SLEEP_JOBS).map(|_| SLEEP_MILLIS));
-        assert!(tickets.into_iter().all(|t| t.wait() == Ok(SLEEP_MILLIS)));
+        assert!(tickets
+            .into_iter()
+            .all(|t| t.wait_blocking() == Ok(SLEEP_MILLIS)));
         start.elapsed()
     };
     compare(harness, "tiny", "process-pool", tiny_cluster, || {

@@ -63,7 +63,7 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         let start = Instant::now();
         let tickets: Vec<_> = (0..JOBS).map(|_| deli.submit(move || burn(spin))).collect();
         for ticket in tickets {
-            black_box(ticket.wait().ok());
+            black_box(ticket.wait_blocking().ok());
         }
         start.elapsed()
     };

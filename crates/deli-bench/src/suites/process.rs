@@ -129,7 +129,10 @@ pub fn run(harness: &Harness) -> io::Result<()> {
     let submit_tiny = || {
         let start = Instant::now();
         let tickets: Vec<_> = (0..TINY_JOBS).map(|n| pool.submit(identity, n)).collect();
-        let total: u64 = tickets.into_iter().map(|t| t.wait().unwrap_or(0)).sum();
+        let total: u64 = tickets
+            .into_iter()
+            .map(|t| t.wait_blocking().unwrap_or(0))
+            .sum();
         let elapsed = start.elapsed();
         assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);
         elapsed

@@ -82,7 +82,7 @@ impl Kit for Deli {
     }
 
     async fn recv(receiver: &mut Self::Receiver) -> Option<u64> {
-        receiver.recv().await.ok()
+        receiver.recv().await
     }
 
     fn semaphore(permits: usize) -> Self::Semaphore {

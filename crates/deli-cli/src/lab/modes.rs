@@ -307,7 +307,7 @@ fn thread_pool(spec: &JobSpec, jobs: u64, workers: usize) -> Result<Vec<JobOutpu
         .collect();
     let outputs = tickets
         .into_iter()
-        .map(|ticket| ticket.wait().map_err(|error| error.to_string())?)
+        .map(|ticket| ticket.wait_blocking().map_err(|error| error.to_string())?)
         .collect();
     pool.shutdown(true, false);
     outputs
@@ -321,7 +321,7 @@ fn process_pool(spec: &JobSpec, jobs: u64, workers: usize) -> Result<Vec<JobOutp
         .map(|result| result.map_err(|error| error.to_string()))
         .collect();
     // Shutdown reaps the workers, so their CPU time reaches RUSAGE_CHILDREN.
-    pool.shutdown();
+    pool.shutdown(true, false);
     outputs
 }
 

@@ -312,7 +312,7 @@ impl Scheduler for ClientShared {
 /// Tickets work like those of a [`ProcessPool`](crate::ProcessPool):
 /// `wait`, `.await`, `cancel` (which reaches the running worker and kills
 /// the job's child), [`as_completed`](crate::as_completed),
-/// [`wait`](crate::wait()) and scopes. Dropping the pool fails the tickets
+/// [`wait_blocking`](crate::wait_blocking()) and scopes. Dropping the pool fails the tickets
 /// still waiting with [`JobError::Shutdown`]; their jobs go on, and their
 /// outcomes can be read later with [`attach`](ClusterPool::attach). See
 /// [the module doc](super) for what is guaranteed.
@@ -328,8 +328,8 @@ impl Scheduler for ClientShared {
 /// fn main() {
 ///     deli::process::init();
 ///     let pool = deli::cluster::ClusterPool::connect("redis://127.0.0.1:6379/0").unwrap();
-///     assert_eq!(pool.submit(add, (2, 3)).wait(), Ok(5));
-///     let sums: Vec<_> = pool.map(add, [(1, 1), (2, 2)]).into_iter().map(|t| t.wait()).collect();
+///     assert_eq!(pool.submit(add, (2, 3)).wait_blocking(), Ok(5));
+///     let sums: Vec<_> = pool.map(add, [(1, 1), (2, 2)]).into_iter().map(|t| t.wait_blocking()).collect();
 ///     assert_eq!(sums, [Ok(2), Ok(4)]);
 /// }
 /// ```
@@ -397,7 +397,7 @@ impl ClusterPool {
     /// fn main() {
     ///     deli::process::init();
     ///     let pool = deli::cluster::ClusterPool::connect("redis://127.0.0.1:6379/0").unwrap();
-    ///     assert_eq!(pool.submit(shout, "hi".into()).wait(), Ok("HI".to_owned()));
+    ///     assert_eq!(pool.submit(shout, "hi".into()).wait_blocking(), Ok("HI".to_owned()));
     /// }
     /// ```
     #[track_caller]
@@ -426,7 +426,7 @@ impl ClusterPool {
     ///     let pool = deli::cluster::ClusterPool::connect("redis://127.0.0.1:6379/0").unwrap();
     ///     let (id, ticket) = pool.try_submit(one, ()).unwrap();
     ///     println!("submitted {id}");
-    ///     assert_eq!(ticket.wait(), Ok(1));
+    ///     assert_eq!(ticket.wait_blocking(), Ok(1));
     /// }
     /// ```
     #[track_caller]
@@ -457,7 +457,7 @@ impl ClusterPool {
     /// ```no_run
     /// let pool = deli::cluster::ClusterPool::connect("redis://127.0.0.1:6379/0").unwrap();
     /// let ticket = pool.submit_by_name::<_, String>("deli::jobs::echo", &"hello".to_owned());
-    /// assert_eq!(ticket.wait(), Ok("hello".to_owned()));
+    /// assert_eq!(ticket.wait_blocking(), Ok("hello".to_owned()));
     /// ```
     #[track_caller]
     pub fn submit_by_name<A, R>(&self, job_name: &str, arguments: &A) -> Ticket<R>
@@ -498,7 +498,7 @@ impl ClusterPool {
     ///     let (id, _ticket) = deli::cluster::ClusterPool::connect(url).unwrap().try_submit(one, ()).unwrap();
     ///     // Later, from another connection:
     ///     let pool = deli::cluster::ClusterPool::connect(url).unwrap();
-    ///     assert_eq!(pool.attach::<u8>(&id).wait(), Ok(1));
+    ///     assert_eq!(pool.attach::<u8>(&id).wait_blocking(), Ok(1));
     /// }
     /// ```
     pub fn attach<R>(&self, job: &JobId) -> Ticket<R>

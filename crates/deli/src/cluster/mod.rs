@@ -5,7 +5,7 @@
 //! machine run on worker processes on any number of machines: a
 //! [`ClusterPool`] submits them to Redis and gives back the crate's one
 //! [`Ticket`], so `wait`, `.await`, `cancel`, [`as_completed`],
-//! [`wait`](crate::wait()) and scopes (`Scope::submit_cluster`) work as
+//! [`wait_blocking`](crate::wait_blocking()) and scopes (`Scope::submit_cluster`) work as
 //! they do for local work. A worker is [`serve`] in the user's own binary
 //! (their jobs are linked in) or `deli worker --redis URL` for the jobs
 //! linked into the `deli` command; it runs every job in a supervised local
@@ -101,7 +101,7 @@
 //!         return;
 //!     }
 //!     let pool = deli::cluster::ClusterPool::connect("redis://127.0.0.1:6379/0").unwrap();
-//!     assert_eq!(pool.submit(square, 12).wait(), Ok(144));
+//!     assert_eq!(pool.submit(square, 12).wait_blocking(), Ok(144));
 //! }
 //! ```
 //!

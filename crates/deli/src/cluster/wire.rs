@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use redis::Value;
 
-use crate::task::JobError;
+use crate::task::{JobError, Panic};
 
 /// Entry field: the job's id.
 pub(crate) const FIELD_JOB: &str = "j";
@@ -35,7 +35,7 @@ pub(crate) fn encode_outcome(outcome: &Result<Vec<u8>, JobError>) -> Vec<u8> {
     let (tag, body): (u8, &[u8]) = match outcome {
         Ok(bytes) => (VALUE, bytes),
         Err(JobError::Remote(text)) => (REMOTE, text.as_bytes()),
-        Err(JobError::Panicked(text)) => (PANICKED, text.as_bytes()),
+        Err(JobError::Panicked(panic)) => (PANICKED, panic.message().as_bytes()),
         Err(JobError::WorkerDied(text)) => (WORKER_DIED, text.as_bytes()),
         Err(JobError::TimedOut) => (TIMED_OUT, &[]),
         Err(JobError::Cancelled) => (CANCELLED, &[]),
@@ -60,7 +60,7 @@ pub(crate) fn decode_outcome(encoded: &[u8]) -> Result<Vec<u8>, JobError> {
     match tag {
         VALUE => Ok(body.to_vec()),
         REMOTE => Err(JobError::Remote(text())),
-        PANICKED => Err(JobError::Panicked(text())),
+        PANICKED => Err(JobError::Panicked(Panic::from_message(text()))),
         WORKER_DIED => Err(JobError::WorkerDied(text())),
         TIMED_OUT => Err(JobError::TimedOut),
         CANCELLED => Err(JobError::Cancelled),

@@ -310,6 +310,15 @@ struct WorkerShared {
     options: ServeOptions,
 }
 
+/// A stopped worker ends its children at once, as it always has: its
+/// running jobs were cancelled back to the broker already, and a pool's
+/// own drop would wait for them.
+impl Drop for WorkerShared {
+    fn drop(&mut self) {
+        self.pool.terminate();
+    }
+}
+
 impl WorkerShared {
     fn stopping(&self) -> bool {
         self.stop.load(Ordering::Acquire)
@@ -659,8 +668,8 @@ fn run_job(
                 .saturating_duration_since(Instant::now())
                 .min(CANCEL_POLL)
         });
-        match ticket.wait_timeout(wait) {
-            Err(JobError::TimedOut) if !ticket.is_done() => {}
+        match ticket.wait_blocking_timeout(wait) {
+            Err(JobError::WaitTimedOut) => {}
             outcome => return outcome,
         }
         if shared.stopping() {

@@ -407,12 +407,13 @@ impl File {
     /// # deli::run(async {
     /// let mut file = deli::fs::File::open("Cargo.toml").await?;
     /// let mut buf = [0; 4];
-    /// file.read_exact(&mut buf).await?;
+    /// assert_eq!(file.read_exact(&mut buf).await?, 4);
     /// assert_eq!(&buf, b"[pac");
     /// # Ok::<(), std::io::Error>(())
     /// # }).unwrap();
     /// ```
-    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<usize> {
+        let wanted = buf.len();
         while !buf.is_empty() {
             match self.read(buf).await? {
                 0 => {
@@ -424,7 +425,7 @@ impl File {
                 n => buf = &mut buf[n..],
             }
         }
-        Ok(())
+        Ok(wanted)
     }
 
     /// Reads from the position to the end of the file, appending to `buf`;
@@ -797,7 +798,7 @@ impl Drop for File {
         drop(start_blocking(move || {
             if let Some(before) = before {
                 // Keep the file's order: the bytes in flight land first.
-                let _ = before.wait();
+                let _ = before.wait_blocking();
             }
             let _ = (&*std).write_all(&pending);
         }));

@@ -53,7 +53,7 @@ pub mod private;
 ///     let (tx, mut rx) = deli::sync::mpsc::channel::<u32>(4);
 ///     tx.send(7).await.unwrap();
 ///     let got = deli::select! {
-///         Ok(n) = rx.recv() => n,
+///         Some(n) = rx.recv() => n,
 ///         _ = deli::sleep(Duration::from_secs(5)) => 0,
 ///     };
 ///     assert_eq!(got, 7);

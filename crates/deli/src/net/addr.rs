@@ -34,7 +34,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 /// ```
 pub trait ToSocketAddrs: sealed::Resolve {}
 
-pub(super) mod sealed {
+pub(crate) mod sealed {
     use std::io;
     use std::net::SocketAddr;
 
@@ -83,7 +83,13 @@ pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<std::vec::IntoI
 
 /// [`lookup_host`] without the iterator.
 pub(super) async fn resolve<A: ToSocketAddrs + ?Sized>(addr: &A) -> io::Result<Vec<SocketAddr>> {
-    let lookup = match addr.resolve() {
+    finish(addr.resolve()).await
+}
+
+/// Finishes a [`Resolution`] taken earlier (literals are done already;
+/// names are looked up on the blocking pool).
+pub(crate) async fn finish(resolution: Resolution) -> io::Result<Vec<SocketAddr>> {
+    let lookup = match resolution {
         Resolution::Done(addrs) => return addrs,
         Resolution::Lookup(host_port) => {
             crate::spawn_blocking(move || std_lookup(host_port.as_str()))

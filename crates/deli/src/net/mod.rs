@@ -57,6 +57,8 @@ pub mod tcp;
 mod udp;
 pub mod unix;
 
+#[cfg(feature = "http")]
+pub(crate) use addr::{finish as finish_resolution, sealed::Resolution};
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::{Udp, UdpSocket};

@@ -163,9 +163,9 @@ impl<K: StreamKind> OwnedReadHalf<K> {
         self.io.read(buf).await
     }
 
-    /// Reads exactly `buf.len()` bytes, or fails with
-    /// [`UnexpectedEof`](io::ErrorKind::UnexpectedEof). As the stream's
-    /// `read_exact`.
+    /// Reads exactly `buf.len()` bytes and returns that count, or fails
+    /// with [`UnexpectedEof`](io::ErrorKind::UnexpectedEof). As the
+    /// stream's `read_exact`.
     ///
     /// # Examples
     ///
@@ -185,8 +185,9 @@ impl<K: StreamKind> OwnedReadHalf<K> {
     /// })
     /// # }
     /// ```
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        self.io.read_exact(buf).await
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read_exact(buf).await?;
+        Ok(buf.len())
     }
 
     /// Waits until the stream is readable. As the stream's `readable`.

@@ -289,9 +289,15 @@ impl<K: StreamKind> Stream<K> {
         self.io.read(buf).await
     }
 
-    /// Reads exactly `buf.len()` bytes; fails with
+    /// Reads exactly `buf.len()` bytes and returns that count; fails with
     /// [`UnexpectedEof`](io::ErrorKind::UnexpectedEof) if the stream ends
     /// first (what was read by then is in `buf`).
+    ///
+    /// The same signature as tokio's `AsyncReadExt::read_exact`, which
+    /// this inherent method shadows when that trait is in scope (feature
+    /// `tokio`): code written for either reads the same. (futures'
+    /// `AsyncReadExt::read_exact` gives `()` instead; `.await?;` works with
+    /// both.)
     ///
     /// # Examples
     ///
@@ -306,7 +312,7 @@ impl<K: StreamKind> Stream<K> {
     ///     server.write_all(b"abc").await?;
     ///     drop(server);
     ///     let mut buf = [0; 3];
-    ///     client.read_exact(&mut buf).await?;
+    ///     assert_eq!(client.read_exact(&mut buf).await?, 3);
     ///     assert_eq!(&buf, b"abc");
     ///     let eof = client.read_exact(&mut buf).await.unwrap_err();
     ///     assert_eq!(eof.kind(), std::io::ErrorKind::UnexpectedEof);
@@ -314,8 +320,9 @@ impl<K: StreamKind> Stream<K> {
     /// })
     /// # }
     /// ```
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        self.io.read_exact(buf).await
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read_exact(buf).await?;
+        Ok(buf.len())
     }
 
     /// Writes some of `buf` and returns how many bytes were written.

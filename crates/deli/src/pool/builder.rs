@@ -11,6 +11,44 @@ use super::shared::Shared;
 use super::worker::WorkerThread;
 use super::ThreadPool;
 
+/// Why a [`ThreadPool`] could not be built: the same shape as
+/// [`ProcessError`](crate::process::ProcessError) for a process pool (both
+/// refuse zero workers with `NoWorkers`). Converts into an
+/// [`io::Error`] so `?` works in functions returning `io::Result`.
+///
+/// # Examples
+///
+/// ```
+/// use deli::pool::ThreadPoolError;
+///
+/// assert!(matches!(deli::ThreadPool::new(0), Err(ThreadPoolError::NoWorkers)));
+/// let error = deli::ThreadPool::builder().thread_name("a\0b").build().unwrap_err();
+/// assert!(matches!(error, ThreadPoolError::Invalid(_)));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ThreadPoolError {
+    /// Zero threads were asked for.
+    #[error("a pool needs at least one worker")]
+    NoWorkers,
+    /// More than 4096 threads, or a thread name prefix with a NUL byte
+    /// (the OS cannot name a thread so).
+    #[error("invalid thread pool settings: {0}")]
+    Invalid(String),
+    /// The operating system refused to start a thread.
+    #[error("could not start the thread pool: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl From<ThreadPoolError> for io::Error {
+    fn from(error: ThreadPoolError) -> io::Error {
+        match error {
+            ThreadPoolError::Io(error) => error,
+            other => io::Error::new(io::ErrorKind::InvalidInput, other),
+        }
+    }
+}
+
 /// The most threads a pool may have: far more than any machine has cores,
 /// and a bound that keeps a typo from exhausting memory.
 const MAX_THREADS: usize = 4096;
@@ -26,7 +64,7 @@ const MAX_THREADS: usize = 4096;
 ///     .thread_name("crunch")
 ///     .stack_size(4 << 20)
 ///     .build()?;
-/// let name = pool.submit(|| std::thread::current().name().map(str::to_owned)).wait();
+/// let name = pool.submit(|| std::thread::current().name().map(str::to_owned)).wait_blocking();
 /// assert!(name.unwrap().unwrap().starts_with("crunch-"));
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -62,7 +100,8 @@ impl ThreadPoolBuilder {
         }
     }
 
-    /// How many threads the pool runs (0 counts as 1).
+    /// How many threads the pool runs; [`build`](ThreadPoolBuilder::build)
+    /// refuses 0 with [`ThreadPoolError::NoWorkers`].
     ///
     /// # Examples
     ///
@@ -72,7 +111,7 @@ impl ThreadPoolBuilder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn threads(mut self, threads: usize) -> ThreadPoolBuilder {
-        self.threads = Some(threads.max(1));
+        self.threads = Some(threads);
         self
     }
 
@@ -82,7 +121,7 @@ impl ThreadPoolBuilder {
     ///
     /// ```
     /// let pool = deli::ThreadPool::builder().threads(1).thread_name("hash").build()?;
-    /// let name = pool.submit(|| std::thread::current().name().map(str::to_owned)).wait();
+    /// let name = pool.submit(|| std::thread::current().name().map(str::to_owned)).wait_blocking();
     /// assert_eq!(name, Ok(Some("hash-0".to_owned())));
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -98,7 +137,7 @@ impl ThreadPoolBuilder {
     ///
     /// ```
     /// let pool = deli::ThreadPool::builder().threads(1).stack_size(16 << 20).build()?;
-    /// assert_eq!(pool.submit(|| 1).wait(), Ok(1));
+    /// assert_eq!(pool.submit(|| 1).wait_blocking(), Ok(1));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn stack_size(mut self, bytes: usize) -> ThreadPoolBuilder {
@@ -113,29 +152,32 @@ impl ThreadPoolBuilder {
     ///
     /// ```
     /// let pool = deli::ThreadPool::builder().threads(2).build()?;
-    /// assert_eq!(pool.submit(|| 6 * 7).wait(), Ok(42));
+    /// assert_eq!(pool.submit(|| 6 * 7).wait_blocking(), Ok(42));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for more than 4096 threads or a name prefix with a
-    /// NUL byte (the OS cannot name a thread so); any error the OS gives
-    /// when starting a thread.
-    pub fn build(self) -> io::Result<ThreadPool> {
+    /// [`ThreadPoolError::NoWorkers`] for 0 threads;
+    /// [`ThreadPoolError::Invalid`] for more than 4096 threads or a name
+    /// prefix with a NUL byte (the OS cannot name a thread so);
+    /// [`ThreadPoolError::Io`] for any error the OS gives when starting a
+    /// thread.
+    pub fn build(self) -> Result<ThreadPool, ThreadPoolError> {
         let threads = self
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get));
+        if threads == 0 {
+            return Err(ThreadPoolError::NoWorkers);
+        }
         if threads > MAX_THREADS {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("a thread pool takes at most {MAX_THREADS} threads"),
-            ));
+            return Err(ThreadPoolError::Invalid(format!(
+                "a thread pool takes at most {MAX_THREADS} threads"
+            )));
         }
         if self.thread_name.contains('\0') {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "a thread name cannot contain a NUL byte",
+            return Err(ThreadPoolError::Invalid(
+                "a thread name cannot contain a NUL byte".to_owned(),
             ));
         }
         let locals: Vec<Worker<JobRef>> = (0..threads).map(|_| Worker::new_lifo()).collect();

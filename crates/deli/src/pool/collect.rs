@@ -1,5 +1,5 @@
 //! Collecting many tickets: [`as_completed`] (in completion order) and
-//! [`wait`] / [`wait_timeout`] (until the first, the first error, or all).
+//! [`wait_blocking`] / [`wait_blocking_timeout`] (until the first, the first error, or all).
 //!
 //! They work for tickets from any executor — async tasks, blocking calls,
 //! pool jobs — because they only poll tickets as futures. Each ticket is
@@ -31,7 +31,7 @@ use crate::task::{JobError, Ticket};
 /// ```
 /// use std::time::Duration;
 ///
-/// let pool = deli::ThreadPool::new(2);
+/// let pool = deli::ThreadPool::new(2).unwrap();
 /// let tickets: Vec<_> = [30u64, 1, 10]
 ///     .into_iter()
 ///     .map(|ms| pool.submit(move || { std::thread::sleep(Duration::from_millis(ms)); ms }))
@@ -93,7 +93,7 @@ impl<T> AsCompleted<T> {
     /// # Examples
     ///
     /// ```
-    /// let pool = deli::ThreadPool::new(1);
+    /// let pool = deli::ThreadPool::new(1).unwrap();
     /// let mut all = deli::as_completed(vec![pool.submit(|| 1), pool.submit(|| 2)]);
     /// assert_eq!(all.remaining(), 2);
     /// all.next();
@@ -109,7 +109,7 @@ impl<T> AsCompleted<T> {
     /// # Examples
     ///
     /// ```
-    /// let pool = deli::ThreadPool::new(1);
+    /// let pool = deli::ThreadPool::new(1).unwrap();
     /// let all = deli::as_completed(vec![pool.submit(|| 1), pool.submit(|| 2)]);
     /// let pending = all.into_pending();
     /// assert_eq!(pending.len(), 2);
@@ -213,7 +213,7 @@ impl<T> fmt::Debug for AsCompleted<T> {
     }
 }
 
-/// When [`wait`] returns.
+/// When [`wait_blocking`] returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Return {
     /// As soon as one ticket is done.
@@ -224,9 +224,9 @@ pub enum Return {
     AllCompleted,
 }
 
-/// The tickets [`wait`] saw finish, `(index, result)` in completion order.
+/// The tickets [`wait_blocking`] saw finish, `(index, result)` in completion order.
 pub type Done<T> = Vec<(usize, Result<T, JobError>)>;
-/// The tickets still running when [`wait`] returned, with their indices.
+/// The tickets still running when [`wait_blocking`] returned, with their indices.
 pub type Pending<T> = Vec<(usize, Ticket<T>)>;
 
 /// Blocks until `return_when` holds for `tickets` (from any executor) and
@@ -239,38 +239,47 @@ pub type Pending<T> = Vec<(usize, Ticket<T>)>;
 /// ```
 /// use std::time::Duration;
 ///
-/// let pool = deli::ThreadPool::new(2);
+/// let pool = deli::ThreadPool::new(2).unwrap();
 /// let quick = pool.submit(|| 1);
 /// let slow = pool.submit(|| { std::thread::sleep(Duration::from_millis(200)); 2 });
-/// let (done, pending) = deli::wait(vec![slow, quick], deli::Return::FirstCompleted);
+/// let (done, pending) = deli::wait_blocking(vec![slow, quick], deli::Return::FirstCompleted);
 /// assert_eq!(done[0], (1, Ok(1)));
 /// assert_eq!(pending.len(), 1);
 ///
-/// let (done, pending) = deli::wait(pending.into_iter().map(|(_, t)| t), deli::Return::AllCompleted);
+/// let (done, pending) = deli::wait_blocking(pending.into_iter().map(|(_, t)| t), deli::Return::AllCompleted);
 /// assert_eq!((done, pending.len()), (vec![(0, Ok(2))], 0));
 /// ```
-pub fn wait<T, I>(tickets: I, return_when: Return) -> (Done<T>, Pending<T>)
+pub fn wait_blocking<T, I>(tickets: I, return_when: Return) -> (Done<T>, Pending<T>)
 where
     I: IntoIterator<Item = Ticket<T>>,
 {
     wait_until(tickets, return_when, None)
 }
 
-/// [`wait`] for at most `timeout`; on time-out, returns what is done so far.
+/// Renamed [`wait_blocking`](wait_blocking): blocking forms end in `_blocking` (see the crate's conventions).
+#[deprecated(since = "0.2.0", note = "renamed to `wait_blocking`")]
+pub fn wait<T, I>(tickets: I, return_when: Return) -> (Done<T>, Pending<T>)
+where
+    I: IntoIterator<Item = Ticket<T>>,
+{
+    wait_blocking(tickets, return_when)
+}
+
+/// [`wait_blocking`] for at most `timeout`; on time-out, returns what is done so far.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
 ///
-/// let pool = deli::ThreadPool::new(1);
+/// let pool = deli::ThreadPool::new(1).unwrap();
 /// let stuck = pool.submit(|| { std::thread::sleep(Duration::from_millis(300)); 1 });
 /// let (done, pending) =
-///     deli::wait_timeout(vec![stuck], deli::Return::AllCompleted, Duration::from_millis(10));
+///     deli::wait_blocking_timeout(vec![stuck], deli::Return::AllCompleted, Duration::from_millis(10));
 /// assert!(done.is_empty());
 /// assert_eq!(pending.len(), 1);
 /// ```
-pub fn wait_timeout<T, I>(
+pub fn wait_blocking_timeout<T, I>(
     tickets: I,
     return_when: Return,
     timeout: Duration,
@@ -279,6 +288,19 @@ where
     I: IntoIterator<Item = Ticket<T>>,
 {
     wait_until(tickets, return_when, Instant::now().checked_add(timeout))
+}
+
+/// Renamed [`wait_blocking_timeout`](wait_blocking_timeout): blocking forms end in `_blocking` (see the crate's conventions).
+#[deprecated(since = "0.2.0", note = "renamed to `wait_blocking_timeout`")]
+pub fn wait_timeout<T, I>(
+    tickets: I,
+    return_when: Return,
+    timeout: Duration,
+) -> (Done<T>, Pending<T>)
+where
+    I: IntoIterator<Item = Ticket<T>>,
+{
+    wait_blocking_timeout(tickets, return_when, timeout)
 }
 
 fn wait_until<T, I>(

@@ -121,7 +121,7 @@ struct InFlight<T> {
 /// # Examples
 ///
 /// ```
-/// let pool = deli::ThreadPool::new(2);
+/// let pool = deli::ThreadPool::new(2).unwrap();
 /// let lengths = pool
 ///     .map(vec!["a", "bb", "ccc"], str::len)
 ///     .chunk_size(1)
@@ -167,7 +167,7 @@ where
     /// # Examples
     ///
     /// ```
-    /// let pool = deli::ThreadPool::new(2);
+    /// let pool = deli::ThreadPool::new(2).unwrap();
     /// let total: u64 = pool.map(0..1_000u64, |n| n).chunk_size(100).map(Result::unwrap).sum();
     /// assert_eq!(total, 499_500);
     /// ```
@@ -182,7 +182,7 @@ where
     /// # Examples
     ///
     /// ```
-    /// let pool = deli::ThreadPool::new(2);
+    /// let pool = deli::ThreadPool::new(2).unwrap();
     /// let doubled: Vec<_> = pool.map(0..4, |n| n * 2).max_in_flight(1).collect();
     /// assert_eq!(doubled, [Ok(0), Ok(2), Ok(4), Ok(6)]);
     /// ```
@@ -229,7 +229,7 @@ where
             }
             self.fill();
             let chunk = self.in_flight.pop_front()?;
-            match chunk.ticket.wait() {
+            match chunk.ticket.wait_blocking() {
                 Ok(output) if output.len() == chunk.len => {
                     self.sizer.observe(chunk.len, output.nanos);
                     self.ready = ChunkResults::new(output.values, output.errors);
@@ -376,7 +376,7 @@ mod tests {
 
     #[test]
     fn chunk_results_put_errors_back_in_their_positions() {
-        let error = |n: usize| JobError::Panicked(format!("item {n}"));
+        let error = |n: usize| JobError::Panicked(format!("item {n}").into());
         let mut results = ChunkResults::new(
             vec![1, 3, 4],
             vec![(0, error(0)), (2, error(2)), (5, error(5))],

@@ -4,7 +4,7 @@
 //! separate from the async workers), its [`ThreadPoolBuilder`],
 //! [`ThreadPool::submit`], [`ThreadPool::join`], [`ThreadPool::map`], and
 //! the collectors that work on tickets from any executor:
-//! [`as_completed`], [`wait`] and [`wait_timeout`]. It uses `task` (the
+//! [`as_completed`], [`wait_blocking`] and [`wait_blocking_timeout`]. It uses `task` (the
 //! task cell, [`Ticket`](crate::Ticket), the cancel flag) and `trace` (its
 //! threads' lanes, its jobs' kind) and nothing else of deli.
 //!
@@ -13,10 +13,10 @@
 //! queue of submitted jobs; idle threads steal, then sleep.
 //!
 //! ```
-//! let pool = deli::ThreadPool::new(2);
+//! let pool = deli::ThreadPool::new(2).unwrap();
 //!
 //! // One job, one ticket.
-//! assert_eq!(pool.submit(|| 6 * 7).wait(), Ok(42));
+//! assert_eq!(pool.submit(|| 6 * 7).wait_blocking(), Ok(42));
 //!
 //! // Many items, results in input order.
 //! let squares: Vec<_> = pool.map(0..5u64, |n| n * n).map(Result::unwrap).collect();
@@ -48,8 +48,12 @@ mod sleep;
 mod thread_pool;
 mod worker;
 
-pub use builder::ThreadPoolBuilder;
-pub use collect::{as_completed, wait, wait_timeout, AsCompleted, Done, Pending, Return};
+pub use builder::{ThreadPoolBuilder, ThreadPoolError};
+pub use collect::{
+    as_completed, wait_blocking, wait_blocking_timeout, AsCompleted, Done, Pending, Return,
+};
+#[allow(deprecated)]
+pub use collect::{wait, wait_timeout};
 pub use map::Map;
 pub use thread_pool::ThreadPool;
 
@@ -66,7 +70,7 @@ pub use thread_pool::ThreadPool;
 /// ```
 /// use std::sync::mpsc;
 ///
-/// let pool = deli::ThreadPool::new(1);
+/// let pool = deli::ThreadPool::new(1).unwrap();
 /// let (started, is_started) = mpsc::channel();
 /// let ticket = pool.submit(move || {
 ///     started.send(()).unwrap();
@@ -77,7 +81,7 @@ pub use thread_pool::ThreadPool;
 /// });
 /// is_started.recv().unwrap();
 /// ticket.cancel();
-/// assert_eq!(ticket.wait(), Err(deli::JobError::Cancelled));
+/// assert_eq!(ticket.wait_blocking(), Err(deli::JobError::Cancelled));
 /// ```
 pub fn is_cancelled() -> bool {
     crate::task::is_cancel_requested()

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use super::builder::ThreadPoolBuilder;
+use super::builder::{ThreadPoolBuilder, ThreadPoolError};
 use super::join::{join_here, join_on_worker, run_on_pool};
 use super::map::Map;
 use super::shared::Shared;
@@ -17,20 +17,26 @@ use crate::task::{
 /// workers so that a long computation never delays I/O.
 ///
 /// Every job comes back as a [`Ticket`], the same handle as an async task's:
-/// `.await` it from async code or [`wait`](Ticket::wait) for it from a plain
-/// thread. Dropping the pool is [`shutdown(true, false)`](ThreadPool::shutdown):
-/// queued jobs still run, and the drop waits for them.
+/// `.await` it from async code or [`wait_blocking`](Ticket::wait_blocking)
+/// for it from a plain thread.
+///
+/// The same shape as [`ProcessPool`](crate::ProcessPool): `new(workers)`
+/// returns a `Result` and refuses 0, `shutdown(wait, cancel_pending)`, and
+/// dropping the pool is [`shutdown(true, false)`](ThreadPool::shutdown):
+/// queued jobs still run, and the drop waits for them and for the running
+/// ones.
 ///
 /// # Examples
 ///
 /// ```
-/// let pool = deli::ThreadPool::new(2);
+/// let pool = deli::ThreadPool::new(2)?;
 /// let ticket = pool.submit(|| (1..=10u64).product::<u64>());
-/// assert_eq!(ticket.wait(), Ok(3_628_800));
+/// assert_eq!(ticket.wait_blocking(), Ok(3_628_800));
 ///
 /// // The same ticket from async code:
 /// let squared = deli::run(async { pool.submit(|| 12 * 12).await });
 /// assert_eq!(squared, Ok(144));
+/// # Ok::<(), deli::pool::ThreadPoolError>(())
 /// ```
 #[derive(Debug)]
 pub struct ThreadPool {
@@ -40,25 +46,24 @@ pub struct ThreadPool {
 }
 
 impl ThreadPool {
-    /// A pool of `threads` threads (0 counts as 1) named `deli-pool-<n>`.
+    /// A pool of `threads` threads named `deli-pool-<n>`, as
+    /// [`ProcessPool::new`](crate::ProcessPool::new) is one of processes.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// When the operating system refuses to start a thread, as
-    /// [`std::thread::spawn`] does; [`ThreadPool::builder`] returns that
-    /// error instead.
+    /// [`ThreadPoolError::NoWorkers`] for 0 threads, and whatever
+    /// [`ThreadPoolBuilder::build`] refuses (the OS refusing a thread).
     ///
     /// # Examples
     ///
     /// ```
-    /// let pool = deli::ThreadPool::new(4);
+    /// let pool = deli::ThreadPool::new(4)?;
     /// assert_eq!(pool.threads(), 4);
+    /// assert!(deli::ThreadPool::new(0).is_err());
+    /// # Ok::<(), deli::pool::ThreadPoolError>(())
     /// ```
-    pub fn new(threads: usize) -> ThreadPool {
-        match ThreadPoolBuilder::new().threads(threads).build() {
-            Ok(pool) => pool,
-            Err(error) => panic!("deli: cannot start the pool's threads: {error}"),
-        }
+    pub fn new(threads: usize) -> Result<ThreadPool, ThreadPoolError> {
+        ThreadPoolBuilder::new().threads(threads).build()
     }
 
     /// A builder for the thread count, names and stack size.
@@ -91,7 +96,7 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(deli::ThreadPool::new(3).threads(), 3);
+    /// assert_eq!(deli::ThreadPool::new(3).unwrap().threads(), 3);
     /// ```
     pub fn threads(&self) -> usize {
         self.threads
@@ -113,9 +118,9 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = deli::ThreadPool::new(2);
+    /// let pool = deli::ThreadPool::new(2).unwrap();
     /// let tickets: Vec<_> = (1..=4u64).map(|n| pool.submit(move || n * n)).collect();
-    /// let squares: Vec<u64> = tickets.into_iter().map(|t| t.wait().unwrap()).collect();
+    /// let squares: Vec<u64> = tickets.into_iter().map(|t| t.wait_blocking().unwrap()).collect();
     /// assert_eq!(squares, [1, 4, 9, 16]);
     /// ```
     #[track_caller]
@@ -162,7 +167,7 @@ impl ThreadPool {
     ///     let (a, b) = pool.join(|| fib(pool, n - 1), || fib(pool, n - 2));
     ///     a + b
     /// }
-    /// let pool = deli::ThreadPool::new(2);
+    /// let pool = deli::ThreadPool::new(2).unwrap();
     /// assert_eq!(fib(&pool, 25), 75_025);
     ///
     /// let data = vec![1, 2, 3, 4];
@@ -201,7 +206,7 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = deli::ThreadPool::new(2);
+    /// let pool = deli::ThreadPool::new(2).unwrap();
     /// let squares: Vec<u64> = pool.map(1..=5u64, |n| n * n).map(Result::unwrap).collect();
     /// assert_eq!(squares, [1, 4, 9, 16, 25]);
     ///
@@ -233,11 +238,11 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = deli::ThreadPool::new(1);
+    /// let pool = deli::ThreadPool::new(1).unwrap();
     /// let queued = pool.submit(|| 1);
     /// pool.shutdown(true, false);
-    /// assert_eq!(queued.wait(), Ok(1));
-    /// assert_eq!(pool.submit(|| 2).wait(), Err(deli::JobError::Shutdown));
+    /// assert_eq!(queued.wait_blocking(), Ok(1));
+    /// assert_eq!(pool.submit(|| 2).wait_blocking(), Err(deli::JobError::Shutdown));
     /// ```
     pub fn shutdown(&self, wait: bool, cancel_pending: bool) {
         let cancelled = self.shared.close(cancel_pending);

@@ -76,7 +76,7 @@ fn run(name: &str, arguments: &[u8]) -> Reply {
         Ok(Ok(value)) => Reply::Value(value),
         Ok(Err(text)) => Reply::Remote(text),
         Err(payload) => match JobError::from_panic(payload) {
-            JobError::Panicked(message) => Reply::Panicked(message),
+            JobError::Panicked(panic) => Reply::Panicked(panic.message().to_owned()),
             other => Reply::Panicked(other.to_string()),
         },
     }

@@ -60,7 +60,7 @@ impl<R> Chunk<R> {
             ..
         } = self;
         let sent = len - unsent.len();
-        let mut replies = match ticket.wait() {
+        let mut replies = match ticket.wait_blocking() {
             Ok(results) if results.len() == sent => results.into_iter(),
             Ok(results) => {
                 let error = JobError::Remote(format!(

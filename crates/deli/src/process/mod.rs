@@ -8,7 +8,7 @@
 //! a child into a worker. Arguments and values travel as postcard-encoded
 //! serde values in length-prefixed, size-checked frames over two pipes.
 //! Each job's [`Ticket`](crate::Ticket) works with
-//! [`as_completed`](crate::as_completed) and [`wait`](crate::wait) like any
+//! [`as_completed`](crate::as_completed) and [`wait_blocking`](crate::wait_blocking) like any
 //! other.
 //!
 //! # The frame protocol

@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::future::Future;
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ use super::registry::Job;
 use super::shared::{Config, QueuedJob, Shared, StartHook};
 use super::slot::{decode_postcard, keep_bytes, Decode, JobFuture, ResultSlot};
 use super::spawn::{current_executable, ChildSpec};
+use crate::poison::IgnorePoison;
 use crate::task::{
     schedule_through_header, spawn_unscheduled_fallible, CancelHandle, JobError, Scheduler, TaskId,
     TaskKind, TaskOptions, Ticket,
@@ -33,9 +34,11 @@ const DEFAULT_FRAME_LIMIT: usize = 256 * 1024 * 1024;
 /// ```
 /// deli::process::init();
 /// match deli::process::ProcessPool::new(0) {
-///     Err(deli::process::ProcessError::Invalid(reason)) => println!("{reason}"),
+///     Err(deli::process::ProcessError::NoWorkers) => {}
 ///     other => panic!("unexpected {other:?}"),
 /// }
+/// let error = deli::process::ProcessPool::builder().max_frame_bytes(1).build().unwrap_err();
+/// assert!(matches!(error, deli::process::ProcessError::Invalid(_)));
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -47,7 +50,12 @@ pub enum ProcessError {
          before building a ProcessPool"
     )]
     NotInitialized,
-    /// Zero workers, a zero frame limit, or an initializer whose arguments
+    /// Zero workers were asked for (as
+    /// [`ThreadPoolError::NoWorkers`](crate::pool::ThreadPoolError::NoWorkers)
+    /// for a thread pool).
+    #[error("a pool needs at least one worker")]
+    NoWorkers,
+    /// A frame limit out of range, or an initializer whose arguments
     /// cannot be encoded.
     #[error("invalid process pool settings: {0}")]
     Invalid(String),
@@ -78,7 +86,7 @@ pub enum ProcessError {
 ///         .env("MY_SETTING", "1")
 ///         .build()
 ///         .unwrap();
-///     assert_eq!(pool.submit(square, 12).wait(), Ok(144));
+///     assert_eq!(pool.submit(square, 12).wait_blocking(), Ok(144));
 /// }
 /// ```
 #[derive(Debug, Clone)]
@@ -152,7 +160,7 @@ impl ProcessPoolBuilder {
     ///         .build()
     ///         .unwrap();
     ///     let request = postcard::to_stdvec(&(2u32, 3u32)).unwrap();
-    ///     let reply = pool.submit_raw(add.name(), request).wait().unwrap();
+    ///     let reply = pool.submit_raw(add.name(), request).wait_blocking().unwrap();
     ///     assert_eq!(postcard::from_bytes::<u32>(&reply).unwrap(), 5);
     /// }
     /// ```
@@ -224,7 +232,7 @@ impl ProcessPoolBuilder {
     ///         .unwrap();
     ///     let ticket = pool.submit(one, ());
     ///     let id = ticket.id();
-    ///     assert_eq!(ticket.wait(), Ok(1));
+    ///     assert_eq!(ticket.wait_blocking(), Ok(1));
     ///     assert_eq!(*started.lock().unwrap(), [id]);
     /// }
     /// ```
@@ -241,13 +249,11 @@ impl ProcessPoolBuilder {
 
     /// Starts the pool: one driver thread and one child per worker.
     pub fn build(self) -> Result<ProcessPool, ProcessError> {
+        if self.workers == 0 {
+            return Err(ProcessError::NoWorkers);
+        }
         if self.program.is_none() && !super::is_initialized() {
             return Err(ProcessError::NotInitialized);
-        }
-        if self.workers == 0 {
-            return Err(ProcessError::Invalid(
-                "a pool needs at least one worker".into(),
-            ));
         }
         if self.frame_limit < 64 || self.frame_limit > u32::MAX as usize {
             return Err(ProcessError::Invalid(format!(
@@ -277,16 +283,17 @@ impl ProcessPoolBuilder {
             on_start: self.on_start,
         };
         let shared = Arc::new(Shared::new(self.workers, config));
-        let mut pool = ProcessPool {
+        let pool = ProcessPool {
             shared,
-            drivers: Vec::with_capacity(self.workers),
+            workers: self.workers,
+            drivers: Mutex::new(Vec::with_capacity(self.workers)),
         };
         for index in 0..self.workers {
             let driver = Driver::new(pool.shared.clone(), index);
             let thread = std::thread::Builder::new()
                 .name(format!("deli-process-{index}"))
                 .spawn(move || driver.run())?;
-            pool.drivers.push(thread);
+            pool.drivers.lock().ignore_poison().push(thread);
         }
         Ok(pool)
     }
@@ -305,9 +312,15 @@ pub(super) fn encode_request<A: Serialize>(name: &str, arguments: &A) -> Result<
 /// Every job gets a [`Ticket`], like any other deli work. A child that
 /// dies fails only the job it held ([`JobError::WorkerDied`]) and is
 /// replaced; a job past its timeout or cancelled while it runs has its
-/// child killed and replaced. Dropping the pool fails what is still queued
-/// or running with [`JobError::Shutdown`] and kills and reaps every child;
-/// [`shutdown`](ProcessPool::shutdown) lets the queue finish first.
+/// child killed and replaced.
+///
+/// The same shape as [`ThreadPool`](crate::ThreadPool): `new(workers)`
+/// returns a `Result` and refuses 0, [`shutdown(wait,
+/// cancel_pending)`](ProcessPool::shutdown), and dropping the pool is
+/// `shutdown(true, false)`: the queue and the running jobs finish, then the
+/// children end and are reaped. [`terminate`](ProcessPool::terminate) stops
+/// at once instead: what is queued or running fails with
+/// [`JobError::Shutdown`] and every child is killed and reaped.
 ///
 /// # Examples
 ///
@@ -325,17 +338,18 @@ pub(super) fn encode_request<A: Serialize>(name: &str, arguments: &A) -> Result<
 /// fn main() {
 ///     deli::process::init();
 ///     let pool = deli::process::ProcessPool::new(2).unwrap();
-///     assert_eq!(pool.submit(add, (2, 3)).wait(), Ok(5));
-///     assert!(matches!(pool.submit(parse, "x".into()).wait(), Err(deli::JobError::Remote(_))));
+///     assert_eq!(pool.submit(add, (2, 3)).wait_blocking(), Ok(5));
+///     assert!(matches!(pool.submit(parse, "x".into()).wait_blocking(), Err(deli::JobError::Remote(_))));
 ///     let sums: Vec<_> = pool.map(add, (0..4).map(|n| (n, n))).collect();
 ///     assert_eq!(sums, [Ok(0), Ok(2), Ok(4), Ok(6)]);
-///     pool.shutdown();
+///     pool.shutdown(true, false);
 /// }
 /// ```
 #[derive(Debug)]
 pub struct ProcessPool {
     shared: Arc<Shared>,
-    drivers: Vec<JoinHandle<()>>,
+    workers: usize,
+    drivers: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl ProcessPool {
@@ -388,7 +402,7 @@ impl ProcessPool {
     /// assert_eq!(deli::process::ProcessPool::new(1).unwrap().workers(), 1);
     /// ```
     pub fn workers(&self) -> usize {
-        self.drivers.len()
+        self.workers
     }
 
     /// Queues `job(arguments)` for a worker and returns its ticket. The
@@ -406,7 +420,7 @@ impl ProcessPool {
     /// fn main() {
     ///     deli::process::init();
     ///     let pool = deli::process::ProcessPool::new(1).unwrap();
-    ///     assert_eq!(pool.submit(shout, "hi".to_owned()).wait(), Ok("HI".to_owned()));
+    ///     assert_eq!(pool.submit(shout, "hi".to_owned()).wait_blocking(), Ok("HI".to_owned()));
     /// }
     /// ```
     #[track_caller]
@@ -460,7 +474,7 @@ impl ProcessPool {
     ///     deli::process::init();
     ///     let pool = deli::process::ProcessPool::new(1).unwrap();
     ///     let name = double.name();
-    ///     let value = pool.submit_raw(name, postcard::to_stdvec(&21u32).unwrap()).wait().unwrap();
+    ///     let value = pool.submit_raw(name, postcard::to_stdvec(&21u32).unwrap()).wait_blocking().unwrap();
     ///     assert_eq!(postcard::from_bytes::<u32>(&value).unwrap(), 42);
     /// }
     /// ```
@@ -490,7 +504,7 @@ impl ProcessPool {
     ///     let name = nap.name();
     ///     let payload = postcard::to_stdvec(&60_000u64).unwrap();
     ///     let ticket = pool.submit_raw_with_timeout(name, payload, Some(Duration::from_millis(50)));
-    ///     assert_eq!(ticket.wait(), Err(deli::JobError::TimedOut));
+    ///     assert_eq!(ticket.wait_blocking(), Err(deli::JobError::TimedOut));
     /// }
     /// ```
     #[track_caller]
@@ -672,8 +686,18 @@ impl ProcessPool {
         self.shared.cancel_queued()
     }
 
-    /// Stops taking jobs, lets every queued and running job finish, then
-    /// ends the children and waits for them.
+    /// Stops taking jobs: later submits resolve to
+    /// [`JobError::Shutdown`]. The same signature and meaning as
+    /// [`ThreadPool::shutdown`](crate::ThreadPool::shutdown) (and Python's
+    /// `Executor.shutdown(wait, cancel_futures)`).
+    ///
+    /// With `cancel_pending`, jobs still queued are dropped unrun and their
+    /// tickets resolve to [`JobError::Cancelled`]; otherwise the children
+    /// run them first. Running jobs always finish. Then the children end.
+    /// With `wait`, returns once every child has ended and been reaped.
+    /// Calling it again is harmless. To stop *now*, killing the children
+    /// and failing queued and running jobs, use
+    /// [`terminate`](ProcessPool::terminate).
     ///
     /// # Examples
     ///
@@ -687,26 +711,64 @@ impl ProcessPool {
     ///     deli::process::init();
     ///     let pool = deli::process::ProcessPool::new(1).unwrap();
     ///     let ticket = pool.submit(one, ());
-    ///     pool.shutdown();
-    ///     assert_eq!(ticket.wait(), Ok(1));
+    ///     pool.shutdown(true, false);
+    ///     assert_eq!(ticket.wait_blocking(), Ok(1));
+    ///     assert_eq!(pool.submit(one, ()).wait_blocking(), Err(deli::JobError::Shutdown));
     /// }
     /// ```
-    pub fn shutdown(mut self) {
+    pub fn shutdown(&self, wait: bool, cancel_pending: bool) {
         self.shared.drain();
+        if cancel_pending {
+            self.shared.cancel_queued();
+        }
+        if wait {
+            self.join_drivers();
+        }
+    }
+
+    /// Stops at once: queued jobs and running ones fail with
+    /// [`JobError::Shutdown`], the children are killed, and this returns
+    /// once they are reaped. (A thread pool has no such method: a thread
+    /// cannot be killed.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[deli::job]
+    /// fn nap(millis: u64) {
+    ///     std::thread::sleep(std::time::Duration::from_millis(millis));
+    /// }
+    ///
+    /// fn main() {
+    ///     deli::process::init();
+    ///     let pool = deli::process::ProcessPool::new(1).unwrap();
+    ///     let running = pool.submit(nap, 60_000);
+    ///     pool.terminate();
+    ///     assert_eq!(running.wait_blocking(), Err(deli::JobError::Shutdown));
+    /// }
+    /// ```
+    pub fn terminate(&self) {
+        self.shared.close();
         self.join_drivers();
     }
 
-    fn join_drivers(&mut self) {
-        for driver in self.drivers.drain(..) {
+    fn join_drivers(&self) {
+        // Held while joining: a second caller waits here until the drivers
+        // have ended, instead of finding the list empty and returning early.
+        let mut drivers = self.drivers.lock().ignore_poison();
+        for driver in drivers.drain(..) {
             // A driver that panicked has nothing left to clean up here.
             let _ = driver.join();
         }
     }
 }
 
+/// Dropping the pool is [`shutdown(true, false)`](ProcessPool::shutdown),
+/// as for a [`ThreadPool`](crate::ThreadPool): queued and running jobs
+/// finish, and the drop waits for them;
+/// [`terminate`](ProcessPool::terminate) first to stop at once.
 impl Drop for ProcessPool {
     fn drop(&mut self) {
-        self.shared.close();
-        self.join_drivers();
+        self.shutdown(true, false);
     }
 }

@@ -88,7 +88,7 @@
 //!   line to stderr and exit with status 70 (what deli's own children
 //!   do); the parent sees a dead worker.
 
-use crate::task::JobError;
+use crate::task::{JobError, Panic};
 
 const VALUE: u8 = 0;
 const REMOTE: u8 = 1;
@@ -150,7 +150,7 @@ impl Reply {
         match self {
             Reply::Value(bytes) => Ok(bytes),
             Reply::Remote(text) => Err(JobError::Remote(text)),
-            Reply::Panicked(text) => Err(JobError::Panicked(text)),
+            Reply::Panicked(text) => Err(JobError::Panicked(Panic::from_message(text))),
         }
     }
 }

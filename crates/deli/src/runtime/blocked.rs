@@ -40,7 +40,7 @@ use crate::task::TaskId;
 /// let ticket = deli::TaskBuilder::new()
 ///     .name("sleepy")
 ///     .spawn_on(async { std::thread::sleep(Duration::from_millis(300)) }, runtime.handle());
-/// ticket.wait().unwrap();
+/// ticket.wait_blocking().unwrap();
 /// let deadline = std::time::Instant::now() + Duration::from_secs(5);
 /// while reports.lock().unwrap().len() < 2 && std::time::Instant::now() < deadline {
 ///     std::thread::sleep(Duration::from_millis(5));

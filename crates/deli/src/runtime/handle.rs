@@ -123,7 +123,7 @@ macro_rules! dispatch {
 /// let runtime = deli::Runtime::new()?;
 /// let handle = runtime.handle().clone();
 /// let ticket = handle.spawn(async { 9 });
-/// assert_eq!(ticket.wait(), Ok(9));
+/// assert_eq!(ticket.wait_blocking(), Ok(9));
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone)]
@@ -152,7 +152,7 @@ impl Handle {
     /// let runtime = deli::Runtime::builder().workers(1).build()?;
     /// let handle = runtime.handle().clone();
     /// drop(runtime);
-    /// assert_eq!(handle.spawn(async {}).wait(), Err(deli::JobError::Shutdown));
+    /// assert_eq!(handle.spawn(async {}).wait_blocking(), Err(deli::JobError::Shutdown));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]
@@ -212,7 +212,7 @@ impl Handle {
     /// ```
     /// let runtime = deli::Runtime::new()?;
     /// let ticket = runtime.handle().spawn_blocking(|| 2 + 2);
-    /// assert_eq!(ticket.wait(), Ok(4));
+    /// assert_eq!(ticket.wait_blocking(), Ok(4));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]

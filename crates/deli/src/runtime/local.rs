@@ -396,7 +396,7 @@ where
 ///     deli::spawn_local(async move { *mine + 2 }).await
 /// }));
 /// assert_eq!(sum, Ok(42));
-/// assert_eq!(deli::spawn_local(async {}).wait(), Err(deli::JobError::NoRuntime));
+/// assert_eq!(deli::spawn_local(async {}).wait_blocking(), Err(deli::JobError::NoRuntime));
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[track_caller]

@@ -46,5 +46,5 @@ pub use builder::{Builder, Flavor};
 pub use handle::Handle;
 pub use local::{spawn_local, LocalSet, RunUntil};
 pub use metrics::{RuntimeMetrics, Snapshot, WorkerMetrics};
-pub use runtime::{dump, run, spawn, spawn_blocking, EnterGuard, Runtime};
+pub use runtime::{dump, run, spawn, spawn_blocking, try_spawn, EnterGuard, Runtime};
 pub use task_builder::{Start, TaskBuilder};

@@ -16,7 +16,7 @@ use super::context;
 use super::handle::Handle;
 use super::inspect::InspectServer;
 use super::metrics::{RuntimeMetrics, Snapshot};
-use crate::task::{JobError, TaskInfo, TaskOptions, Ticket};
+use crate::task::{JobError, SpawnError, TaskInfo, TaskOptions, Ticket};
 
 /// A deli runtime: worker threads (or the calling thread), an I/O driver,
 /// timers and a pool for blocking calls.
@@ -67,7 +67,7 @@ impl Runtime {
     /// let runtime = deli::Runtime::new()?;
     /// let handle = runtime.handle().clone();
     /// let ticket = std::thread::spawn(move || handle.spawn(async { 5 })).join().unwrap();
-    /// assert_eq!(ticket.wait(), Ok(5));
+    /// assert_eq!(ticket.wait_blocking(), Ok(5));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn handle(&self) -> &Handle {
@@ -80,7 +80,7 @@ impl Runtime {
     ///
     /// ```
     /// let runtime = deli::Runtime::new()?;
-    /// assert_eq!(runtime.spawn(async { 3 }).wait(), Ok(3));
+    /// assert_eq!(runtime.spawn(async { 3 }).wait_blocking(), Ok(3));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]
@@ -98,7 +98,7 @@ impl Runtime {
     ///
     /// ```
     /// let runtime = deli::Runtime::new()?;
-    /// assert_eq!(runtime.spawn_blocking(|| 2 + 2).wait(), Ok(4));
+    /// assert_eq!(runtime.spawn_blocking(|| 2 + 2).wait_blocking(), Ok(4));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]
@@ -214,7 +214,7 @@ impl Runtime {
     /// let runtime = deli::Runtime::new()?;
     /// let pending = runtime.spawn(std::future::pending::<()>());
     /// assert!(runtime.shutdown_timeout(Duration::from_secs(1)));
-    /// assert_eq!(pending.wait(), Err(deli::JobError::Shutdown));
+    /// assert_eq!(pending.wait_blocking(), Err(deli::JobError::Shutdown));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> bool {
@@ -311,8 +311,12 @@ pub fn run<F: Future>(future: F) -> F::Output {
 
 /// Spawns a task onto the current runtime and returns its [`Ticket`].
 ///
-/// Called outside a runtime, the future is dropped and the ticket resolves
-/// to [`JobError::NoRuntime`].
+/// Called outside a runtime, nothing can run the future: it is dropped,
+/// the ticket resolves to [`JobError::NoRuntime`], and so that a
+/// fire-and-forget spawn does not vanish unheard, a `tracing` warning
+/// names the call site every time (and the first one in the process is
+/// also printed to standard error). Where "no runtime" is an expected case,
+/// [`try_spawn`] says so in its result instead, and hands the future back.
 ///
 /// # Examples
 ///
@@ -321,7 +325,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
 ///     let ticket = deli::spawn(async { "hello" });
 ///     assert_eq!(ticket.await, Ok("hello"));
 /// });
-/// assert_eq!(deli::spawn(async {}).wait(), Err(deli::JobError::NoRuntime));
+/// assert_eq!(deli::spawn(async {}).wait_blocking(), Err(deli::JobError::NoRuntime));
 /// ```
 #[track_caller]
 pub fn spawn<F>(future: F) -> Ticket<F::Output>
@@ -330,12 +334,77 @@ where
     F::Output: Send + 'static,
 {
     let options = TaskOptions::here();
+    match spawn_here(future, options) {
+        Ok(ticket) => ticket,
+        Err(_unspawned) => {
+            no_runtime(std::panic::Location::caller());
+            Ticket::failed(JobError::NoRuntime)
+        }
+    }
+}
+
+/// Spawns a task onto the current runtime, or, outside one, gives the
+/// future back in a [`SpawnError`] — nothing is dropped or logged.
+///
+/// # Examples
+///
+/// ```
+/// // Outside a runtime: the future comes back.
+/// let future = match deli::try_spawn(async { 2 + 2 }) {
+///     Ok(_ticket) => unreachable!("no runtime here"),
+///     Err(error) => error.into_future(),
+/// };
+/// assert_eq!(deli::run(future), 4);
+///
+/// // Inside one: a ticket, as from `spawn`.
+/// deli::run(async {
+///     let ticket = deli::try_spawn(async { 5 }).unwrap();
+///     assert_eq!(ticket.await, Ok(5));
+/// });
+/// ```
+#[track_caller]
+pub fn try_spawn<F>(future: F) -> Result<Ticket<F::Output>, SpawnError<F>>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    spawn_here(future, TaskOptions::here())
+}
+
+fn spawn_here<F>(future: F, options: TaskOptions) -> Result<Ticket<F::Output>, SpawnError<F>>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     let mut future = Some(future);
-    let spawned = context::with_current(|handle| match future.take() {
-        Some(future) => handle.spawn_with(future, options),
-        None => Ticket::failed(JobError::NoRuntime),
-    });
-    spawned.unwrap_or_else(|| Ticket::failed(JobError::NoRuntime))
+    let spawned = context::with_current(|handle| {
+        future
+            .take()
+            .map(|future| handle.spawn_with(future, options))
+    })
+    .flatten();
+    match (spawned, future) {
+        (Some(ticket), _) => Ok(ticket),
+        (None, Some(future)) => Err(SpawnError::new(future)),
+        // Not reached: a closure that took the future returned its ticket.
+        (None, None) => Ok(Ticket::failed(JobError::NoRuntime)),
+    }
+}
+
+/// Reports a `spawn` that found no runtime: a `tracing` warning each time,
+/// standard error the first time in the process.
+fn no_runtime(at: &'static std::panic::Location<'static>) {
+    static TOLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    tracing::warn!(
+        spawned_at = %at,
+        "deli::spawn outside a deli runtime: the future was dropped unrun"
+    );
+    if !TOLD.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        eprintln!(
+            "deli: spawn at {at} outside a deli runtime: the future was dropped unrun \
+             (its ticket says NoRuntime; use deli::try_spawn to handle this case)"
+        );
+    }
 }
 
 /// Runs a blocking call on the current runtime's blocking pool (or a

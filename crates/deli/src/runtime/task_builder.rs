@@ -81,7 +81,7 @@ impl TaskBuilder {
     /// let (ticket, start) = deli::TaskBuilder::new().create_on(async { 1 }, runtime.handle());
     /// assert_eq!(ticket.state(), deli::State::New);
     /// start.start();
-    /// assert_eq!(ticket.wait(), Ok(1));
+    /// assert_eq!(ticket.wait_blocking(), Ok(1));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]

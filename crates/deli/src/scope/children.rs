@@ -15,7 +15,7 @@ use super::error::{BoxError, ChildFailure, ChildKind};
 use super::node::{CancelState, Node, Verdict};
 use crate::poison::IgnorePoison;
 use crate::runtime::{context, Handle};
-use crate::task::{current_id, CancelHandle, JobError, TaskId};
+use crate::task::{current_id, CancelHandle, Failure, JobError, TaskId};
 
 /// What a scope child returns: a `Result` (its `Err` is a failure that
 /// cancels the scope) or `()`.
@@ -100,7 +100,7 @@ struct Child {
 /// How a child ended.
 pub(crate) enum Outcome {
     Finished,
-    Failed(BoxError),
+    Failed(Arc<BoxError>),
     /// Dropped unfinished, or stopped by a cancel: not a failure.
     Cancelled,
 }
@@ -175,7 +175,7 @@ impl Shared {
                 cancel_now = book.record(ChildFailure {
                     task,
                     kind,
-                    error: Box::new(error),
+                    error: Arc::new(Box::new(error)),
                 });
             }
         }
@@ -316,13 +316,13 @@ impl ChildGuard {
                 Ok(value)
             }
             Ok(Err(error)) => {
-                let text = error.to_string();
-                self.end(Outcome::Failed(error));
-                Err(JobError::Remote(text))
+                let error = Arc::new(error);
+                self.end(Outcome::Failed(error.clone()));
+                Err(JobError::Failed(Failure::from_shared(error)))
             }
             Err(payload) => {
                 let error = JobError::from_panic(payload);
-                self.end(Outcome::Failed(Box::new(error.clone())));
+                self.end(Outcome::Failed(Arc::new(Box::new(error.clone()))));
                 Err(error)
             }
         }
@@ -500,7 +500,7 @@ where
             match &result {
                 Ok(_) => guard.end(Outcome::Finished),
                 Err(JobError::Cancelled) => guard.end(Outcome::Cancelled),
-                Err(error) => guard.end(Outcome::Failed(Box::new(error.clone()))),
+                Err(error) => guard.end(Outcome::Failed(Arc::new(Box::new(error.clone())))),
             }
         }
         Poll::Ready(result)

@@ -2,8 +2,9 @@
 
 use std::error::Error;
 use std::fmt;
+use std::sync::Arc;
 
-use crate::task::TaskId;
+use crate::task::{Failure, TaskId};
 
 /// A boxed error from a child, whatever its type.
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
@@ -41,7 +42,8 @@ pub enum ChildKind {
 pub struct ChildFailure {
     pub(crate) task: TaskId,
     pub(crate) kind: ChildKind,
-    pub(crate) error: BoxError,
+    /// Shared with the child's ticket (its [`JobError::Failed`](crate::JobError::Failed)).
+    pub(crate) error: Arc<BoxError>,
 }
 
 impl ChildFailure {
@@ -99,23 +101,27 @@ impl ChildFailure {
     /// );
     /// ```
     pub fn error(&self) -> &(dyn Error + Send + Sync + 'static) {
-        &*self.error
+        &**self.error
     }
 
-    /// The child's error, owned.
+    /// The child's error, owned — unless the child's ticket still holds it
+    /// (in its [`JobError::Failed`](crate::JobError::Failed)): then a
+    /// [`Failure`] that shares it. [`error`](ChildFailure::error)
+    /// downcasts to the child's own type either way.
     ///
     /// # Examples
     ///
     /// ```
     /// let error = deli::run(deli::scope(|s| async move {
-    ///     s.spawn(async { Err::<(), _>(std::io::Error::other("disk")) });
+    ///     let ticket = s.spawn(async { Err::<(), _>(std::io::Error::other("disk")) });
+    ///     drop(ticket.await);
     /// }))
     /// .unwrap_err();
     /// let cause = error.into_failures().remove(0).into_error();
     /// assert!(cause.downcast::<std::io::Error>().is_ok());
     /// ```
     pub fn into_error(self) -> BoxError {
-        self.error
+        Arc::try_unwrap(self.error).unwrap_or_else(|shared| Box::new(Failure::from_shared(shared)))
     }
 }
 
@@ -238,6 +244,6 @@ impl Error for ScopeError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         self.failures
             .first()
-            .map(|failure| &*failure.error as &(dyn Error + 'static))
+            .map(|failure| &**failure.error as &(dyn Error + 'static))
     }
 }

@@ -61,7 +61,7 @@ use crate::ThreadPool;
 /// ```
 /// use std::time::Duration;
 ///
-/// let pool = deli::ThreadPool::new(2);
+/// let pool = deli::ThreadPool::new(2).unwrap();
 /// let outcome = deli::run(deli::scope(|s| async move {
 ///     let fetched = s.spawn(async {
 ///         deli::sleep(Duration::from_millis(5)).await;
@@ -121,8 +121,8 @@ pub struct Scope {
 impl Scope {
     /// Starts `future` as an async child on the current runtime and returns
     /// its ticket. The child's `Err` (or panic) fails the scope; its ticket
-    /// then resolves to [`JobError::Remote`] with the error's text (or
-    /// [`JobError::Panicked`]), while the scope keeps the error itself.
+    /// then resolves to [`JobError::Failed`] carrying that error, typed (or
+    /// [`JobError::Panicked`]), and the scope's error shares it.
     /// Outside a runtime the child cannot start: its ticket and the scope
     /// fail with [`JobError::NoRuntime`].
     ///
@@ -185,7 +185,7 @@ impl Scope {
     /// ```
     /// use std::convert::Infallible;
     ///
-    /// let pool = deli::ThreadPool::new(2);
+    /// let pool = deli::ThreadPool::new(2).unwrap();
     /// let sum = deli::run(deli::scope(|s| async move {
     ///     let low = s.submit(&pool, || Ok::<_, Infallible>((1..=50u64).sum::<u64>()));
     ///     let high = s.submit(&pool, || Ok::<_, Infallible>((51..=100u64).sum::<u64>()));
@@ -455,7 +455,7 @@ where
                         Err(error) => this.shared.record_failure(ChildFailure {
                             task: current_id().unwrap_or_else(TaskId::next),
                             kind: ChildKind::Body,
-                            error,
+                            error: std::sync::Arc::new(error),
                         }),
                     }
                 }

@@ -142,7 +142,7 @@ pub enum TryRecvError {
 /// use deli::sync::broadcast::{self, RecvTimeoutError};
 ///
 /// let (_sender, mut receiver) = broadcast::channel::<u8>(1);
-/// let error = receiver.recv_timeout(Duration::from_millis(5)).unwrap_err();
+/// let error = receiver.recv_blocking_timeout(Duration::from_millis(5)).unwrap_err();
 /// assert_eq!(error, RecvTimeoutError::Timeout);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
@@ -258,15 +258,21 @@ impl<T: Clone> Receiver<T> {
     ///
     /// let (sender, mut receiver) = deli::sync::broadcast::channel(4);
     /// sender.send(2).unwrap();
-    /// assert_eq!(receiver.recv_timeout(Duration::from_secs(1)), Ok(2));
+    /// assert_eq!(receiver.recv_blocking_timeout(Duration::from_secs(1)), Ok(2));
     /// ```
-    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+    pub fn recv_blocking_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         match crate::block_on::block_on_timeout(self.recv(), timeout) {
             Some(Ok(value)) => Ok(value),
             Some(Err(RecvError::Lagged(missed))) => Err(RecvTimeoutError::Lagged(missed)),
             Some(Err(RecvError::Closed)) => Err(RecvTimeoutError::Closed),
             None => Err(RecvTimeoutError::Timeout),
         }
+    }
+
+    /// Renamed [`recv_blocking_timeout`](Self::recv_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `recv_blocking_timeout`")]
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.recv_blocking_timeout(timeout)
     }
 
     /// Takes the next value if there is one.

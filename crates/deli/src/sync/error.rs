@@ -98,7 +98,7 @@ impl<T> std::fmt::Debug for TrySendError<T> {
 ///
 /// let queue = deli::sync::Queue::new(1);
 /// queue.try_put(1).unwrap();
-/// let error = queue.put_timeout(2, Duration::from_millis(5)).unwrap_err();
+/// let error = queue.put_blocking_timeout(2, Duration::from_millis(5)).unwrap_err();
 /// assert!(matches!(error, SendTimeoutError::Timeout(2)));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -141,7 +141,7 @@ impl<T> std::fmt::Debug for SendTimeoutError<T> {
 /// # Examples
 ///
 /// ```
-/// let (sender, mut receiver) = deli::sync::mpsc::unbounded::<u8>();
+/// let (sender, receiver) = deli::sync::oneshot::channel::<u8>();
 /// drop(sender);
 /// let error = receiver.recv_blocking().unwrap_err();
 /// assert_eq!(error.to_string(), "receiving on an empty and closed channel");
@@ -181,7 +181,7 @@ pub enum TryRecvError {
 /// use deli::sync::RecvTimeoutError;
 ///
 /// let (_sender, mut receiver) = deli::sync::mpsc::unbounded::<u8>();
-/// let error = receiver.recv_timeout(Duration::from_millis(5)).unwrap_err();
+/// let error = receiver.recv_blocking_timeout(Duration::from_millis(5)).unwrap_err();
 /// assert_eq!(error, RecvTimeoutError::Timeout);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]

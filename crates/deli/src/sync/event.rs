@@ -147,12 +147,18 @@ impl Event {
     /// use std::time::Duration;
     ///
     /// let event = deli::sync::Event::new();
-    /// assert!(!event.wait_timeout(Duration::from_millis(5)));
+    /// assert!(!event.wait_blocking_timeout(Duration::from_millis(5)));
     /// event.set();
-    /// assert!(event.wait_timeout(Duration::from_millis(5)));
+    /// assert!(event.wait_blocking_timeout(Duration::from_millis(5)));
     /// ```
-    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+    pub fn wait_blocking_timeout(&self, timeout: Duration) -> bool {
         crate::block_on::block_on_timeout(self.wait(), timeout).is_some()
+    }
+
+    /// Renamed [`wait_blocking_timeout`](Self::wait_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `wait_blocking_timeout`")]
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.wait_blocking_timeout(timeout)
     }
 
     fn lock(&self) -> MutexGuard<'_, bool> {

@@ -5,22 +5,24 @@
 //!
 //! | primitive | async | blocking (plain threads) | never waits |
 //! |---|---|---|---|
-//! | [`Mutex`] | `lock`, `lock_owned` | `lock_blocking`, `lock_timeout` | `try_lock`, `try_lock_owned` |
-//! | [`RwLock`] | `read`, `write` | `read_blocking`, `write_blocking`, `…_timeout` | `try_read`, `try_write` |
-//! | [`Semaphore`] | `acquire[_many][_owned]` | `acquire[_many]_blocking`, `acquire[_many]_timeout` | `try_acquire[_many][_owned]` |
-//! | [`Event`] | `wait` | `wait_blocking`, `wait_timeout` | `is_set` |
-//! | [`Notify`] | `notified` | `notified_blocking`, `notified_timeout` | `try_notified` |
+//! | [`Mutex`] | `lock`, `lock_owned` | `lock_blocking`, `lock_blocking_timeout` | `try_lock`, `try_lock_owned` |
+//! | [`RwLock`] | `read`, `write` | `read_blocking`, `write_blocking`, `…_blocking_timeout` | `try_read`, `try_write` |
+//! | [`Semaphore`] | `acquire[_many][_owned]` | `acquire[_many]_blocking`, `acquire[_many]_blocking_timeout` | `try_acquire[_many][_owned]` |
+//! | [`Event`] | `wait` | `wait_blocking`, `wait_blocking_timeout` | `is_set` |
+//! | [`Notify`] | `notified` | `notified_blocking`, `notified_blocking_timeout` | `try_notified` |
 //! | [`Barrier`] | `wait` | `wait_blocking` | — |
-//! | [`mpsc`] | `send`, `recv` | `send_blocking`, `send_timeout`, `recv_blocking`, `recv_timeout` | `try_send`, `try_recv` |
-//! | [`oneshot`] | `.await` the receiver | `recv_blocking`, `recv_timeout` | `send`, `try_recv` |
-//! | [`broadcast`] | `recv` | `recv_blocking`, `recv_timeout` | `send`, `try_recv` |
-//! | [`watch`] | `changed` | `changed_blocking`, `changed_timeout` | `send`, `borrow`, `has_changed` |
-//! | [`Queue`] | `put`, `get`, `join` | `put_blocking`, `get_blocking`, `join_blocking`, `…_timeout` | `try_put`, `try_get`, `task_done` |
+//! | [`mpsc`] | `send`, `recv` | `send_blocking`, `send_blocking_timeout`, `recv_blocking`, `recv_blocking_timeout` | `try_send`, `try_recv` |
+//! | [`oneshot`] | `.await` the receiver | `recv_blocking`, `recv_blocking_timeout` | `send`, `try_recv` |
+//! | [`broadcast`] | `recv` | `recv_blocking`, `recv_blocking_timeout` | `send`, `try_recv` |
+//! | [`watch`] | `changed` | `changed_blocking`, `changed_blocking_timeout` | `send`, `borrow`, `has_changed` |
+//! | [`Queue`] | `put`, `get`, `join` | `put_blocking`, `get_blocking`, `join_blocking`, `…_blocking_timeout` | `try_put`, `try_get`, `task_done` |
 //!
 //! **Closing never hangs.** Dropping (or closing) the other side of a
 //! channel ends every wait on this side with a typed error: a send gets
-//! [`SendError`] with its value back, a receive gets [`RecvError`] once
-//! nothing is left ([`broadcast::RecvError::Closed`] for broadcast).
+//! [`SendError`] with its value back, a receive gets `None` once nothing
+//! is left ([`mpsc`], as in tokio, so `while let Some(v) = rx.recv().await`
+//! drains a channel), [`RecvError`] for the others
+//! ([`broadcast::RecvError::Closed`] for broadcast).
 //! A closed [`Semaphore`] fails its waiters with [`AcquireError`]; a closed
 //! [`Queue`] fails puts and, once drained, gets.
 //!
@@ -44,8 +46,9 @@
 //! which parks while it waits; they are for plain threads. Called inside an
 //! async task they stall that worker (deli's monitor compensates, but a
 //! lock held by a task on the same worker may then never come free): await
-//! there instead. The `_timeout` forms are blocking too; from async code,
-//! wrap the async method in [`deli::timeout`](crate::timeout).
+//! there instead. The bounded forms are blocking too, and say so: they end
+//! in `_blocking_timeout` (the older `_timeout` names remain, deprecated);
+//! from async code, wrap the async method in [`deli::timeout`](crate::timeout).
 //!
 //! **What is built on what.** [`Semaphore`], [`Mutex`] and [`RwLock`] share
 //! one fair permit pool of our own (`permits`: free permits in one atomic
@@ -89,7 +92,7 @@
 //!     }
 //!     drop(done);
 //!     let mut seen = 0;
-//!     while finished.recv().await.is_ok() {
+//!     while finished.recv().await.is_some() {
 //!         seen += 1;
 //!     }
 //!     assert_eq!(seen, 5);

@@ -196,12 +196,18 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// let mutex = deli::sync::Mutex::new(());
     /// let held = mutex.lock_blocking();
-    /// assert!(mutex.lock_timeout(Duration::from_millis(5)).is_none());
+    /// assert!(mutex.lock_blocking_timeout(Duration::from_millis(5)).is_none());
     /// drop(held);
-    /// assert!(mutex.lock_timeout(Duration::from_secs(1)).is_some());
+    /// assert!(mutex.lock_blocking_timeout(Duration::from_secs(1)).is_some());
     /// ```
-    pub fn lock_timeout(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
+    pub fn lock_blocking_timeout(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
         crate::block_on::block_on_timeout(self.lock(), timeout)
+    }
+
+    /// Renamed [`lock_blocking_timeout`](Self::lock_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `lock_blocking_timeout`")]
+    pub fn lock_timeout(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
+        self.lock_blocking_timeout(timeout)
     }
 
     /// Takes the lock if it is free right now.

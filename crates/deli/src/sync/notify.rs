@@ -77,7 +77,7 @@ impl Notify {
         ///
         /// ```
         /// let notify = deli::sync::Notify::new();
-        /// assert!(!notify.notified_timeout(std::time::Duration::from_millis(1)));
+        /// assert!(!notify.notified_blocking_timeout(std::time::Duration::from_millis(1)));
         /// ```
         pub fn new() -> Notify {
             Notify {
@@ -193,12 +193,18 @@ impl Notify {
     /// use std::time::Duration;
     ///
     /// let notify = deli::sync::Notify::new();
-    /// assert!(!notify.notified_timeout(Duration::from_millis(5)));
+    /// assert!(!notify.notified_blocking_timeout(Duration::from_millis(5)));
     /// notify.notify_one();
-    /// assert!(notify.notified_timeout(Duration::from_millis(5)));
+    /// assert!(notify.notified_blocking_timeout(Duration::from_millis(5)));
     /// ```
-    pub fn notified_timeout(&self, timeout: Duration) -> bool {
+    pub fn notified_blocking_timeout(&self, timeout: Duration) -> bool {
         crate::block_on::block_on_timeout(self.notified(), timeout).is_some()
+    }
+
+    /// Renamed [`notified_blocking_timeout`](Self::notified_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `notified_blocking_timeout`")]
+    pub fn notified_timeout(&self, timeout: Duration) -> bool {
+        self.notified_blocking_timeout(timeout)
     }
 
     /// Takes a stored permit if there is one; never waits.

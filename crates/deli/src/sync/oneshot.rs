@@ -208,16 +208,22 @@ impl<T> Receiver<T> {
     /// use deli::sync::RecvTimeoutError;
     ///
     /// let (sender, mut receiver) = deli::sync::oneshot::channel();
-    /// assert_eq!(receiver.recv_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
+    /// assert_eq!(receiver.recv_blocking_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
     /// sender.send(3).unwrap();
-    /// assert_eq!(receiver.recv_timeout(Duration::from_secs(1)), Ok(3));
+    /// assert_eq!(receiver.recv_blocking_timeout(Duration::from_secs(1)), Ok(3));
     /// ```
-    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+    pub fn recv_blocking_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         match crate::block_on::block_on_timeout(&mut *self, timeout) {
             Some(Ok(value)) => Ok(value),
             Some(Err(RecvError)) => Err(RecvTimeoutError::Closed),
             None => Err(RecvTimeoutError::Timeout),
         }
+    }
+
+    /// Renamed [`recv_blocking_timeout`](Self::recv_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `recv_blocking_timeout`")]
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.recv_blocking_timeout(timeout)
     }
 
     /// Refuses the value from now on: a later [`Sender::send`] fails and

@@ -3,7 +3,7 @@
 //! threads — `queue.Queue` and `asyncio.Queue` in one type.
 //!
 //! Written here rather than on `async-channel`, so that a blocking
-//! [`put_timeout`](Queue::put_timeout) can hand the value back and the
+//! [`put_blocking_timeout`](Queue::put_blocking_timeout) can hand the value back and the
 //! unfinished-task count moves under the same lock as the items: a `std`
 //! mutex over a `VecDeque` and the counts, plus three `event-listener`
 //! events (not empty, not full, all done), as Python does it with
@@ -91,13 +91,24 @@ impl<T> State<T> {
 pub struct TaskDoneError;
 
 impl<T> Queue<T> {
-    /// An empty queue holding at most `maxsize` items; 0 means no limit.
+    /// An empty queue holding at most `maxsize` items.
+    ///
+    /// A `maxsize` of 0 means **no limit**, as Python's `queue.Queue(0)`
+    /// and `asyncio.Queue(0)`: every put succeeds at once. (This differs on
+    /// purpose from [`mpsc::channel`](super::mpsc::channel), where 0 is not
+    /// a valid capacity.)
     ///
     /// # Examples
     ///
     /// ```
     /// let queue = deli::sync::Queue::<u8>::new(2);
     /// assert_eq!(queue.maxsize(), 2);
+    ///
+    /// let unbounded = deli::sync::Queue::new(0);
+    /// for n in 0..10_000 {
+    ///     unbounded.try_put(n).unwrap();
+    /// }
+    /// assert_eq!(unbounded.len(), 10_000);
     /// ```
     pub fn new(maxsize: usize) -> Queue<T> {
         Queue {
@@ -177,11 +188,15 @@ impl<T> Queue<T> {
     /// use deli::sync::SendTimeoutError;
     ///
     /// let queue = deli::sync::Queue::new(1);
-    /// queue.put_timeout(1, Duration::from_secs(1)).unwrap();
-    /// let error = queue.put_timeout(2, Duration::from_millis(5)).unwrap_err();
+    /// queue.put_blocking_timeout(1, Duration::from_secs(1)).unwrap();
+    /// let error = queue.put_blocking_timeout(2, Duration::from_millis(5)).unwrap_err();
     /// assert!(matches!(error, SendTimeoutError::Timeout(2)));
     /// ```
-    pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+    pub fn put_blocking_timeout(
+        &self,
+        item: T,
+        timeout: Duration,
+    ) -> Result<(), SendTimeoutError<T>> {
         let mut slot = Some(item);
         let outcome = crate::block_on::block_on_timeout(self.put_from(&mut slot), timeout);
         match (outcome, slot) {
@@ -191,6 +206,12 @@ impl<T> Queue<T> {
             // `put_from` fails only with the item still in the slot.
             (Some(Err(())), None) => Ok(()),
         }
+    }
+
+    /// Renamed [`put_blocking_timeout`](Self::put_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `put_blocking_timeout`")]
+    pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        self.put_blocking_timeout(item, timeout)
     }
 
     /// Puts `item` if there is room right now (Python's `put_nowait`).
@@ -278,14 +299,20 @@ impl<T> Queue<T> {
     /// use deli::sync::RecvTimeoutError;
     ///
     /// let queue = deli::sync::Queue::<u8>::new(0);
-    /// assert_eq!(queue.get_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
+    /// assert_eq!(queue.get_blocking_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
     /// ```
-    pub fn get_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+    pub fn get_blocking_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         match crate::block_on::block_on_timeout(self.get(), timeout) {
             Some(Ok(item)) => Ok(item),
             Some(Err(RecvError)) => Err(RecvTimeoutError::Closed),
             None => Err(RecvTimeoutError::Timeout),
         }
+    }
+
+    /// Renamed [`get_blocking_timeout`](Self::get_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `get_blocking_timeout`")]
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.get_blocking_timeout(timeout)
     }
 
     /// Takes the front item if there is one (Python's `get_nowait`).
@@ -403,10 +430,16 @@ impl<T> Queue<T> {
     ///
     /// let queue = deli::sync::Queue::new(0);
     /// queue.try_put(1).unwrap();
-    /// assert!(!queue.join_timeout(Duration::from_millis(5)));
+    /// assert!(!queue.join_blocking_timeout(Duration::from_millis(5)));
     /// ```
-    pub fn join_timeout(&self, timeout: Duration) -> bool {
+    pub fn join_blocking_timeout(&self, timeout: Duration) -> bool {
         crate::block_on::block_on_timeout(self.join(), timeout).is_some()
+    }
+
+    /// Renamed [`join_blocking_timeout`](Self::join_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `join_blocking_timeout`")]
+    pub fn join_timeout(&self, timeout: Duration) -> bool {
+        self.join_blocking_timeout(timeout)
     }
 
     /// Closes the queue: every put, waiting or later, fails and gets its

@@ -193,12 +193,18 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// let lock = deli::sync::RwLock::new(0);
     /// let writer = lock.write_blocking();
-    /// assert!(lock.read_timeout(Duration::from_millis(5)).is_none());
+    /// assert!(lock.read_blocking_timeout(Duration::from_millis(5)).is_none());
     /// drop(writer);
-    /// assert!(lock.read_timeout(Duration::from_secs(1)).is_some());
+    /// assert!(lock.read_blocking_timeout(Duration::from_secs(1)).is_some());
     /// ```
-    pub fn read_timeout(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
+    pub fn read_blocking_timeout(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
         crate::block_on::block_on_timeout(self.read(), timeout)
+    }
+
+    /// Renamed [`read_blocking_timeout`](Self::read_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `read_blocking_timeout`")]
+    pub fn read_timeout(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
+        self.read_blocking_timeout(timeout)
     }
 
     /// Blocks this thread for at most `timeout` waiting for exclusive access.
@@ -210,12 +216,18 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// let lock = deli::sync::RwLock::new(0);
     /// let reader = lock.read_blocking();
-    /// assert!(lock.write_timeout(Duration::from_millis(5)).is_none());
+    /// assert!(lock.write_blocking_timeout(Duration::from_millis(5)).is_none());
     /// drop(reader);
-    /// assert!(lock.write_timeout(Duration::from_secs(1)).is_some());
+    /// assert!(lock.write_blocking_timeout(Duration::from_secs(1)).is_some());
     /// ```
-    pub fn write_timeout(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
+    pub fn write_blocking_timeout(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
         crate::block_on::block_on_timeout(self.write(), timeout)
+    }
+
+    /// Renamed [`write_blocking_timeout`](Self::write_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `write_blocking_timeout`")]
+    pub fn write_timeout(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
+        self.write_blocking_timeout(timeout)
     }
 
     /// Takes shared access if no writer holds or waits for the lock.

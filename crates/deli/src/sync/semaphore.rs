@@ -117,7 +117,7 @@ pub enum TryAcquireError {
 /// use deli::sync::{AcquireTimeoutError, Semaphore};
 ///
 /// let semaphore = Semaphore::new(0);
-/// let error = semaphore.acquire_timeout(Duration::from_millis(5)).unwrap_err();
+/// let error = semaphore.acquire_blocking_timeout(Duration::from_millis(5)).unwrap_err();
 /// assert_eq!(error, AcquireTimeoutError::Timeout);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
@@ -363,15 +363,24 @@ impl Semaphore {
     /// use std::time::Duration;
     ///
     /// let semaphore = deli::sync::Semaphore::new(1);
-    /// let held = semaphore.acquire_timeout(Duration::from_secs(1)).unwrap();
-    /// assert!(semaphore.acquire_timeout(Duration::from_millis(5)).is_err());
+    /// let held = semaphore.acquire_blocking_timeout(Duration::from_secs(1)).unwrap();
+    /// assert!(semaphore.acquire_blocking_timeout(Duration::from_millis(5)).is_err());
     /// drop(held);
     /// ```
+    pub fn acquire_blocking_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<SemaphorePermit<'_>, AcquireTimeoutError> {
+        self.acquire_many_blocking_timeout(1, timeout)
+    }
+
+    /// Renamed [`acquire_blocking_timeout`](Self::acquire_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `acquire_blocking_timeout`")]
     pub fn acquire_timeout(
         &self,
         timeout: Duration,
     ) -> Result<SemaphorePermit<'_>, AcquireTimeoutError> {
-        self.acquire_many_timeout(1, timeout)
+        self.acquire_blocking_timeout(timeout)
     }
 
     /// Blocks this thread for at most `timeout` waiting for `n` permits.
@@ -383,11 +392,11 @@ impl Semaphore {
     /// use deli::sync::{AcquireTimeoutError, Semaphore};
     ///
     /// let semaphore = Semaphore::new(2);
-    /// let error = semaphore.acquire_many_timeout(3, Duration::from_millis(5)).unwrap_err();
+    /// let error = semaphore.acquire_many_blocking_timeout(3, Duration::from_millis(5)).unwrap_err();
     /// assert_eq!(error, AcquireTimeoutError::Timeout);
     /// assert_eq!(semaphore.available_permits(), 2);
     /// ```
-    pub fn acquire_many_timeout(
+    pub fn acquire_many_blocking_timeout(
         &self,
         n: usize,
         timeout: Duration,
@@ -397,6 +406,16 @@ impl Semaphore {
             Some(Err(AcquireError { .. })) => Err(AcquireTimeoutError::Closed),
             None => Err(AcquireTimeoutError::Timeout),
         }
+    }
+
+    /// Renamed [`acquire_many_blocking_timeout`](Self::acquire_many_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `acquire_many_blocking_timeout`")]
+    pub fn acquire_many_timeout(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<SemaphorePermit<'_>, AcquireTimeoutError> {
+        self.acquire_many_blocking_timeout(n, timeout)
     }
 
     /// Takes one permit if one is free and nobody is waiting ahead.

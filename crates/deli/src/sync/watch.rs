@@ -378,15 +378,21 @@ impl<T> Receiver<T> {
     /// use deli::sync::RecvTimeoutError;
     ///
     /// let (_sender, mut receiver) = deli::sync::watch::channel(0);
-    /// let waited = receiver.changed_timeout(Duration::from_millis(5));
+    /// let waited = receiver.changed_blocking_timeout(Duration::from_millis(5));
     /// assert_eq!(waited, Err(RecvTimeoutError::Timeout));
     /// ```
-    pub fn changed_timeout(&mut self, timeout: Duration) -> Result<(), RecvTimeoutError> {
+    pub fn changed_blocking_timeout(&mut self, timeout: Duration) -> Result<(), RecvTimeoutError> {
         match crate::block_on::block_on_timeout(self.changed(), timeout) {
             Some(Ok(())) => Ok(()),
             Some(Err(RecvError)) => Err(RecvTimeoutError::Closed),
             None => Err(RecvTimeoutError::Timeout),
         }
+    }
+
+    /// Renamed [`changed_blocking_timeout`](Self::changed_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `changed_blocking_timeout`")]
+    pub fn changed_timeout(&mut self, timeout: Duration) -> Result<(), RecvTimeoutError> {
+        self.changed_blocking_timeout(timeout)
     }
 }
 

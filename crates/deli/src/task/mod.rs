@@ -9,7 +9,7 @@
 //! live tasks that shutdown and cancellation use, and [`Ticket`].
 //!
 //! It sits at the bottom of the crate: besides the leaves (`coop`, the
-//! budget itself; `block_on`, which `Ticket::wait` parks in; `loom`) it
+//! budget itself; `block_on`, which `Ticket::wait_blocking` parks in; `loom`) it
 //! calls only [`trace`](crate::trace), its neighbour at the bottom, to
 //! record each lifecycle transition (`Header::trace`; one relaxed load when
 //! tracing is off). Schedulers plug in through the `Scheduler` trait and a
@@ -30,7 +30,7 @@ mod yield_now;
 
 pub use current::is_cancel_requested;
 pub(crate) use current::{current_id, CurrentTask};
-pub use error::JobError;
+pub use error::{Failure, JobError, Panic, SpawnError};
 pub use header::TaskId;
 pub(crate) use info::millis;
 pub use info::TaskInfo;

@@ -21,8 +21,8 @@ use crate::coop;
 /// blocking call, and (in later layers) a thread-pool or process job.
 ///
 /// A ticket is a [`Future`] resolving to `Result<T, JobError>`, and can also
-/// be waited on from plain threads with [`wait`](Ticket::wait) and
-/// [`wait_timeout`](Ticket::wait_timeout). Dropping a ticket *detaches* the
+/// be waited on from plain threads with [`wait_blocking`](Ticket::wait_blocking)
+/// and [`wait_blocking_timeout`](Ticket::wait_blocking_timeout). Dropping a ticket *detaches* the
 /// work — it keeps running — and [`cancel`](Ticket::cancel) is how to stop
 /// it. The result lives in the task's own allocation: a ticket costs no
 /// allocation of its own.
@@ -32,7 +32,7 @@ use crate::coop;
 /// ```
 /// let runtime = deli::Runtime::new().unwrap();
 /// let ticket = runtime.spawn(async { 6 * 7 });
-/// assert_eq!(ticket.wait(), Ok(42));
+/// assert_eq!(ticket.wait_blocking(), Ok(42));
 /// ```
 pub struct Ticket<T> {
     task: Option<FallibleTask<TaskOutput<Result<T, JobError>>, Header>>,
@@ -159,23 +159,34 @@ impl<T> Ticket<T> {
 
     /// Blocks this thread until the work ends and returns its result.
     ///
-    /// Meant for plain threads; inside async code, `.await` the ticket.
+    /// Meant for plain threads; inside async code, `.await` the ticket
+    /// (blocking a runtime worker stalls the tasks queued behind it).
     ///
     /// # Examples
     ///
     /// ```
     /// let runtime = deli::Runtime::new().unwrap();
     /// let ticket = runtime.spawn(async { "done" });
-    /// assert_eq!(ticket.wait(), Ok("done"));
+    /// assert_eq!(ticket.wait_blocking(), Ok("done"));
     /// ```
-    pub fn wait(mut self) -> Result<T, JobError> {
-        block_on_until(Pin::new(&mut self), None).unwrap_or(Err(JobError::TimedOut))
+    pub fn wait_blocking(mut self) -> Result<T, JobError> {
+        // No deadline: `block_on_until` only gives up at one.
+        block_on_until(Pin::new(&mut self), None).unwrap_or(Err(JobError::WaitTimedOut))
+    }
+
+    /// Renamed [`wait_blocking`](Self::wait_blocking): blocking forms end
+    /// in `_blocking` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `wait_blocking`")]
+    pub fn wait(self) -> Result<T, JobError> {
+        self.wait_blocking()
     }
 
     /// Blocks this thread for at most `timeout`. On time-out returns
-    /// [`JobError::TimedOut`] and the ticket stays valid: the work goes on
-    /// and the ticket can be waited on again. After a result has been
-    /// returned, later waits return [`JobError::AlreadyTaken`].
+    /// [`JobError::WaitTimedOut`] — not [`JobError::TimedOut`], which is
+    /// the *job's* own deadline — and leaves the work alone: it goes on,
+    /// and the ticket can be waited on (or awaited) again, as with Python's
+    /// `future.result(timeout)`. After a result has been returned, later
+    /// waits return [`JobError::AlreadyTaken`].
     ///
     /// # Examples
     ///
@@ -183,14 +194,24 @@ impl<T> Ticket<T> {
     /// use std::time::Duration;
     /// let runtime = deli::Runtime::new().unwrap();
     /// let mut ticket = runtime.spawn(std::future::pending::<()>());
-    /// assert_eq!(ticket.wait_timeout(Duration::from_millis(10)), Err(deli::JobError::TimedOut));
+    /// assert_eq!(
+    ///     ticket.wait_blocking_timeout(Duration::from_millis(10)),
+    ///     Err(deli::JobError::WaitTimedOut)
+    /// );
     /// assert!(!ticket.is_done());
     /// ticket.cancel();
-    /// assert_eq!(ticket.wait(), Err(deli::JobError::Cancelled));
+    /// assert_eq!(ticket.wait_blocking(), Err(deli::JobError::Cancelled));
     /// ```
-    pub fn wait_timeout(&mut self, timeout: Duration) -> Result<T, JobError> {
+    pub fn wait_blocking_timeout(&mut self, timeout: Duration) -> Result<T, JobError> {
         let deadline = Instant::now().checked_add(timeout);
-        block_on_until(Pin::new(self), deadline).unwrap_or(Err(JobError::TimedOut))
+        block_on_until(Pin::new(self), deadline).unwrap_or(Err(JobError::WaitTimedOut))
+    }
+
+    /// Renamed [`wait_blocking_timeout`](Self::wait_blocking_timeout); it
+    /// now gives up with [`JobError::WaitTimedOut`].
+    #[deprecated(since = "0.2.0", note = "renamed to `wait_blocking_timeout`")]
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Result<T, JobError> {
+        self.wait_blocking_timeout(timeout)
     }
 }
 

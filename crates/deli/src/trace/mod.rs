@@ -113,8 +113,8 @@ pub fn start() {
 ///
 /// ```
 /// deli::trace::start_with_capacity(10_000);
-/// let pool = deli::ThreadPool::new(1);
-/// pool.submit(|| 1).wait().unwrap();
+/// let pool = deli::ThreadPool::new(1).unwrap();
+/// pool.submit(|| 1).wait_blocking().unwrap();
 /// let trace = deli::trace::stop();
 /// assert_eq!(trace.dropped_events(), 0);
 /// ```
@@ -129,7 +129,7 @@ pub fn start_with_capacity(max_events: usize) {
 ///
 /// ```
 /// deli::trace::start();
-/// deli::spawn_blocking(|| 2 + 2).wait().unwrap();
+/// deli::spawn_blocking(|| 2 + 2).wait_blocking().unwrap();
 /// let trace = deli::trace::stop();
 /// assert!(trace.events().iter().any(|e| e.kind == deli::trace::JobKind::Blocking));
 /// ```
@@ -257,9 +257,9 @@ impl fmt::Display for Lane {
 ///
 /// ```
 /// deli::trace::start();
-/// let ticket = deli::ThreadPool::new(1).submit(|| 3);
+/// let ticket = deli::ThreadPool::new(1).unwrap().submit(|| 3);
 /// let id = ticket.id();
-/// ticket.wait().unwrap();
+/// ticket.wait_blocking().unwrap();
 /// let trace = deli::trace::stop();
 /// let states: Vec<deli::State> = trace
 ///     .events()
@@ -300,7 +300,7 @@ pub struct Event {
 ///     .monitor(Some(Duration::from_millis(20)))
 ///     .build()?;
 /// deli::trace::start();
-/// runtime.spawn(async { std::thread::sleep(Duration::from_millis(200)) }).wait().unwrap();
+/// runtime.spawn(async { std::thread::sleep(Duration::from_millis(200)) }).wait_blocking().unwrap();
 /// // The monitor reports the end of the episode within its sampling period.
 /// std::thread::sleep(Duration::from_millis(50));
 /// let trace = deli::trace::stop();
@@ -366,7 +366,7 @@ impl Trace {
     ///
     /// ```
     /// deli::trace::start();
-    /// deli::spawn_blocking(|| ()).wait().unwrap();
+    /// deli::spawn_blocking(|| ()).wait_blocking().unwrap();
     /// let trace = deli::trace::stop();
     /// assert!(trace
     ///     .lanes()

@@ -30,7 +30,7 @@ use super::error::Error;
 use super::response::{IntoResponse, Request};
 use super::rt::{Executor, Timer};
 use super::tls::TlsConfig;
-use crate::net::{TcpListener, TcpStream};
+use crate::net::{finish_resolution, Resolution, TcpListener, TcpStream};
 
 /// What the server holds to (see the [`Server`] setters).
 #[derive(Debug, Clone)]
@@ -53,7 +53,8 @@ enum Protocols {
 }
 
 enum Bind {
-    Addrs(io::Result<Vec<SocketAddr>>),
+    /// Parsed, or a name still to look up (in `serve`, off this thread).
+    Addrs(Resolution),
     Listener(TcpListener),
 }
 
@@ -108,20 +109,21 @@ impl fmt::Debug for Server {
 }
 
 impl Server {
-    /// A server to listen on `addr` (resolved now; binding happens in
-    /// [`serve`](Server::serve), which reports a failure of either). A
-    /// literal address such as `"0.0.0.0:8080"` is only parsed; a host name
-    /// is looked up on the calling thread, so from async code prefer a
-    /// literal address or [`Server::from_listener`].
+    /// A server to listen on `addr`, any address form deli's sockets take
+    /// ([`ToSocketAddrs`](crate::net::ToSocketAddrs)). Nothing blocks here:
+    /// a literal address such as `"0.0.0.0:8080"` is only parsed, and a
+    /// host name is looked up in [`serve`](Server::serve), on the blocking
+    /// pool as [`lookup_host`](crate::net::lookup_host) does, never on the
+    /// calling thread; `serve` reports a failure to resolve or to bind.
     ///
     /// # Examples
     ///
     /// ```
     /// let _server = deli::http::Server::bind("127.0.0.1:0");
+    /// let _by_name = deli::http::Server::bind(("localhost", 0));
     /// ```
-    pub fn bind(addr: impl std::net::ToSocketAddrs) -> Server {
-        let addrs = addr.to_socket_addrs().map(Iterator::collect);
-        Server::with(Bind::Addrs(addrs))
+    pub fn bind(addr: impl crate::net::ToSocketAddrs) -> Server {
+        Server::with(Bind::Addrs(addr.resolve()))
     }
 
     /// A server accepting on a listener already bound.
@@ -272,7 +274,7 @@ impl Server {
     {
         let listener = match self.bind {
             Bind::Listener(listener) => listener,
-            Bind::Addrs(addrs) => bind_first(addrs?).await?,
+            Bind::Addrs(resolution) => bind_first(finish_resolution(resolution).await?).await?,
         };
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared {

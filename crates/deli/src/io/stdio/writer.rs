@@ -147,7 +147,7 @@ impl Drop for Writer {
         // first to learn of errors.
         drop(spawn_blocking(move || {
             if let Some(before) = before {
-                let _ = before.wait();
+                let _ = before.wait_blocking();
             }
             let _ = target.write_all(&pending);
         }));

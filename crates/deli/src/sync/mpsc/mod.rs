@@ -9,10 +9,10 @@
 //! measured at about twice tokio's time (see `chan` for what changed).
 //! Closing works from either side: when every [`Sender`] is dropped (or
 //! [`close`](Sender::close) is called) the receiver gets what is left,
-//! then [`RecvError`]; when the [`Receiver`] is dropped, every send fails
+//! then `None`; when the [`Receiver`] is dropped, every send fails
 //! with [`SendError`] carrying the value back, and the values still queued
 //! are dropped. A blocking send with a
-//! deadline, [`send_timeout`](Sender::send_timeout), gives the value back
+//! deadline, [`send_blocking_timeout`](Sender::send_blocking_timeout), gives the value back
 //! too.
 //!
 //! One receiver receives: [`recv`](Receiver::recv) takes `&mut self`, as in
@@ -34,7 +34,7 @@
 //! drop(sender);
 //! let total = deli::run(async move {
 //!     let mut total = 0;
-//!     while let Ok(id) = receiver.recv().await {
+//!     while let Some(id) = receiver.recv().await {
 //!         total += id;
 //!     }
 //!     total
@@ -52,13 +52,15 @@ use std::future::poll_fn;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::error::{
-    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
-};
+use super::error::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 use chan::{Chan, Received, Refused};
 
 /// A channel that holds at most `capacity` values; a send waits for room.
-/// A `capacity` of 0 is taken as 1 (there are no rendezvous channels).
+///
+/// deli has no rendezvous channels: a `capacity` of 0 is taken as 1, the
+/// smallest buffer (a send completes once its value is buffered, not once
+/// it is received), and a `tracing` warning says so. Where 0 comes from
+/// input and should be refused instead, build with [`try_channel`].
 ///
 /// # Examples
 ///
@@ -70,8 +72,48 @@ use chan::{Chan, Received, Refused};
 /// assert_eq!(receiver.try_recv(), Ok(1));
 /// ```
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    pair(Chan::new(Some(capacity)))
+    if capacity == 0 {
+        tracing::warn!(
+            "deli::sync::mpsc::channel(0): deli has no rendezvous channels; \
+             the channel holds one value"
+        );
+    }
+    pair(Chan::new(Some(capacity.max(1))))
 }
+
+/// [`channel`], refusing a `capacity` of 0 with [`ZeroCapacityError`]
+/// instead of taking it as 1.
+///
+/// # Examples
+///
+/// ```
+/// use deli::sync::mpsc;
+///
+/// assert!(mpsc::try_channel::<u8>(0).is_err());
+/// let (sender, receiver) = mpsc::try_channel(1)?;
+/// sender.try_send(7).unwrap();
+/// assert_eq!(receiver.try_recv(), Ok(7));
+/// # Ok::<(), mpsc::ZeroCapacityError>(())
+/// ```
+pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), ZeroCapacityError> {
+    if capacity == 0 {
+        return Err(ZeroCapacityError);
+    }
+    Ok(pair(Chan::new(Some(capacity))))
+}
+
+/// A bounded channel was asked for with room for no value
+/// ([`try_channel`]`(0)`); deli has no rendezvous channels.
+///
+/// # Examples
+///
+/// ```
+/// let error = deli::sync::mpsc::try_channel::<()>(0).unwrap_err();
+/// assert_eq!(error.to_string(), "a bounded channel needs room for at least one value");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("a bounded channel needs room for at least one value")]
+pub struct ZeroCapacityError;
 
 /// A channel without a limit: a send never waits.
 ///
@@ -120,7 +162,7 @@ pub struct Sender<T> {
 /// ```
 /// let (sender, mut receiver) = deli::sync::mpsc::channel(1);
 /// sender.send_blocking(5).unwrap();
-/// assert_eq!(receiver.recv_blocking(), Ok(5));
+/// assert_eq!(receiver.recv_blocking(), Some(5));
 /// ```
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
@@ -138,7 +180,7 @@ impl<T> Sender<T> {
     /// deli::run(async {
     ///     let (sender, mut receiver) = deli::sync::mpsc::channel(1);
     ///     sender.send(1).await.unwrap();
-    ///     assert_eq!(receiver.recv().await, Ok(1));
+    ///     assert_eq!(receiver.recv().await, Some(1));
     /// });
     /// ```
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
@@ -160,7 +202,7 @@ impl<T> Sender<T> {
     /// ```
     /// let (sender, mut receiver) = deli::sync::mpsc::channel(1);
     /// std::thread::spawn(move || sender.send_blocking("hi").unwrap());
-    /// assert_eq!(receiver.recv_blocking(), Ok("hi"));
+    /// assert_eq!(receiver.recv_blocking(), Some("hi"));
     /// ```
     pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
         crate::block_on::block_on(self.send(value))
@@ -198,16 +240,20 @@ impl<T> Sender<T> {
     /// use deli::sync::SendTimeoutError;
     ///
     /// let (sender, receiver) = deli::sync::mpsc::channel(1);
-    /// sender.send_timeout(1, Duration::from_secs(1)).unwrap();
-    /// let error = sender.send_timeout(2, Duration::from_millis(5)).unwrap_err();
+    /// sender.send_blocking_timeout(1, Duration::from_secs(1)).unwrap();
+    /// let error = sender.send_blocking_timeout(2, Duration::from_millis(5)).unwrap_err();
     /// assert!(matches!(error, SendTimeoutError::Timeout(2)));
     /// drop(receiver);
     /// assert!(matches!(
-    ///     sender.send_timeout(3, Duration::from_secs(1)),
+    ///     sender.send_blocking_timeout(3, Duration::from_secs(1)),
     ///     Err(SendTimeoutError::Closed(3))
     /// ));
     /// ```
-    pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+    pub fn send_blocking_timeout(
+        &self,
+        value: T,
+        timeout: Duration,
+    ) -> Result<(), SendTimeoutError<T>> {
         match crate::block_on::block_on_timeout(self.chan.room().acquire(1), timeout) {
             Some(Ok(())) => {
                 self.chan.push(value);
@@ -218,8 +264,14 @@ impl<T> Sender<T> {
         }
     }
 
+    /// Renamed [`send_blocking_timeout`](Self::send_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `send_blocking_timeout`")]
+    pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        self.send_blocking_timeout(value, timeout)
+    }
+
     /// Closes the channel from this side: sends fail from now on, the
-    /// receiver gets what is already in, then [`RecvError`]. Returns
+    /// receiver gets what is already in, then `None`. Returns
     /// whether this call closed it (`false` if it was closed already).
     ///
     /// # Examples
@@ -229,8 +281,8 @@ impl<T> Sender<T> {
     /// sender.try_send(1).unwrap();
     /// assert!(sender.close());
     /// assert!(sender.try_send(2).is_err());
-    /// assert_eq!(receiver.recv_blocking(), Ok(1));
-    /// assert!(receiver.recv_blocking().is_err());
+    /// assert_eq!(receiver.recv_blocking(), Some(1));
+    /// assert_eq!(receiver.recv_blocking(), None);
     /// ```
     pub fn close(&self) -> bool {
         self.chan.close()
@@ -289,7 +341,7 @@ impl<T> Sender<T> {
 }
 
 impl<T> Receiver<T> {
-    /// Waits for the next value; [`RecvError`] once the channel is empty
+    /// Waits for the next value; `None` once the channel is empty
     /// and every sender is gone (or it was closed).
     ///
     /// Cancel-safe: if the future is dropped before it finishes, no value
@@ -301,19 +353,35 @@ impl<T> Receiver<T> {
     /// deli::run(async {
     ///     let (sender, mut receiver) = deli::sync::mpsc::unbounded();
     ///     deli::spawn(async move { sender.send(3).await.unwrap() });
-    ///     assert_eq!(receiver.recv().await, Ok(3));
-    ///     assert!(receiver.recv().await.is_err()); // the sender is gone
+    ///     assert_eq!(receiver.recv().await, Some(3));
+    ///     assert_eq!(receiver.recv().await, None); // the sender is gone
     /// });
     /// ```
-    pub async fn recv(&mut self) -> Result<T, RecvError> {
+    ///
+    /// `None` ends a `while let` loop over the channel:
+    ///
+    /// ```
+    /// deli::run(async {
+    ///     let (sender, mut receiver) = deli::sync::mpsc::channel(4);
+    ///     deli::spawn(async move {
+    ///         for n in 1..=3 {
+    ///             sender.send(n).await.unwrap();
+    ///         }
+    ///     });
+    ///     let mut total = 0;
+    ///     while let Some(n) = receiver.recv().await {
+    ///         total += n;
+    ///     }
+    ///     assert_eq!(total, 6);
+    /// });
+    /// ```
+    pub async fn recv(&mut self) -> Option<T> {
         let chan = &self.chan;
-        poll_fn(|cx| crate::coop::budgeted(cx, |cx| chan.poll_recv(cx)))
-            .await
-            .ok_or(RecvError)
+        poll_fn(|cx| crate::coop::budgeted(cx, |cx| chan.poll_recv(cx))).await
     }
 
-    /// Blocks this thread until a value comes (or the channel is closed
-    /// and empty).
+    /// Blocks this thread until a value comes; `None` once the channel is
+    /// closed and empty (as [`recv`](Receiver::recv)).
     ///
     /// For plain threads: in an async task it stalls the worker — await
     /// [`recv`](Receiver::recv) there instead.
@@ -323,9 +391,9 @@ impl<T> Receiver<T> {
     /// ```
     /// let (sender, mut receiver) = deli::sync::mpsc::channel(1);
     /// std::thread::spawn(move || sender.send_blocking(1).unwrap());
-    /// assert_eq!(receiver.recv_blocking(), Ok(1));
+    /// assert_eq!(receiver.recv_blocking(), Some(1));
     /// ```
-    pub fn recv_blocking(&mut self) -> Result<T, RecvError> {
+    pub fn recv_blocking(&mut self) -> Option<T> {
         crate::block_on::block_on(self.recv())
     }
 
@@ -338,16 +406,22 @@ impl<T> Receiver<T> {
     /// use deli::sync::RecvTimeoutError;
     ///
     /// let (sender, mut receiver) = deli::sync::mpsc::channel::<u8>(1);
-    /// assert_eq!(receiver.recv_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
+    /// assert_eq!(receiver.recv_blocking_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
     /// drop(sender);
-    /// assert_eq!(receiver.recv_timeout(Duration::from_secs(1)), Err(RecvTimeoutError::Closed));
+    /// assert_eq!(receiver.recv_blocking_timeout(Duration::from_secs(1)), Err(RecvTimeoutError::Closed));
     /// ```
-    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+    pub fn recv_blocking_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         match crate::block_on::block_on_timeout(self.recv(), timeout) {
-            Some(Ok(value)) => Ok(value),
-            Some(Err(RecvError)) => Err(RecvTimeoutError::Closed),
+            Some(Some(value)) => Ok(value),
+            Some(None) => Err(RecvTimeoutError::Closed),
             None => Err(RecvTimeoutError::Timeout),
         }
+    }
+
+    /// Renamed [`recv_blocking_timeout`](Self::recv_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
+    #[deprecated(since = "0.2.0", note = "renamed to `recv_blocking_timeout`")]
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.recv_blocking_timeout(timeout)
     }
 
     /// Takes a value if one is there right now.

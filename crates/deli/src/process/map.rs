@@ -208,14 +208,27 @@ where
         })
     }
 
-    /// Whether to top the window up now, with `in_flight` chunks out: once
-    /// it is down to half (or empty), not after every chunk. Submitting in
-    /// bursts wakes the pool's drivers once per burst instead of once per
-    /// item, which for one-item chunks was most of the cost
-    /// (`deli-bench -- process`, tiny-map: 3.2× the time of a `submit`
-    /// loop when refilled one chunk at a time).
-    fn wants_refill(&self, in_flight: usize) -> bool {
-        self.inputs.is_some() && in_flight <= self.max_in_flight / 2
+    /// How many chunks to submit now, with `in_flight` out: the window is
+    /// topped up once it is down to half (or empty), not after every
+    /// chunk. Submitting in bursts wakes the pool's drivers once per burst
+    /// instead of once per item, which for one-item chunks was most of the
+    /// cost (`deli-bench -- process`, tiny-map: 3.2× the time of a
+    /// `submit` loop when refilled one chunk at a time).
+    fn room(&self, in_flight: usize) -> usize {
+        if self.inputs.is_some() && in_flight <= self.max_in_flight / 2 {
+            self.max_in_flight - in_flight
+        } else {
+            0
+        }
+    }
+
+    fn set_chunksize(&mut self, items: usize) {
+        self.chunksize = items.max(1);
+        self.max_in_flight = default_window(self.pool.workers(), self.chunksize);
+    }
+
+    fn set_max_in_flight(&mut self, chunks: usize) {
+        self.max_in_flight = chunks.max(1);
     }
 
     fn size_hint(&self, known: usize) -> (usize, Option<usize>) {
@@ -229,6 +242,17 @@ where
                 )
             }
         }
+    }
+}
+
+impl<A, R, I> Feeder<'_, A, R, I> {
+    /// `Debug` for the iterator `name` with `in_flight` chunks out.
+    fn debug(&self, f: &mut fmt::Formatter<'_>, name: &str, in_flight: usize) -> fmt::Result {
+        f.debug_struct(name)
+            .field("chunksize", &self.chunksize)
+            .field("in_flight", &in_flight)
+            .field("max_in_flight", &self.max_in_flight)
+            .finish_non_exhaustive()
     }
 }
 
@@ -283,64 +307,57 @@ where
         }
     }
 
-    /// Sends `items` inputs (at least 1) to a child in one request. Worth
-    /// it for many small items: Python's `chunksize`. A child that dies
-    /// fails its whole chunk, so keep chunks of slow or crashing jobs
-    /// small. The window shrinks to match unless
-    /// [`max_in_flight`](ProcessMap::max_in_flight) was set.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// #[deli::job]
-    /// fn inc(n: u32) -> u32 {
-    ///     n + 1
-    /// }
-    ///
-    /// fn main() {
-    ///     deli::process::init();
-    ///     let pool = deli::ProcessPool::new(2).unwrap();
-    ///     let total: u32 = pool.map(inc, 0..1_000).chunksize(100).map(Result::unwrap).sum();
-    ///     assert_eq!(total, 500_500);
-    /// }
-    /// ```
-    pub fn chunksize(mut self, items: usize) -> Self {
-        self.feeder.chunksize = items.max(1);
-        self.feeder.max_in_flight =
-            default_window(self.feeder.pool.workers(), self.feeder.chunksize);
-        self
+    crate::setters::setters! {
+        /// Sends `items` inputs (at least 1) to a child in one request. Worth
+        /// it for many small items: Python's `chunksize`. A child that dies
+        /// fails its whole chunk, so keep chunks of slow or crashing jobs
+        /// small. The window shrinks to match unless
+        /// [`max_in_flight`](ProcessMap::max_in_flight) was set.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// #[deli::job]
+        /// fn inc(n: u32) -> u32 {
+        ///     n + 1
+        /// }
+        ///
+        /// fn main() {
+        ///     deli::process::init();
+        ///     let pool = deli::ProcessPool::new(2).unwrap();
+        ///     let total: u32 = pool.map(inc, 0..1_000).chunksize(100).map(Result::unwrap).sum();
+        ///     assert_eq!(total, 500_500);
+        /// }
+        /// ```
+        pub fn chunksize(mut self, items: usize) => self.feeder.set_chunksize(items);
     }
 
-    /// At most `chunks` requests (at least 1) queued or running at once.
-    /// The default keeps every child's pipeline full: about 136 per
-    /// worker for single items, fewer for bigger chunks. The window is
-    /// topped up in bursts, when half of it has come back.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// #[deli::job]
-    /// fn echo(n: u8) -> u8 {
-    ///     n
-    /// }
-    ///
-    /// fn main() {
-    ///     deli::process::init();
-    ///     let pool = deli::ProcessPool::new(1).unwrap();
-    ///     let all: Vec<_> = pool.map(echo, [1, 2, 3]).max_in_flight(1).collect();
-    ///     assert_eq!(all, [Ok(1), Ok(2), Ok(3)]);
-    /// }
-    /// ```
-    pub fn max_in_flight(mut self, chunks: usize) -> Self {
-        self.feeder.max_in_flight = chunks.max(1);
-        self
+    crate::setters::setters! {
+        /// At most `chunks` requests (at least 1) queued or running at once.
+        /// The default keeps every child's pipeline full: about 136 per
+        /// worker for single items, fewer for bigger chunks. The window is
+        /// topped up in bursts, when half of it has come back.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// #[deli::job]
+        /// fn echo(n: u8) -> u8 {
+        ///     n
+        /// }
+        ///
+        /// fn main() {
+        ///     deli::process::init();
+        ///     let pool = deli::ProcessPool::new(1).unwrap();
+        ///     let all: Vec<_> = pool.map(echo, [1, 2, 3]).max_in_flight(1).collect();
+        ///     assert_eq!(all, [Ok(1), Ok(2), Ok(3)]);
+        /// }
+        /// ```
+        pub fn max_in_flight(mut self, chunks: usize) => self.feeder.set_max_in_flight(chunks);
     }
 
     fn fill(&mut self) {
-        if !self.feeder.wants_refill(self.in_flight.len()) {
-            return;
-        }
-        while self.in_flight.len() < self.feeder.max_in_flight {
+        for _ in 0..self.feeder.room(self.in_flight.len()) {
             match self.feeder.next_chunk(|future| future) {
                 Some(chunk) => self.in_flight.push_back(chunk),
                 None => return,
@@ -387,19 +404,20 @@ where
 
 impl<A, R, I> Drop for ProcessMap<'_, A, R, I> {
     fn drop(&mut self) {
-        for chunk in &self.in_flight {
-            chunk.ticket.cancel();
-        }
+        cancel_all(&self.in_flight);
     }
 }
 
 impl<A, R, I> fmt::Debug for ProcessMap<'_, A, R, I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProcessMap")
-            .field("chunksize", &self.feeder.chunksize)
-            .field("in_flight", &self.in_flight.len())
-            .field("max_in_flight", &self.feeder.max_in_flight)
-            .finish_non_exhaustive()
+        self.feeder.debug(f, "ProcessMap", self.in_flight.len())
+    }
+}
+
+/// What dropping either iterator does: cancels the chunks still out.
+fn cancel_all<'c, R: 'c>(chunks: impl IntoIterator<Item = &'c Chunk<R>>) {
+    for chunk in chunks {
+        chunk.ticket.cancel();
     }
 }
 
@@ -518,63 +536,55 @@ where
         }
     }
 
-    /// Inputs per request, as [`ProcessMap::chunksize`]. A chunk's results
-    /// come out together, when its last item is done.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// #[deli::job]
-    /// fn double(n: u64) -> u64 {
-    ///     2 * n
-    /// }
-    ///
-    /// fn main() {
-    ///     deli::process::init();
-    ///     let pool = deli::ProcessPool::new(2).unwrap();
-    ///     let total: u64 = pool
-    ///         .map_unordered(double, 0..100)
-    ///         .chunksize(10)
-    ///         .map(|(_, result)| result.unwrap())
-    ///         .sum();
-    ///     assert_eq!(total, 9_900);
-    /// }
-    /// ```
-    pub fn chunksize(mut self, items: usize) -> Self {
-        self.feeder.chunksize = items.max(1);
-        self.feeder.max_in_flight =
-            default_window(self.feeder.pool.workers(), self.feeder.chunksize);
-        self
+    crate::setters::setters! {
+        /// Inputs per request, as [`ProcessMap::chunksize`]. A chunk's results
+        /// come out together, when its last item is done.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// #[deli::job]
+        /// fn double(n: u64) -> u64 {
+        ///     2 * n
+        /// }
+        ///
+        /// fn main() {
+        ///     deli::process::init();
+        ///     let pool = deli::ProcessPool::new(2).unwrap();
+        ///     let total: u64 = pool
+        ///         .map_unordered(double, 0..100)
+        ///         .chunksize(10)
+        ///         .map(|(_, result)| result.unwrap())
+        ///         .sum();
+        ///     assert_eq!(total, 9_900);
+        /// }
+        /// ```
+        pub fn chunksize(mut self, items: usize) => self.feeder.set_chunksize(items);
     }
 
-    /// At most `chunks` requests (at least 1) queued or running at once,
-    /// as [`ProcessMap::max_in_flight`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// #[deli::job]
-    /// fn echo(n: u8) -> u8 {
-    ///     n
-    /// }
-    ///
-    /// fn main() {
-    ///     deli::process::init();
-    ///     let pool = deli::ProcessPool::new(1).unwrap();
-    ///     let all: Vec<_> = pool.map_unordered(echo, [7]).max_in_flight(1).collect();
-    ///     assert_eq!(all, [(0, Ok(7))]);
-    /// }
-    /// ```
-    pub fn max_in_flight(mut self, chunks: usize) -> Self {
-        self.feeder.max_in_flight = chunks.max(1);
-        self
+    crate::setters::setters! {
+        /// At most `chunks` requests (at least 1) queued or running at once,
+        /// as [`ProcessMap::max_in_flight`].
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// #[deli::job]
+        /// fn negate(n: i16) -> i16 {
+        ///     -n
+        /// }
+        ///
+        /// fn main() {
+        ///     deli::process::init();
+        ///     let one_at_a_time = deli::ProcessPool::new(2).unwrap().map_unordered(negate, [7]);
+        ///     assert_eq!(one_at_a_time.max_in_flight(1).collect::<Vec<_>>(), [(0, Ok(-7))]);
+        /// }
+        /// ```
+        pub fn max_in_flight(mut self, chunks: usize) => self.feeder.set_max_in_flight(chunks);
     }
 
     fn fill(&mut self) {
-        if !self.feeder.wants_refill(self.in_flight.len()) {
-            return;
-        }
-        while self.in_flight.len() < self.feeder.max_in_flight {
+        for _ in 0..self.feeder.room(self.in_flight.len()) {
             let key = self.next_key;
             let finished = self.finished.clone();
             let chunk = self.feeder.next_chunk(move |future| Report {
@@ -648,18 +658,13 @@ where
 
 impl<A, R, I> Drop for ProcessMapUnordered<'_, A, R, I> {
     fn drop(&mut self) {
-        for chunk in self.in_flight.values() {
-            chunk.ticket.cancel();
-        }
+        cancel_all(self.in_flight.values());
     }
 }
 
 impl<A, R, I> fmt::Debug for ProcessMapUnordered<'_, A, R, I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProcessMapUnordered")
-            .field("chunksize", &self.feeder.chunksize)
-            .field("in_flight", &self.in_flight.len())
-            .field("max_in_flight", &self.feeder.max_in_flight)
-            .finish_non_exhaustive()
+        self.feeder
+            .debug(f, "ProcessMapUnordered", self.in_flight.len())
     }
 }

@@ -604,7 +604,7 @@ impl ProcessPool {
     ///     let pool = deli::process::ProcessPool::new(2).unwrap();
     ///     let results: Vec<_> = pool.map(double, [1, 2, 3]).collect();
     ///     assert_eq!(results[0], Ok(2));
-    ///     assert!(matches!(&results[1], Err(deli::JobError::Panicked(m)) if m.contains("right out")));
+    ///     assert!(matches!(&results[1], Err(deli::JobError::Panicked(m)) if m.message().contains("right out")));
     ///     assert_eq!(results[2], Ok(6));
     ///     // Many small items: a hundred per request.
     ///     let total: i64 = pool.map(double, 3..10_003).chunksize(100).map(|r| r.unwrap() as i64).sum();

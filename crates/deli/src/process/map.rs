@@ -576,8 +576,9 @@ where
         ///
         /// fn main() {
         ///     deli::process::init();
-        ///     let one_at_a_time = deli::ProcessPool::new(2).unwrap().map_unordered(negate, [7]);
-        ///     assert_eq!(one_at_a_time.max_in_flight(1).collect::<Vec<_>>(), [(0, Ok(-7))]);
+        ///     let pool = deli::ProcessPool::new(2).unwrap();
+        ///     let one_at_a_time = pool.map_unordered(negate, [7]).max_in_flight(1);
+        ///     assert_eq!(one_at_a_time.collect::<Vec<_>>(), [(0, Ok(-7))]);
         /// }
         /// ```
         pub fn max_in_flight(mut self, chunks: usize) => self.feeder.set_max_in_flight(chunks);

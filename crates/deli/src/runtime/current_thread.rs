@@ -203,13 +203,13 @@ impl Shared {
                 };
                 match next {
                     Some(task) => {
-                        self.counters.poll();
                         task.run();
                         ran += 1;
                     }
                     None => break,
                 }
             }
+            self.counters.polls(ran as u64);
             let idle = ran < EVENT_INTERVAL
                 && core.local.borrow().is_empty()
                 && self.inject.is_empty()

@@ -41,6 +41,17 @@ impl WorkerCounters {
         bump(&self.polls);
     }
 
+    /// Adds a batch's polls at once, so the poll loop itself stays free of
+    /// the counter (`deli-bench scheduler`, yield_many-ct: 1.08 of tokio
+    /// with a count per poll, 1.00 without).
+    #[inline]
+    pub(crate) fn polls(&self, polls: u64) {
+        self.polls.store(
+            self.polls.load(Ordering::Relaxed) + polls,
+            Ordering::Relaxed,
+        );
+    }
+
     #[inline]
     pub(crate) fn steal(&self) {
         bump(&self.steals);

@@ -142,9 +142,13 @@ impl Header {
     #[inline]
     pub(crate) fn trace_at(&self, from: State, to: State, at: Moment) {
         // Every recorded transition passes here: stamp it for the task
-        // listing (two relaxed accesses; the clock is read elsewhere).
-        self.since
-            .store(super::clock::coarse_now(), Ordering::Relaxed);
+        // listing. The clock is read elsewhere, and the stamp is written
+        // only when the coarse millisecond has moved, so a task that
+        // changes state many times a millisecond stores nothing.
+        let now = super::clock::coarse_now();
+        if self.since.load(Ordering::Relaxed) != now {
+            self.since.store(now, Ordering::Relaxed);
+        }
         let session = trace::session();
         if session != 0 {
             self.record(session, from, to, at);

@@ -133,6 +133,7 @@ compile_error!(
 );
 
 mod block_on;
+mod chunk_sizer;
 mod coop;
 mod current_slot;
 mod fifo;

@@ -1,6 +1,7 @@
-//! Issue 19, point 2: `ProcessPool::map` is lazy and bounded, takes a
-//! `chunksize`, and has an unordered form; every item's error lands at its
-//! own position and a dead child fails only the items it held.
+//! Issue 19, point 2: `ProcessPool::map` is lazy and bounded, sizes its
+//! chunks from measurements or takes a `chunksize`, and has an unordered
+//! form; every item's error lands at its own position and a dead child
+//! fails only the items it held (with automatic sizes, only its own).
 //!
 //! Its own main (harness = false): a worker child re-executes this binary
 //! and must reach `deli::process::init()` before any test runs.
@@ -74,13 +75,21 @@ fn results_are_in_order_with_errors_at_their_positions() {
 
 fn a_dead_child_fails_only_the_items_it_held() {
     let pool = pool(2);
-    // One item per request: only the fatal one fails.
-    let results: Vec<_> = pool.map(dies_on, (0..30).map(|n| (n, 7))).collect();
-    for (n, result) in results.iter().enumerate() {
-        if n == 7 {
-            assert!(matches!(result, Err(JobError::WorkerDied(_))), "{result:?}");
-        } else {
-            assert_eq!(result, &Ok(n as u64));
+    // One item per request, and automatic sizes (a batch whose child dies
+    // is sent again item by item): only the fatal one fails.
+    for chunksize in [Some(1), None] {
+        let map = pool.map(dies_on, (0..3_000).map(|n| (n, 2_007)));
+        let results: Vec<_> = match chunksize {
+            Some(items) => map.chunksize(items).collect(),
+            None => map.collect(),
+        };
+        assert_eq!(results.len(), 3_000);
+        for (n, result) in results.iter().enumerate() {
+            if n == 2_007 {
+                assert!(matches!(result, Err(JobError::WorkerDied(_))), "{result:?}");
+            } else {
+                assert_eq!(result, &Ok(n as u64), "{chunksize:?}");
+            }
         }
     }
     // Five per request: the chunk 5..10 held by the dying child fails,
@@ -134,9 +143,50 @@ fn map_takes_inputs_lazily_within_its_window() {
     let taken = Rc::new(Cell::new(0u64));
     let counter = taken.clone();
     let endless = (0..).inspect(move |_| counter.set(counter.get() + 1));
-    let mut unordered = pool.map_unordered(triple, endless).max_in_flight(4);
+    let mut unordered = pool
+        .map_unordered(triple, endless)
+        .chunksize(1)
+        .max_in_flight(4);
     assert_eq!(unordered.by_ref().take(10).count(), 10);
     assert!(taken.get() <= 10 + 1 + 4, "took {} inputs", taken.get());
+    drop(unordered);
+
+    // Automatic sizes on an endless input: still a window of chunks, each
+    // of at most 4,096 items.
+    let taken = Rc::new(Cell::new(0u64));
+    let counter = taken.clone();
+    let endless = (0..).inspect(move |_| counter.set(counter.get() + 1));
+    let mut automatic = pool.map(triple, endless).max_in_flight(4);
+    assert_eq!(automatic.by_ref().take(20_000).count(), 20_000);
+    assert!(
+        taken.get() <= 20_000 + 5 * 4_096,
+        "took {} inputs",
+        taken.get()
+    );
+}
+
+/// The size of the last chunk a map sent, from its `Debug`.
+fn last_chunk(map: &impl std::fmt::Debug) -> usize {
+    let debug = format!("{map:?}");
+    let (_, rest) = debug.split_once("last_chunk: ").expect(&debug);
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn automatic_chunks_grow_for_cheap_items_and_stay_single_for_slow_ones() {
+    let pool = pool(2);
+    let mut cheap = pool.map(triple, 0..50_000u64);
+    assert!(cheap.by_ref().take(20_000).all(|r| r.is_ok()));
+    assert!(last_chunk(&cheap) > 16, "{cheap:?}");
+    assert_eq!(cheap.count(), 30_000);
+
+    let mut slow = pool.map_unordered(naps, [40; 8]);
+    assert!(slow.by_ref().take(4).all(|(_, r)| r == Ok(40)));
+    assert_eq!(last_chunk(&slow), 1, "{slow:?}");
+    assert_eq!(slow.count(), 4);
 }
 
 fn unordered_results_come_as_they_finish() {
@@ -192,6 +242,10 @@ const TESTS: &[(&str, fn())] = &[
     (
         "map_takes_inputs_lazily_within_its_window",
         map_takes_inputs_lazily_within_its_window,
+    ),
+    (
+        "automatic_chunks_grow_for_cheap_items_and_stay_single_for_slow_ones",
+        automatic_chunks_grow_for_cheap_items_and_stay_single_for_slow_ones,
     ),
     (
         "unordered_results_come_as_they_finish",

@@ -3,9 +3,10 @@
 //!
 //! Cases: `tiny` (10,000 jobs that return their integer argument, all
 //! submitted at once, then every result waited for); `tiny-map`,
-//! `tiny-map-chunk100` and `tiny-map-unordered` (the same jobs through
-//! `ProcessPool::map` — one item per request, a hundred, and in completion
-//! order — against the `submit` loop of `tiny`, printed as
+//! `tiny-map-chunk1`, `tiny-map-chunk100` and `tiny-map-unordered` (the
+//! same jobs through `ProcessPool::map` — chunks sized from measurements
+//! (the default), exactly one item per request, a hundred, and the default
+//! in completion order — against the `submit` loop of `tiny`, printed as
 //! `deli=<map> submit=<submit>`); and `cpu` (200 jobs
 //! that each chain SHA-256 over a 32-byte digest for about 20 ms on the
 //! deli side; Python runs the same chain with `hashlib` and must reach the
@@ -141,12 +142,13 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         python.run(&format!("tiny {TINY_JOBS}")).0
     });
 
-    // `map` against `submit` for the same tiny jobs: one per request, a
-    // hundred per request, and in completion order.
+    // `map` against `submit` for the same tiny jobs: measured chunk sizes,
+    // one per request, a hundred per request, and in completion order.
     for (case, chunksize, unordered) in [
-        ("tiny-map", 1, false),
-        ("tiny-map-chunk100", 100, false),
-        ("tiny-map-unordered", 1, true),
+        ("tiny-map", None, false),
+        ("tiny-map-chunk1", Some(1), false),
+        ("tiny-map-chunk100", Some(100), false),
+        ("tiny-map-unordered", None, true),
     ] {
         compare_with(
             harness,
@@ -154,16 +156,20 @@ pub fn run(harness: &Harness) -> io::Result<()> {
             "submit",
             || {
                 let start = Instant::now();
-                let total: u64 = if unordered {
-                    pool.map_unordered(identity, 0..TINY_JOBS)
-                        .chunksize(chunksize)
+                let total: u64 = match (unordered, chunksize) {
+                    (true, _) => pool
+                        .map_unordered(identity, 0..TINY_JOBS)
                         .map(|(_, result)| result.unwrap_or(0))
-                        .sum()
-                } else {
-                    pool.map(identity, 0..TINY_JOBS)
-                        .chunksize(chunksize)
+                        .sum(),
+                    (false, None) => pool
+                        .map(identity, 0..TINY_JOBS)
                         .map(|result| result.unwrap_or(0))
-                        .sum()
+                        .sum(),
+                    (false, Some(items)) => pool
+                        .map(identity, 0..TINY_JOBS)
+                        .chunksize(items)
+                        .map(|result| result.unwrap_or(0))
+                        .sum(),
                 };
                 let elapsed = start.elapsed();
                 assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::ThreadPool;
+use crate::chunk_sizer::ChunkSizer;
 use crate::task::{is_cancel_requested, JobError, Ticket};
 
 /// How long one chunk should compute: long enough that a job's overhead
@@ -157,7 +158,7 @@ where
             max_in_flight: 2 * pool.threads() + 2,
             ready: ChunkResults::empty(),
             failed: None,
-            sizer: ChunkSizer::default(),
+            sizer: ChunkSizer::new(TARGET_CHUNK_NANOS, MAX_UNMEASURED_CHUNK, MAX_CHUNK),
         }
     }
 
@@ -172,7 +173,7 @@ where
     /// assert_eq!(total, 499_500);
     /// ```
     pub fn chunk_size(mut self, items: usize) -> Self {
-        self.sizer.fixed = Some(items.max(1));
+        self.sizer.fix(items);
         self
     }
 
@@ -329,47 +330,6 @@ impl<I, F, T> fmt::Debug for Map<'_, I, F, T> {
     }
 }
 
-/// Picks chunk sizes from the measured cost per item.
-#[derive(Debug, Default)]
-struct ChunkSizer {
-    fixed: Option<usize>,
-    /// Nanoseconds per item, averaged over the chunks seen so far.
-    nanos_per_item: Option<f64>,
-    unmeasured_next: usize,
-}
-
-impl ChunkSizer {
-    fn next_size(&mut self) -> usize {
-        if let Some(fixed) = self.fixed {
-            return fixed;
-        }
-        match self.nanos_per_item {
-            Some(nanos) if nanos > 0.0 => {
-                ((TARGET_CHUNK_NANOS / nanos) as usize).clamp(1, MAX_CHUNK)
-            }
-            Some(_) => MAX_CHUNK,
-            None => {
-                let size = self.unmeasured_next.max(1);
-                self.unmeasured_next = (size * 2).min(MAX_UNMEASURED_CHUNK);
-                size
-            }
-        }
-    }
-
-    fn observe(&mut self, items: usize, nanos: u128) {
-        if items == 0 {
-            return;
-        }
-        let sample = nanos as f64 / items as f64;
-        self.nanos_per_item = Some(match self.nanos_per_item {
-            None => sample,
-            // Mostly the past: one odd chunk (a preempted thread) should
-            // not swing the size.
-            Some(average) => 0.75 * average + 0.25 * sample,
-        });
-    }
-}
-
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -397,22 +357,5 @@ mod tests {
         assert_eq!(results.len(), 0);
         let plain: Vec<_> = ChunkResults::new(vec![7, 8], Vec::new()).collect();
         assert_eq!(plain, [Ok(7), Ok(8)]);
-    }
-
-    #[test]
-    fn chunks_start_small_then_follow_the_measured_cost() {
-        let mut sizer = ChunkSizer::default();
-        assert_eq!(
-            (0..8).map(|_| sizer.next_size()).collect::<Vec<_>>(),
-            [1, 2, 4, 8, 16, 32, 64, 64]
-        );
-        sizer.observe(10, 1_000); // 100 ns per item
-        assert_eq!(sizer.next_size(), 5_000);
-        let mut slow = ChunkSizer::default();
-        slow.observe(1, 5_000_000);
-        assert_eq!(slow.next_size(), 1);
-        let mut free = ChunkSizer::default();
-        free.observe(100, 0);
-        assert_eq!(free.next_size(), MAX_CHUNK);
     }
 }

@@ -8,12 +8,13 @@
 //!
 //! ```text
 //! batch arguments = name_len:u16le name:[u8] { item_len:u32le item:[u8] }*
-//! batch value     = { tag:u8 body_len:u32le body:[u8] }*     (one per item, in order)
+//! batch value     = nanos:u64le { tag:u8 body_len:u32le body:[u8] }*   (one per item, in order)
 //! ```
 //!
 //! `name` is the job every item runs; each `item` is its argument bytes;
-//! each result has the tags of a reply (0 value, 1 error, 2 panic, see
-//! `protocol`). A deli child runs the items one after another, each under
+//! `nanos` is how long the child took to run the items, from which `map`
+//! sizes its next chunks; each result has the tags of a reply (0 value,
+//! 1 error, 2 panic, see `protocol`). A deli child runs the items one after another, each under
 //! its own panic guard, so one failing item fails only its own position.
 //! A worker that does not know [`BATCH_JOB`] answers with its usual error
 //! for an unknown job, which the pool gives to every item of the chunk.
@@ -67,6 +68,11 @@ impl BatchRequest {
         self.items
     }
 
+    /// The payload's size so far, in bytes.
+    pub(crate) fn bytes(&self) -> usize {
+        self.request.len()
+    }
+
     /// The whole request payload (head included).
     pub(crate) fn into_request(self) -> Vec<u8> {
         self.request
@@ -90,10 +96,15 @@ pub(crate) fn parse_arguments(arguments: &[u8]) -> Option<(&str, Vec<&[u8]>)> {
     Some((name, items))
 }
 
-/// Lays out the replies of a batch's items as its value.
-pub(crate) fn encode_results(replies: &[Reply]) -> Vec<u8> {
-    let size = replies.iter().map(|reply| 5 + reply.parts().1.len()).sum();
+/// Lays out the replies of a batch's items, which took `nanos` to run, as
+/// its value.
+pub(crate) fn encode_results(replies: &[Reply], nanos: u64) -> Vec<u8> {
+    let size = 8 + replies
+        .iter()
+        .map(|reply| 5 + reply.parts().1.len())
+        .sum::<usize>();
     let mut value = Vec::with_capacity(size);
+    value.extend_from_slice(&nanos.to_le_bytes());
     for reply in replies {
         let (tag, body) = reply.parts();
         value.push(tag);
@@ -103,10 +114,16 @@ pub(crate) fn encode_results(replies: &[Reply]) -> Vec<u8> {
     value
 }
 
-/// Reads a batch's value back into one result (value bytes or the item's
-/// error) per item; `None` when it is malformed.
-pub(crate) fn decode_results(value: &[u8]) -> Option<Vec<Result<Vec<u8>, JobError>>> {
-    let mut rest = value;
+/// A batch's value read back: how long the child took to run its items,
+/// and one result (value bytes or the item's error) per item.
+pub(crate) struct BatchResults {
+    pub(crate) nanos: u64,
+    pub(crate) results: Vec<Result<Vec<u8>, JobError>>,
+}
+
+/// Reads a batch's value back; `None` when it is malformed.
+pub(crate) fn decode_results(value: &[u8]) -> Option<BatchResults> {
+    let (nanos, mut rest) = value.split_first_chunk::<8>()?;
     let mut results = Vec::new();
     while let Some((&tag, tail)) = rest.split_first() {
         let (length, tail) = tail.split_first_chunk::<4>()?;
@@ -118,7 +135,10 @@ pub(crate) fn decode_results(value: &[u8]) -> Option<Vec<Result<Vec<u8>, JobErro
         results.push(Reply::parse(frame)?.into_result());
         rest = &tail[length..];
     }
-    Some(results)
+    Some(BatchResults {
+        nanos: u64::from_le_bytes(*nanos),
+        results,
+    })
 }
 
 #[cfg(all(test, not(loom)))]
@@ -151,21 +171,28 @@ mod tests {
         assert_eq!(items, [&b"xy"[..], &b""[..]]);
         assert!(parse_arguments(&[1, 0, b'a', 5, 0, 0, 0, 1]).is_none());
 
-        let value = encode_results(&[
-            Reply::Value(vec![1, 2]),
-            Reply::Panicked("boom".into()),
-            Reply::Remote("bad".into()),
-        ]);
-        let results = decode_results(&value).unwrap();
+        let value = encode_results(
+            &[
+                Reply::Value(vec![1, 2]),
+                Reply::Panicked("boom".into()),
+                Reply::Remote("bad".into()),
+            ],
+            1_234,
+        );
+        let batch = decode_results(&value).unwrap();
+        assert_eq!(batch.nanos, 1_234);
         assert_eq!(
-            results,
+            batch.results,
             [
                 Ok(vec![1, 2]),
                 Err(JobError::Panicked("boom".into())),
                 Err(JobError::Remote("bad".into()))
             ]
         );
-        assert!(decode_results(&[0, 9, 0, 0, 0]).is_none());
-        assert!(decode_results(&[7, 0, 0, 0, 0]).is_none());
+        let nanos = [0; 8];
+        assert!(decode_results(&[&nanos[..], &[0, 9, 0, 0, 0]].concat()).is_none());
+        assert!(decode_results(&[&nanos[..], &[7, 0, 0, 0, 0]].concat()).is_none());
+        assert!(decode_results(&[0, 0, 0]).is_none(), "no room for the time");
+        assert!(decode_results(&nanos).unwrap().results.is_empty());
     }
 }

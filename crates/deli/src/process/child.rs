@@ -11,6 +11,7 @@
 use std::io::{BufWriter, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
 
 use super::batch;
 use super::frame::{write_frame, FrameReader, ReadError};
@@ -91,6 +92,8 @@ fn run_batch(arguments: &[u8]) -> Reply {
     if name == batch::BATCH_JOB {
         return Reply::Remote("a batch inside a batch".to_owned());
     }
+    let start = Instant::now();
     let replies: Vec<Reply> = items.into_iter().map(|item| run(name, item)).collect();
-    Reply::Value(batch::encode_results(&replies))
+    let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    Reply::Value(batch::encode_results(&replies, nanos))
 }

@@ -4,17 +4,24 @@
 //! Like `ThreadPool::map`, the iterators take inputs only when they have
 //! room: at most `max_in_flight` chunks are queued or running at once, so
 //! a long (or endless) input never floods the queue or memory. A chunk is
-//! `chunksize` items (default 1) sent to one child as one request — with
-//! more than one, as a batch (see `batch`), which is how many small items
-//! stop paying a frame and a round trip each. Each item's result comes
-//! back at its own position: a job's error or panic fails that item only;
-//! a child that dies fails the chunk it held (its items say
-//! `WorkerDied`), and nothing else. Dropping an iterator cancels the
-//! chunks it still has in flight.
+//! a run of items sent to one child as one request — as a batch (see
+//! `batch`), which is how many small items stop paying a frame and a round
+//! trip each. By default chunk sizes follow the child's measured time per
+//! item (`crate::chunk_sizer`): one item at a time until a first batch has
+//! come back, then as many as make about [`TARGET_CHUNK_NANOS`] of work,
+//! so cheap items travel thousands to a request and slow ones one by one.
+//! `chunksize(n)` fixes the size instead; `chunksize(1)` sends plain
+//! one-item requests. Each item's result comes back at its own position:
+//! a job's error or panic fails that item only. A child that dies (or a
+//! request past its timeout) fails the chunk it held when its size was
+//! fixed; an automatic chunk of several items is sent again one item per
+//! request, so in the end only the item that kills its child says
+//! `WorkerDied` — and the items that ran before it in that chunk run
+//! twice. Dropping an iterator cancels the chunks it still has in flight.
 //!
 //! [`ProcessMap`] hands results out in input order (waiting for the oldest
 //! chunk); [`ProcessMapUnordered`] as chunks finish, each with its input's
-//! index. Uses `pool`, `batch`, `slot` and `task`.
+//! index. Uses `pool`, `batch`, `slot`, `task` and `crate::chunk_sizer`.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -26,10 +33,12 @@ use std::task::{Context, Poll};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::batch::{self, BatchRequest};
+use super::batch::{self, BatchRequest, BatchResults};
 use super::pool::{encode_request, ProcessPool};
+use super::protocol::{parse_request, request_head};
 use super::registry::Job;
 use super::slot::{decode_postcard, JobFuture};
+use crate::chunk_sizer::ChunkSizer;
 use crate::poison::IgnorePoison;
 use crate::task::{JobError, TaskOptions, Ticket};
 
@@ -37,8 +46,28 @@ use crate::task::{JobError, TaskOptions, Ticket};
 /// default window keeps that many per worker queued, plus some to spare.
 const PIPELINE: usize = 32;
 
-/// What one chunk's ticket holds: a result per item that was sent.
-type ChunkResults<R> = Vec<Result<R, JobError>>;
+/// How long one chunk should keep a child busy when sizes are automatic:
+/// long enough that a request's cost (a frame each way and a driver's
+/// round trip, a few microseconds) is lost in it, short enough to balance
+/// the children at the end (`deli-bench -- process`, tiny-map).
+const TARGET_CHUNK_NANOS: f64 = 1_000_000.0;
+/// No automatic chunk holds more items than this: with the window, it
+/// bounds the inputs and results held at once.
+const MAX_CHUNK: usize = 4_096;
+/// An automatic chunk stops taking items once its request is this big
+/// (or a quarter of the pool's frame limit, if that is less), so that
+/// large arguments neither hold much memory nor reach the limit.
+const MAX_CHUNK_BYTES: usize = 1 << 20;
+
+/// One result per item, in order.
+type Results<R> = Vec<Result<R, JobError>>;
+
+/// What one chunk's ticket holds: a result per item that was sent, and
+/// how long the child took to run them when it was a batch.
+struct ChunkReply<R> {
+    results: Results<R>,
+    nanos: Option<u64>,
+}
 
 /// A chunk on its way: where its items start in the input, how many there
 /// are, the errors of items that could not even be sent (by position in
@@ -47,65 +76,77 @@ struct Chunk<R> {
     first: usize,
     len: usize,
     unsent: Vec<(usize, JobError)>,
-    ticket: Ticket<ChunkResults<R>>,
+    ticket: Ticket<ChunkReply<R>>,
+    /// An automatic batch's request, kept to send its items again one by
+    /// one if its child dies.
+    retry: Option<Vec<u8>>,
 }
 
 impl<R> Chunk<R> {
-    /// The chunk's results, in order, once its ticket is done.
-    fn finish(self) -> Vec<Result<R, JobError>> {
+    /// The chunk's results, in order, once its ticket is done, and how
+    /// long the child took to run the items it was sent (when it says).
+    /// A kept batch whose child died or timed out goes to `alone`, which
+    /// returns a result per item of the request.
+    fn finish(self, alone: impl FnOnce(&[u8]) -> Results<R>) -> (Results<R>, Option<(usize, u64)>) {
         let Chunk {
             len,
             unsent,
             ticket,
+            retry,
             ..
         } = self;
         let sent = len - unsent.len();
-        let mut replies = match ticket.wait_blocking() {
-            Ok(results) if results.len() == sent => results.into_iter(),
-            Ok(results) => {
+        let every_item = |error: JobError| (0..sent).map(|_| Err(error.clone())).collect();
+        let (replies, timing) = match ticket.wait_blocking() {
+            Ok(reply) if reply.results.len() == sent => {
+                (reply.results, reply.nanos.map(|nanos| (sent, nanos)))
+            }
+            Ok(reply) => {
                 let error = JobError::Remote(format!(
                     "the worker answered a batch of {sent} items with {} results",
-                    results.len()
+                    reply.results.len()
                 ));
-                return (0..len).map(|_| Err(error.clone())).collect();
+                (every_item(error), None)
+            }
+            Err(JobError::WorkerDied(_) | JobError::TimedOut) if retry.is_some() => {
+                (alone(&retry.unwrap_or_default()), None)
             }
             // The request as a whole failed (the child died, the pool shut
             // down, the chunk was cancelled): every item of it says so.
-            Err(error) => {
-                return (0..len)
-                    .map(
-                        |position| match unsent.iter().find(|(at, _)| *at == position) {
-                            Some((_, own)) => Err(own.clone()),
-                            None => Err(error.clone()),
-                        },
-                    )
-                    .collect();
-            }
+            Err(error) => (every_item(error), None),
         };
+        let mut replies = replies.into_iter();
         let mut unsent = unsent.into_iter().peekable();
-        (0..len)
+        let results = (0..len)
             .map(|position| match unsent.next_if(|(at, _)| *at == position) {
                 Some((_, error)) => Err(error),
                 None => replies.next().unwrap_or(Err(JobError::Cancelled)),
             })
-            .collect()
+            .collect();
+        (results, timing)
     }
 }
 
 /// Decodes a one-item chunk's reply.
-fn decode_one<R: DeserializeOwned>(bytes: Vec<u8>) -> Result<ChunkResults<R>, JobError> {
-    Ok(vec![decode_postcard(bytes)])
+fn decode_one<R: DeserializeOwned>(bytes: Vec<u8>) -> Result<ChunkReply<R>, JobError> {
+    Ok(ChunkReply {
+        results: vec![decode_postcard(bytes)],
+        nanos: None,
+    })
 }
 
 /// Decodes a batch's reply into its items' results.
-fn decode_batch<R: DeserializeOwned>(bytes: Vec<u8>) -> Result<ChunkResults<R>, JobError> {
-    let results = batch::decode_results(&bytes).ok_or_else(|| {
+fn decode_batch<R: DeserializeOwned>(bytes: Vec<u8>) -> Result<ChunkReply<R>, JobError> {
+    let BatchResults { nanos, results } = batch::decode_results(&bytes).ok_or_else(|| {
         JobError::Remote("the worker answered a batch with a malformed value".to_owned())
     })?;
-    Ok(results
-        .into_iter()
-        .map(|result| result.and_then(decode_postcard))
-        .collect())
+    Ok(ChunkReply {
+        results: results
+            .into_iter()
+            .map(|result| result.and_then(decode_postcard))
+            .collect(),
+        nanos: Some(nanos),
+    })
 }
 
 /// What both iterators share: the inputs, the settings, submitting chunks.
@@ -115,8 +156,11 @@ struct Feeder<'p, A, R, I> {
     inputs: Option<I>,
     /// How many inputs have been taken.
     taken: usize,
-    chunksize: usize,
-    max_in_flight: usize,
+    sizer: ChunkSizer,
+    /// The window set by `max_in_flight`, if any.
+    max_in_flight: Option<usize>,
+    /// The size of the last chunk sent, which the default window follows.
+    last_size: usize,
     options: TaskOptions,
 }
 
@@ -130,12 +174,14 @@ where
     /// wrapped by `wrap`; `None` when the inputs have run out.
     fn next_chunk<W, F>(&mut self, wrap: W) -> Option<Chunk<R>>
     where
-        W: FnOnce(JobFuture<ChunkResults<R>>) -> F,
-        F: Future<Output = Result<ChunkResults<R>, JobError>> + Send + 'static,
+        W: FnOnce(JobFuture<ChunkReply<R>>) -> F,
+        F: Future<Output = Result<ChunkReply<R>, JobError>> + Send + 'static,
     {
         let inputs = self.inputs.as_mut()?;
         let first = self.taken;
-        if self.chunksize == 1 {
+        let size = self.sizer.next_size();
+        self.last_size = size;
+        if self.sizer.fixed() == Some(1) {
             let Some(arguments) = inputs.next() else {
                 self.inputs = None;
                 return None;
@@ -154,12 +200,16 @@ where
                 len: 1,
                 unsent: Vec::new(),
                 ticket,
+                retry: None,
             });
         }
+        let automatic = self.sizer.fixed().is_none();
+        let max_bytes = MAX_CHUNK_BYTES.min(self.pool.frame_limit() / 4);
         let mut batch = BatchRequest::new(self.job.name()).ok();
         let mut unsent = Vec::new();
         let mut len = 0;
-        for arguments in inputs.by_ref().take(self.chunksize) {
+        let mut exhausted = true;
+        for arguments in inputs.by_ref() {
             let encoded = match batch.as_mut() {
                 Some(batch) => batch.push_with(|out| {
                     postcard::to_io(&arguments, out).map(drop).map_err(|error| {
@@ -177,24 +227,28 @@ where
                 unsent.push((len, error));
             }
             len += 1;
+            let full = automatic && batch.as_ref().is_some_and(|b| b.bytes() >= max_bytes);
+            if len == size || full {
+                exhausted = false;
+                break;
+            }
         }
-        if len < self.chunksize {
+        if exhausted {
             self.inputs = None;
         }
         if len == 0 {
             return None;
         }
         self.taken += len;
+        let mut retry = None;
         let ticket = match batch {
             Some(batch) if batch.items() > 0 => {
+                let request = batch.into_request();
+                if automatic && len > 1 {
+                    retry = Some(request.clone());
+                }
                 self.pool
-                    .submit_request(
-                        batch.into_request(),
-                        decode_batch::<R>,
-                        None,
-                        self.options.clone(),
-                        wrap,
-                    )
+                    .submit_request(request, decode_batch::<R>, None, self.options.clone(), wrap)
                     .0
             }
             // Nothing to send: the unsent errors are the whole chunk.
@@ -205,6 +259,7 @@ where
             len,
             unsent,
             ticket,
+            retry,
         })
     }
 
@@ -215,20 +270,73 @@ where
     /// cost (`deli-bench -- process`, tiny-map: 3.2× the time of a
     /// `submit` loop when refilled one chunk at a time).
     fn room(&self, in_flight: usize) -> usize {
-        if self.inputs.is_some() && in_flight <= self.max_in_flight / 2 {
-            self.max_in_flight - in_flight
+        let window = self.window();
+        if self.inputs.is_some() && in_flight <= window / 2 {
+            window - in_flight
         } else {
             0
         }
     }
 
-    fn set_chunksize(&mut self, items: usize) {
-        self.chunksize = items.max(1);
-        self.max_in_flight = default_window(self.pool.workers(), self.chunksize);
+    /// At most how many chunks may be out now: as set, else enough to keep
+    /// every child's pipeline full at the current chunk size — but only
+    /// two per child until a first batch says how long an item takes, so
+    /// that cheap items do not queue up one per request meanwhile.
+    fn window(&self) -> usize {
+        let workers = self.pool.workers().max(1);
+        match self.max_in_flight {
+            Some(chunks) => chunks,
+            None if self.sizer.is_measuring() => 2 * workers,
+            None => default_window(workers, self.last_size),
+        }
     }
 
-    fn set_max_in_flight(&mut self, chunks: usize) {
-        self.max_in_flight = chunks.max(1);
+    /// A chunk's results, its timing noted for the next sizes.
+    fn finish(&mut self, chunk: Chunk<R>) -> Results<R> {
+        let (results, timing) = chunk.finish(|request| self.alone(request));
+        if let Some((items, nanos)) = timing {
+            self.sizer.observe(items, u128::from(nanos));
+        }
+        results
+    }
+
+    /// Sends a failed batch request's items again, one per request, and
+    /// waits for them: a result per item of the batch.
+    #[cold]
+    fn alone(&self, request: &[u8]) -> Results<R> {
+        let items =
+            parse_request(request).and_then(|(_, arguments)| batch::parse_arguments(arguments));
+        let Some((name, items)) = items else {
+            let error = JobError::Remote("a batch could not be split to be sent again".to_owned());
+            return vec![Err(error)];
+        };
+        // Every item is queued before the first is waited for.
+        let tickets: Vec<_> = items
+            .into_iter()
+            .map(|item| {
+                let mut request = request_head(name)?;
+                request.extend_from_slice(item);
+                let (ticket, _) = self.pool.submit_request(
+                    request,
+                    decode_one::<R>,
+                    None,
+                    self.options.clone(),
+                    |future| future,
+                );
+                Ok(ticket)
+            })
+            .collect();
+        tickets
+            .into_iter()
+            .map(|ticket: Result<Ticket<ChunkReply<R>>, JobError>| {
+                let reply = ticket?.wait_blocking()?;
+                reply
+                    .results
+                    .into_iter()
+                    .next()
+                    .unwrap_or(Err(JobError::Cancelled))
+            })
+            .collect()
     }
 
     fn size_hint(&self, known: usize) -> (usize, Option<usize>) {
@@ -245,11 +353,36 @@ where
     }
 }
 
-impl<A, R, I> Feeder<'_, A, R, I> {
+impl<'p, A, R, I> Feeder<'p, A, R, I> {
+    fn new(pool: &'p ProcessPool, job: Job<A, R>, inputs: I, options: TaskOptions) -> Self {
+        Feeder {
+            pool,
+            job,
+            inputs: Some(inputs),
+            taken: 0,
+            // One item at a time until a batch has been measured: a slow
+            // item never waits behind others in an unmeasured chunk.
+            sizer: ChunkSizer::new(TARGET_CHUNK_NANOS, 1, MAX_CHUNK),
+            max_in_flight: None,
+            last_size: 1,
+            options,
+        }
+    }
+
+    fn set_chunksize(&mut self, items: usize) {
+        self.sizer.fix(items);
+        self.last_size = items.max(1);
+    }
+
+    fn set_max_in_flight(&mut self, chunks: usize) {
+        self.max_in_flight = Some(chunks.max(1));
+    }
+
     /// `Debug` for the iterator `name` with `in_flight` chunks out.
     fn debug(&self, f: &mut fmt::Formatter<'_>, name: &str, in_flight: usize) -> fmt::Result {
         f.debug_struct(name)
-            .field("chunksize", &self.chunksize)
+            .field("chunksize", &self.sizer.fixed())
+            .field("last_chunk", &self.last_size)
             .field("in_flight", &in_flight)
             .field("max_in_flight", &self.max_in_flight)
             .finish_non_exhaustive()
@@ -293,26 +426,19 @@ where
         options: TaskOptions,
     ) -> Self {
         ProcessMap {
-            feeder: Feeder {
-                pool,
-                job,
-                inputs: Some(inputs),
-                taken: 0,
-                chunksize: 1,
-                max_in_flight: default_window(pool.workers(), 1),
-                options,
-            },
+            feeder: Feeder::new(pool, job, inputs, options),
             in_flight: VecDeque::new(),
             ready: Vec::new().into_iter(),
         }
     }
 
     crate::setters::setters! {
-        /// Sends `items` inputs (at least 1) to a child in one request. Worth
-        /// it for many small items: Python's `chunksize`. A child that dies
-        /// fails its whole chunk, so keep chunks of slow or crashing jobs
-        /// small. The window shrinks to match unless
-        /// [`max_in_flight`](ProcessMap::max_in_flight) was set.
+        /// Sends exactly `items` inputs (at least 1) to a child per request
+        /// (Python's `chunksize`) instead of sizing chunks from the child's
+        /// measured time per item, which is the default. A child that dies
+        /// fails its whole chunk: `chunksize(1)` keeps each item on its own,
+        /// for jobs that may crash their process. The window follows the
+        /// size unless [`max_in_flight`](ProcessMap::max_in_flight) was set.
         ///
         /// # Examples
         ///
@@ -334,9 +460,10 @@ where
 
     crate::setters::setters! {
         /// At most `chunks` requests (at least 1) queued or running at once.
-        /// The default keeps every child's pipeline full: about 136 per
-        /// worker for single items, fewer for bigger chunks. The window is
-        /// topped up in bursts, when half of it has come back.
+        /// The default is two per worker until the first chunk comes back
+        /// measured, then enough to keep every child's pipeline full: 520
+        /// per worker for one-item chunks, down to 10 for big ones. The
+        /// window is topped up in bursts, when half of it has come back.
         ///
         /// # Examples
         ///
@@ -374,7 +501,7 @@ where
             self.fill();
             let chunk = self.in_flight.pop_front()?;
             yield_until(|| chunk.ticket.is_done());
-            self.ready = chunk.finish().into_iter();
+            self.ready = self.feeder.finish(chunk).into_iter();
             // Keep the children busy while the caller takes these.
             self.fill();
         }
@@ -520,15 +647,7 @@ where
         options: TaskOptions,
     ) -> Self {
         ProcessMapUnordered {
-            feeder: Feeder {
-                pool,
-                job,
-                inputs: Some(inputs),
-                taken: 0,
-                chunksize: 1,
-                max_in_flight: default_window(pool.workers(), 1),
-                options,
-            },
+            feeder: Feeder::new(pool, job, inputs, options),
             in_flight: HashMap::new(),
             next_key: 0,
             finished: Arc::default(),
@@ -645,7 +764,7 @@ where
             self.fill();
             let chunk = self.wait_finished()?;
             let first = chunk.first;
-            self.ready = (first..).zip(chunk.finish());
+            self.ready = (first..).zip(self.feeder.finish(chunk));
             self.fill();
         }
     }

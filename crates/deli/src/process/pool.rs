@@ -405,6 +405,11 @@ impl ProcessPool {
         self.workers
     }
 
+    /// The largest request or reply frame the pool's children take.
+    pub(super) fn frame_limit(&self) -> usize {
+        self.shared.config.child.frame_limit
+    }
+
     /// Queues `job(arguments)` for a worker and returns its ticket. The
     /// arguments are encoded now; an argument that cannot be encoded gives
     /// a ticket that already holds [`JobError::Remote`].
@@ -581,9 +586,12 @@ impl ProcessPool {
     /// Lazy and bounded, like [`ThreadPool::map`](crate::ThreadPool::map):
     /// inputs are taken (and encoded) only as there is room, at most
     /// [`max_in_flight`](ProcessMap::max_in_flight) requests queued or
-    /// running. [`chunksize`](ProcessMap::chunksize) sends several inputs
-    /// to one child in one request, which is what makes many tiny items
-    /// cheap (Python's `chunksize`). Dropping the iterator cancels what it
+    /// running. Several inputs go to one child in one request, which is
+    /// what makes many tiny items cheap: by default as many as make about
+    /// a millisecond of the child's measured work (slow items go one by
+    /// one), or exactly [`chunksize`](ProcessMap::chunksize) (Python's
+    /// `chunksize`; `chunksize(1)` isolates every item from a child that
+    /// dies holding another). Dropping the iterator cancels what it
     /// has in flight. For results as they finish, see
     /// [`map_unordered`](ProcessPool::map_unordered); for one ticket per
     /// input, call [`submit`](ProcessPool::submit) in a loop.
@@ -606,8 +614,8 @@ impl ProcessPool {
     ///     assert_eq!(results[0], Ok(2));
     ///     assert!(matches!(&results[1], Err(deli::JobError::Panicked(m)) if m.message().contains("right out")));
     ///     assert_eq!(results[2], Ok(6));
-    ///     // Many small items: a hundred per request.
-    ///     let total: i64 = pool.map(double, 3..10_003).chunksize(100).map(|r| r.unwrap() as i64).sum();
+    ///     // Many small items: sent in chunks sized by their measured cost.
+    ///     let total: i64 = pool.map(double, 3..10_003).map(|r| r.unwrap() as i64).sum();
     ///     assert_eq!(total, 100_050_000);
     /// }
     /// ```

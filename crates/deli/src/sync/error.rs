@@ -6,6 +6,36 @@
 //! own receive errors, because a receiver there can also fall behind.
 //! Uses `thiserror` only.
 
+/// `into_inner` for a send error's variants, each holding the value, and a
+/// `Debug` that shows the variant but not the value: the value is the
+/// caller's own and need not be `Debug`.
+macro_rules! gives_the_value_back {
+    ($error:ident { $($variant:ident),+ }, $example:literal) => {
+        impl<T> $error<T> {
+            /// The value that could not be sent.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = $example]
+            /// ```
+            pub fn into_inner(self) -> T {
+                match self {
+                    $($error::$variant(value))|+ => value,
+                }
+            }
+        }
+
+        impl<T> std::fmt::Debug for $error<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self {
+                    $($error::$variant(_) => f.write_str(concat!(stringify!($variant), "(..)")),)+
+                }
+            }
+        }
+    };
+}
+
 /// The value could not go in because the other side is gone or the channel
 /// (or queue) was closed; the value comes back inside.
 ///
@@ -63,29 +93,10 @@ pub enum TrySendError<T> {
     Closed(T),
 }
 
-impl<T> TrySendError<T> {
-    /// The value that could not be sent.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(deli::sync::TrySendError::Full(4).into_inner(), 4);
-    /// ```
-    pub fn into_inner(self) -> T {
-        match self {
-            TrySendError::Full(value) | TrySendError::Closed(value) => value,
-        }
-    }
-}
-
-impl<T> std::fmt::Debug for TrySendError<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("Full(..)"),
-            TrySendError::Closed(_) => f.write_str("Closed(..)"),
-        }
-    }
-}
+gives_the_value_back!(
+    TrySendError { Full, Closed },
+    "assert_eq!(deli::sync::TrySendError::Full(4).into_inner(), 4);"
+);
 
 /// Why a blocking send / put with a timeout did not take the value; it
 /// comes back inside.
@@ -111,29 +122,10 @@ pub enum SendTimeoutError<T> {
     Closed(T),
 }
 
-impl<T> SendTimeoutError<T> {
-    /// The value that could not be sent.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(deli::sync::SendTimeoutError::Timeout('a').into_inner(), 'a');
-    /// ```
-    pub fn into_inner(self) -> T {
-        match self {
-            SendTimeoutError::Timeout(value) | SendTimeoutError::Closed(value) => value,
-        }
-    }
-}
-
-impl<T> std::fmt::Debug for SendTimeoutError<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SendTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
-            SendTimeoutError::Closed(_) => f.write_str("Closed(..)"),
-        }
-    }
-}
+gives_the_value_back!(
+    SendTimeoutError { Timeout, Closed },
+    "assert_eq!(deli::sync::SendTimeoutError::Timeout('a').into_inner(), 'a');"
+);
 
 /// Nothing can come out any more: the channel (or queue) is empty and every
 /// sender is gone or it was closed.

@@ -523,18 +523,20 @@ impl<T> Drop for Receiver<T> {
 
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sender")
-            .field("len", &self.len())
-            .field("closed", &self.is_closed())
-            .finish_non_exhaustive()
+        debug_end(f, "Sender", &self.chan)
     }
 }
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver")
-            .field("len", &self.len())
-            .field("closed", &self.is_closed())
-            .finish_non_exhaustive()
+        debug_end(f, "Receiver", &self.chan)
     }
+}
+
+/// Either end's `Debug`: what the channel holds and whether it is closed.
+fn debug_end<T>(f: &mut fmt::Formatter<'_>, end: &str, chan: &Chan<T>) -> fmt::Result {
+    f.debug_struct(end)
+        .field("len", &chan.len())
+        .field("closed", &chan.is_closed())
+        .finish_non_exhaustive()
 }

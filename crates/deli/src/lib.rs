@@ -133,7 +133,7 @@ compile_error!(
 );
 
 mod block_on;
-mod chunk_sizer;
+mod chunked_map;
 mod coop;
 mod current_slot;
 mod fifo;

@@ -6,7 +6,7 @@
 //! every finished chunk reports how long its items took, from which the
 //! next sizes aim at [`TARGET_CHUNK_NANOS`] of work. So a million cheap
 //! items cost a few hundred jobs, while slow items still go one per job.
-//! Calls this folder and `task`.
+//! Calls this folder, `task` and `crate::chunked_map`.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::ThreadPool;
-use crate::chunk_sizer::ChunkSizer;
+use crate::chunked_map::{self, ChunkSizer};
 use crate::task::{is_cancel_requested, JobError, Ticket};
 
 /// How long one chunk should compute: long enough that a job's overhead
@@ -299,16 +299,7 @@ where
         let known = self.ready.len()
             + self.failed.as_ref().map_or(0, |(left, _)| *left)
             + self.in_flight.iter().map(|chunk| chunk.len).sum::<usize>();
-        match &self.inputs {
-            None => (known, Some(known)),
-            Some(inputs) => {
-                let (low, high) = inputs.size_hint();
-                (
-                    known.saturating_add(low),
-                    high.and_then(|high| high.checked_add(known)),
-                )
-            }
-        }
+        chunked_map::size_hint(known, self.inputs.as_ref())
     }
 }
 

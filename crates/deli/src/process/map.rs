@@ -7,7 +7,7 @@
 //! a run of items sent to one child as one request — as a batch (see
 //! `batch`), which is how many small items stop paying a frame and a round
 //! trip each. By default chunk sizes follow the child's measured time per
-//! item (`crate::chunk_sizer`): one item at a time until a first batch has
+//! item (`crate::chunked_map`): one item at a time until a first batch has
 //! come back, then as many as make about [`TARGET_CHUNK_NANOS`] of work,
 //! so cheap items travel thousands to a request and slow ones one by one.
 //! `chunksize(n)` fixes the size instead; `chunksize(1)` sends plain
@@ -21,7 +21,7 @@
 //!
 //! [`ProcessMap`] hands results out in input order (waiting for the oldest
 //! chunk); [`ProcessMapUnordered`] as chunks finish, each with its input's
-//! index. Uses `pool`, `batch`, `slot`, `task` and `crate::chunk_sizer`.
+//! index. Uses `pool`, `batch`, `slot`, `task` and `crate::chunked_map`.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -38,7 +38,7 @@ use super::pool::{encode_request, ProcessPool};
 use super::protocol::{parse_request, request_head};
 use super::registry::Job;
 use super::slot::{decode_postcard, JobFuture};
-use crate::chunk_sizer::ChunkSizer;
+use crate::chunked_map::{self, ChunkSizer};
 use crate::poison::IgnorePoison;
 use crate::task::{JobError, TaskOptions, Ticket};
 
@@ -340,16 +340,7 @@ where
     }
 
     fn size_hint(&self, known: usize) -> (usize, Option<usize>) {
-        match &self.inputs {
-            None => (known, Some(known)),
-            Some(inputs) => {
-                let (low, high) = inputs.size_hint();
-                (
-                    known.saturating_add(low),
-                    high.and_then(|high| high.checked_add(known)),
-                )
-            }
-        }
+        chunked_map::size_hint(known, self.inputs.as_ref())
     }
 }
 
@@ -432,57 +423,6 @@ where
         }
     }
 
-    crate::setters::setters! {
-        /// Sends exactly `items` inputs (at least 1) to a child per request
-        /// (Python's `chunksize`) instead of sizing chunks from the child's
-        /// measured time per item, which is the default. A child that dies
-        /// fails its whole chunk: `chunksize(1)` keeps each item on its own,
-        /// for jobs that may crash their process. The window follows the
-        /// size unless [`max_in_flight`](ProcessMap::max_in_flight) was set.
-        ///
-        /// # Examples
-        ///
-        /// ```
-        /// #[deli::job]
-        /// fn inc(n: u32) -> u32 {
-        ///     n + 1
-        /// }
-        ///
-        /// fn main() {
-        ///     deli::process::init();
-        ///     let pool = deli::ProcessPool::new(2).unwrap();
-        ///     let total: u32 = pool.map(inc, 0..1_000).chunksize(100).map(Result::unwrap).sum();
-        ///     assert_eq!(total, 500_500);
-        /// }
-        /// ```
-        pub fn chunksize(mut self, items: usize) => self.feeder.set_chunksize(items);
-    }
-
-    crate::setters::setters! {
-        /// At most `chunks` requests (at least 1) queued or running at once.
-        /// The default is two per worker until the first chunk comes back
-        /// measured, then enough to keep every child's pipeline full: 520
-        /// per worker for one-item chunks, down to 10 for big ones. The
-        /// window is topped up in bursts, when half of it has come back.
-        ///
-        /// # Examples
-        ///
-        /// ```
-        /// #[deli::job]
-        /// fn echo(n: u8) -> u8 {
-        ///     n
-        /// }
-        ///
-        /// fn main() {
-        ///     deli::process::init();
-        ///     let pool = deli::ProcessPool::new(1).unwrap();
-        ///     let all: Vec<_> = pool.map(echo, [1, 2, 3]).max_in_flight(1).collect();
-        ///     assert_eq!(all, [Ok(1), Ok(2), Ok(3)]);
-        /// }
-        /// ```
-        pub fn max_in_flight(mut self, chunks: usize) => self.feeder.set_max_in_flight(chunks);
-    }
-
     fn fill(&mut self) {
         for _ in 0..self.feeder.room(self.in_flight.len()) {
             match self.feeder.next_chunk(|future| future) {
@@ -540,6 +480,114 @@ impl<A, R, I> fmt::Debug for ProcessMap<'_, A, R, I> {
         self.feeder.debug(f, "ProcessMap", self.in_flight.len())
     }
 }
+
+/// The two settings both iterators take; each type brings its own
+/// examples.
+macro_rules! map_settings {
+    ($map:ident, chunksize: $chunk_example:literal, max_in_flight: $window_example:literal) => {
+        impl<A, R, I> $map<'_, A, R, I> {
+            /// Sends exactly `items` inputs (at least 1) to a child per
+            /// request (Python's `chunksize`) instead of sizing chunks from
+            /// the child's measured time per item, which is the default. A
+            /// child that dies fails its whole chunk: `chunksize(1)` keeps
+            /// each item on its own, for jobs that may crash their process.
+            /// A chunk's results come out together, when its last item is
+            /// done. The window follows the size unless `max_in_flight` was
+            /// set.
+            ///
+            /// # Examples
+            ///
+            #[doc = $chunk_example]
+            pub fn chunksize(mut self, items: usize) -> Self {
+                self.feeder.set_chunksize(items);
+                self
+            }
+
+            /// At most `chunks` requests (at least 1) queued or running at
+            /// once. The default is two per worker until the first chunk
+            /// comes back measured, then enough to keep every child's
+            /// pipeline full: 520 per worker for one-item chunks, down to 10
+            /// for big ones. The window is topped up in bursts, when half of
+            /// it has come back.
+            ///
+            /// # Examples
+            ///
+            #[doc = $window_example]
+            pub fn max_in_flight(mut self, chunks: usize) -> Self {
+                self.feeder.set_max_in_flight(chunks);
+                self
+            }
+        }
+    };
+}
+
+map_settings!(
+    ProcessMap,
+    chunksize: r#"
+```
+#[deli::job]
+fn inc(n: u32) -> u32 {
+    n + 1
+}
+
+fn main() {
+    deli::process::init();
+    let pool = deli::ProcessPool::new(2).unwrap();
+    let total: u32 = pool.map(inc, 0..1_000).chunksize(100).map(Result::unwrap).sum();
+    assert_eq!(total, 500_500);
+}
+```"#,
+    max_in_flight: r#"
+```
+#[deli::job]
+fn echo(n: u8) -> u8 {
+    n
+}
+
+fn main() {
+    deli::process::init();
+    let pool = deli::ProcessPool::new(1).unwrap();
+    let all: Vec<_> = pool.map(echo, [1, 2, 3]).max_in_flight(1).collect();
+    assert_eq!(all, [Ok(1), Ok(2), Ok(3)]);
+}
+```"#
+);
+
+map_settings!(
+    ProcessMapUnordered,
+    chunksize: r#"
+```
+#[deli::job]
+fn double(n: u64) -> u64 {
+    2 * n
+}
+
+fn main() {
+    deli::process::init();
+    let pool = deli::ProcessPool::new(2).unwrap();
+    let total: u64 = pool
+        .map_unordered(double, 0..100)
+        .chunksize(10)
+        .map(|(_, result)| result.unwrap())
+        .sum();
+    assert_eq!(total, 9_900);
+}
+```"#,
+    max_in_flight: r#"
+```
+#[deli::job]
+fn negate(n: i16) -> i16 {
+    -n
+}
+
+fn main() {
+    deli::process::init();
+    let pool = deli::ProcessPool::new(2).unwrap();
+    let one_at_a_time = pool.map_unordered(negate, [7]).max_in_flight(1);
+    assert_eq!(one_at_a_time.collect::<Vec<_>>(), [(0, Ok(-7))]);
+}
+```"#
+);
 
 /// What dropping either iterator does: cancels the chunks still out.
 fn cancel_all<'c, R: 'c>(chunks: impl IntoIterator<Item = &'c Chunk<R>>) {
@@ -653,54 +701,6 @@ where
             finished: Arc::default(),
             ready: (0..).zip(Vec::new()),
         }
-    }
-
-    crate::setters::setters! {
-        /// Inputs per request, as [`ProcessMap::chunksize`]. A chunk's results
-        /// come out together, when its last item is done.
-        ///
-        /// # Examples
-        ///
-        /// ```
-        /// #[deli::job]
-        /// fn double(n: u64) -> u64 {
-        ///     2 * n
-        /// }
-        ///
-        /// fn main() {
-        ///     deli::process::init();
-        ///     let pool = deli::ProcessPool::new(2).unwrap();
-        ///     let total: u64 = pool
-        ///         .map_unordered(double, 0..100)
-        ///         .chunksize(10)
-        ///         .map(|(_, result)| result.unwrap())
-        ///         .sum();
-        ///     assert_eq!(total, 9_900);
-        /// }
-        /// ```
-        pub fn chunksize(mut self, items: usize) => self.feeder.set_chunksize(items);
-    }
-
-    crate::setters::setters! {
-        /// At most `chunks` requests (at least 1) queued or running at once,
-        /// as [`ProcessMap::max_in_flight`].
-        ///
-        /// # Examples
-        ///
-        /// ```
-        /// #[deli::job]
-        /// fn negate(n: i16) -> i16 {
-        ///     -n
-        /// }
-        ///
-        /// fn main() {
-        ///     deli::process::init();
-        ///     let pool = deli::ProcessPool::new(2).unwrap();
-        ///     let one_at_a_time = pool.map_unordered(negate, [7]).max_in_flight(1);
-        ///     assert_eq!(one_at_a_time.collect::<Vec<_>>(), [(0, Ok(-7))]);
-        /// }
-        /// ```
-        pub fn max_in_flight(mut self, chunks: usize) => self.feeder.set_max_in_flight(chunks);
     }
 
     fn fill(&mut self) {

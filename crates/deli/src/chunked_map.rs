@@ -1,10 +1,11 @@
-//! Chunk sizes that follow the measured cost of an item: how both pools'
-//! `map` group many cheap items into one job (or one request to a child
-//! process) while slow items still go one at a time. A leaf (std only).
-//!
-//! The first chunks are small (1, 2, 4, … up to a cap) until one has been
-//! measured; after that every chunk aims at a target of work, from the
-//! average time per item of the chunks seen so far.
+//! What both pools' lazy `map`s share. [`ChunkSizer`]: chunk sizes that
+//! follow the measured cost of an item, so that many cheap items go in one
+//! job (or one request to a child process) while slow items still go one
+//! at a time — the first chunks are small (1, 2, 4, … up to a cap) until
+//! one has been measured, then every chunk aims at a target of work, from
+//! the average time per item of the chunks seen so far. [`size_hint`]: the
+//! hint of a map holding some results while its inputs last. A leaf (std
+//! only).
 
 /// Picks chunk sizes from the measured cost per item.
 #[derive(Debug)]
@@ -79,6 +80,21 @@ impl ChunkSizer {
             // not swing the size.
             Some(average) => 0.75 * average + 0.25 * sample,
         });
+    }
+}
+
+/// The size hint of a map with `known` results on hand or on their way,
+/// and `inputs` left to take (`None` once they have run out).
+pub(crate) fn size_hint<I: Iterator>(known: usize, inputs: Option<&I>) -> (usize, Option<usize>) {
+    match inputs {
+        None => (known, Some(known)),
+        Some(inputs) => {
+            let (low, high) = inputs.size_hint();
+            (
+                known.saturating_add(low),
+                high.and_then(|high| high.checked_add(known)),
+            )
+        }
     }
 }
 

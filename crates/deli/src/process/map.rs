@@ -481,10 +481,22 @@ impl<A, R, I> fmt::Debug for ProcessMap<'_, A, R, I> {
     }
 }
 
-/// The two settings both iterators take; each type brings its own
-/// examples.
+/// The two settings both iterators take; each type brings the lines of
+/// its own examples, which run in `main` with a pool of two and a job.
 macro_rules! map_settings {
     ($map:ident, chunksize: $chunk_example:literal, max_in_flight: $window_example:literal) => {
+        map_settings!(@ $map, $chunk_example, $window_example, "```
+#[deli::job]
+fn triple(n: u64) -> u64 {
+    3 * n
+}
+
+fn main() {
+    deli::process::init();
+    let pool = deli::ProcessPool::new(2).unwrap();
+    ");
+    };
+    (@ $map:ident, $chunk_example:literal, $window_example:literal, $head:literal) => {
         impl<A, R, I> $map<'_, A, R, I> {
             /// Sends exactly `items` inputs (at least 1) to a child per
             /// request (Python's `chunksize`) instead of sizing chunks from
@@ -497,7 +509,7 @@ macro_rules! map_settings {
             ///
             /// # Examples
             ///
-            #[doc = $chunk_example]
+            #[doc = concat!($head, $chunk_example, "\n}\n```")]
             pub fn chunksize(mut self, items: usize) -> Self {
                 self.feeder.set_chunksize(items);
                 self
@@ -512,7 +524,7 @@ macro_rules! map_settings {
             ///
             /// # Examples
             ///
-            #[doc = $window_example]
+            #[doc = concat!($head, $window_example, "\n}\n```")]
             pub fn max_in_flight(mut self, chunks: usize) -> Self {
                 self.feeder.set_max_in_flight(chunks);
                 self
@@ -523,70 +535,19 @@ macro_rules! map_settings {
 
 map_settings!(
     ProcessMap,
-    chunksize: r#"
-```
-#[deli::job]
-fn inc(n: u32) -> u32 {
-    n + 1
-}
-
-fn main() {
-    deli::process::init();
-    let pool = deli::ProcessPool::new(2).unwrap();
-    let total: u32 = pool.map(inc, 0..1_000).chunksize(100).map(Result::unwrap).sum();
-    assert_eq!(total, 500_500);
-}
-```"#,
-    max_in_flight: r#"
-```
-#[deli::job]
-fn echo(n: u8) -> u8 {
-    n
-}
-
-fn main() {
-    deli::process::init();
-    let pool = deli::ProcessPool::new(1).unwrap();
-    let all: Vec<_> = pool.map(echo, [1, 2, 3]).max_in_flight(1).collect();
-    assert_eq!(all, [Ok(1), Ok(2), Ok(3)]);
-}
-```"#
+    chunksize: "let total: u64 = pool.map(triple, 0..1_000).chunksize(100).map(Result::unwrap).sum();
+    assert_eq!(total, 1_498_500);",
+    max_in_flight: "let all: Vec<_> = pool.map(triple, [1, 2, 3]).max_in_flight(1).collect();
+    assert_eq!(all, [Ok(3), Ok(6), Ok(9)]);"
 );
 
 map_settings!(
     ProcessMapUnordered,
-    chunksize: r#"
-```
-#[deli::job]
-fn double(n: u64) -> u64 {
-    2 * n
-}
-
-fn main() {
-    deli::process::init();
-    let pool = deli::ProcessPool::new(2).unwrap();
-    let total: u64 = pool
-        .map_unordered(double, 0..100)
-        .chunksize(10)
-        .map(|(_, result)| result.unwrap())
-        .sum();
-    assert_eq!(total, 9_900);
-}
-```"#,
-    max_in_flight: r#"
-```
-#[deli::job]
-fn negate(n: i16) -> i16 {
-    -n
-}
-
-fn main() {
-    deli::process::init();
-    let pool = deli::ProcessPool::new(2).unwrap();
-    let one_at_a_time = pool.map_unordered(negate, [7]).max_in_flight(1);
-    assert_eq!(one_at_a_time.collect::<Vec<_>>(), [(0, Ok(-7))]);
-}
-```"#
+    chunksize: "let mut all: Vec<_> = pool.map_unordered(triple, 0..10).chunksize(5).collect();
+    all.sort_by_key(|(index, _)| *index);
+    assert_eq!(all[9], (9, Ok(27)));",
+    max_in_flight: "let one_at_a_time = pool.map_unordered(triple, [7]).max_in_flight(1);
+    assert_eq!(one_at_a_time.collect::<Vec<_>>(), [(0, Ok(21))]);"
 );
 
 /// What dropping either iterator does: cancels the chunks still out.

@@ -404,25 +404,12 @@ pub struct ProcessMap<'p, A, R, I> {
     ready: std::vec::IntoIter<Result<R, JobError>>,
 }
 
-impl<'p, A, R, I> ProcessMap<'p, A, R, I>
+impl<A, R, I> ProcessMap<'_, A, R, I>
 where
     A: Serialize,
     R: DeserializeOwned + Send + 'static,
     I: Iterator<Item = A>,
 {
-    pub(super) fn new(
-        pool: &'p ProcessPool,
-        job: Job<A, R>,
-        inputs: I,
-        options: TaskOptions,
-    ) -> Self {
-        ProcessMap {
-            feeder: Feeder::new(pool, job, inputs, options),
-            in_flight: VecDeque::new(),
-            ready: Vec::new().into_iter(),
-        }
-    }
-
     fn fill(&mut self) {
         for _ in 0..self.feeder.room(self.in_flight.len()) {
             match self.feeder.next_chunk(|future| future) {
@@ -481,10 +468,29 @@ impl<A, R, I> fmt::Debug for ProcessMap<'_, A, R, I> {
     }
 }
 
-/// The two settings both iterators take; each type brings the lines of
-/// its own examples, which run in `main` with a pool of two and a job.
+/// What both iterators have alike: `new` (each type brings its fields
+/// besides the feeder) and the two settings (each type brings the lines of
+/// its own examples, which run in `main` with a pool of two and a job).
 macro_rules! map_settings {
-    ($map:ident, chunksize: $chunk_example:literal, max_in_flight: $window_example:literal) => {
+    (
+        $map:ident { $($field:ident: $init:expr),* },
+        chunksize: $chunk_example:literal,
+        max_in_flight: $window_example:literal
+    ) => {
+        impl<'p, A, R, I> $map<'p, A, R, I> {
+            pub(super) fn new(
+                pool: &'p ProcessPool,
+                job: Job<A, R>,
+                inputs: I,
+                options: TaskOptions,
+            ) -> Self {
+                $map {
+                    feeder: Feeder::new(pool, job, inputs, options),
+                    $($field: $init),*
+                }
+            }
+        }
+
         map_settings!(@ $map, $chunk_example, $window_example, "```
 #[deli::job]
 fn triple(n: u64) -> u64 {
@@ -534,7 +540,10 @@ fn main() {
 }
 
 map_settings!(
-    ProcessMap,
+    ProcessMap {
+        in_flight: VecDeque::new(),
+        ready: Vec::new().into_iter()
+    },
     chunksize: "let total: u64 = pool.map(triple, 0..1_000).chunksize(100).map(Result::unwrap).sum();
     assert_eq!(total, 1_498_500);",
     max_in_flight: "let all: Vec<_> = pool.map(triple, [1, 2, 3]).max_in_flight(1).collect();
@@ -542,7 +551,12 @@ map_settings!(
 );
 
 map_settings!(
-    ProcessMapUnordered,
+    ProcessMapUnordered {
+        in_flight: HashMap::new(),
+        next_key: 0,
+        finished: Arc::default(),
+        ready: (0..).zip(Vec::new())
+    },
     chunksize: "let mut all: Vec<_> = pool.map_unordered(triple, 0..10).chunksize(5).collect();
     all.sort_by_key(|(index, _)| *index);
     assert_eq!(all[9], (9, Ok(27)));",
@@ -643,27 +657,12 @@ pub struct ProcessMapUnordered<'p, A, R, I> {
     ready: std::iter::Zip<std::ops::RangeFrom<usize>, std::vec::IntoIter<Result<R, JobError>>>,
 }
 
-impl<'p, A, R, I> ProcessMapUnordered<'p, A, R, I>
+impl<A, R, I> ProcessMapUnordered<'_, A, R, I>
 where
     A: Serialize,
     R: DeserializeOwned + Send + 'static,
     I: Iterator<Item = A>,
 {
-    pub(super) fn new(
-        pool: &'p ProcessPool,
-        job: Job<A, R>,
-        inputs: I,
-        options: TaskOptions,
-    ) -> Self {
-        ProcessMapUnordered {
-            feeder: Feeder::new(pool, job, inputs, options),
-            in_flight: HashMap::new(),
-            next_key: 0,
-            finished: Arc::default(),
-            ready: (0..).zip(Vec::new()),
-        }
-    }
-
     fn fill(&mut self) {
         for _ in 0..self.feeder.room(self.in_flight.len()) {
             let key = self.next_key;

@@ -1,12 +1,16 @@
 //! A thread's "current" value of one kind — its reactor, its timer driver —
 //! made current for as long as a guard lives and restored after it, so
-//! entering nests. A leaf: `io` and `time` each keep one slot.
+//! entering nests; and a thread's current pointer of one kind — the task
+//! or the scope node being polled — set for as long as a piece of work
+//! runs. A leaf: `io` and `time` each keep a value slot, `task` and
+//! `scope` a pointer slot.
 //!
 //! During thread teardown a slot may already be gone; then nothing is
 //! entered, nothing is restored, and there is no current value.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
+use std::ptr;
 use std::sync::Arc;
 use std::thread::LocalKey;
 
@@ -60,4 +64,39 @@ impl<T: 'static> Drop for EnterGuard<T> {
         let replaced = self.slot.try_with(|current| current.replace(previous));
         drop(replaced);
     }
+}
+
+/// The thread-local cell one kind of current pointer lives in.
+pub(crate) type PointerSlot<T> = LocalKey<Cell<*const T>>;
+
+/// Runs `work` with `pointer` current in `slot`, then puts the previous
+/// pointer back, also when `work` unwinds. Returns `work`'s output and the
+/// pointer the slot held when `work` returned (`work` may have marked it).
+#[inline]
+pub(crate) fn with_pointer<T: 'static, R>(
+    slot: &'static PointerSlot<T>,
+    pointer: *const T,
+    work: impl FnOnce() -> R,
+) -> (R, *const T) {
+    /// Puts the previous pointer back if `work` unwinds.
+    struct Restore<T: 'static> {
+        slot: &'static PointerSlot<T>,
+        previous: *const T,
+    }
+    impl<T: 'static> Drop for Restore<T> {
+        fn drop(&mut self) {
+            let _ = self.slot.try_with(|current| current.set(self.previous));
+        }
+    }
+    let previous = slot
+        .try_with(|current| current.replace(pointer))
+        .unwrap_or(ptr::null());
+    let restore = Restore { slot, previous };
+    let output = work();
+    // Returned normally: restore here, reading the last pointer on the way.
+    std::mem::forget(restore);
+    let last = slot
+        .try_with(|current| current.replace(previous))
+        .unwrap_or(ptr::null());
+    (output, last)
 }

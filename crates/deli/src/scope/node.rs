@@ -21,6 +21,7 @@
 //! Locks: a state's lock and a node's lock are never held at once, and no
 //! waker is called under either.
 
+use crate::current_slot;
 use crate::poison::IgnorePoison;
 use std::cell::Cell;
 use std::ptr;
@@ -319,18 +320,7 @@ impl Node {
 
     /// Runs `poll` with this node as the thread's current node.
     pub(crate) fn enter<R>(self: &Arc<Self>, poll: impl FnOnce() -> R) -> R {
-        struct Restore(*const Node);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                let previous = self.0;
-                let _ = CURRENT.try_with(|current| current.set(previous));
-            }
-        }
-        let previous = CURRENT
-            .try_with(|current| current.replace(Arc::as_ptr(self)))
-            .unwrap_or(ptr::null());
-        let _restore = Restore(previous);
-        poll()
+        current_slot::with_pointer(&CURRENT, Arc::as_ptr(self), poll).0
     }
 }
 

@@ -9,6 +9,7 @@ use std::cell::Cell;
 use std::ptr;
 
 use super::header::Header;
+use crate::current_slot;
 
 thread_local! {
     /// The header of the task being polled; its lowest bit (a header is
@@ -116,22 +117,6 @@ impl CurrentTask {
 }
 
 fn with_polling<R>(header: *const Header, work: impl FnOnce() -> R) -> (R, bool) {
-    /// Restores the previous mark if `work` unwinds.
-    struct Restore(*const Header);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let previous = self.0;
-            let _ = POLLING.try_with(|current| current.set(previous));
-        }
-    }
-    let previous = POLLING
-        .try_with(|current| current.replace(header))
-        .unwrap_or(ptr::null());
-    let restore = Restore(previous);
-    let output = work();
-    std::mem::forget(restore);
-    let mark = POLLING
-        .try_with(|current| current.replace(previous))
-        .unwrap_or(ptr::null());
+    let (output, mark) = current_slot::with_pointer(&POLLING, header, work);
     (output, mark.addr() & YIELD_NOTED != 0)
 }

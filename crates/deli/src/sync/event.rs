@@ -4,10 +4,10 @@
 //! A `std` mutex over the flag and an `event-listener` event to wake the
 //! waiters; nothing lock-free. Uses `event-listener` and `crate::block_on`.
 
+use super::blocking_waits::blocking_waits;
 use crate::poison::IgnorePoison;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
 
 /// A flag, initially clear. [`set`](Event::set) wakes every waiter and
 /// lets later waits through until [`clear`](Event::clear). As in Python, a
@@ -123,43 +123,18 @@ impl Event {
         listener.await;
     }
 
-    /// Blocks this thread until the flag is set.
-    ///
-    /// For plain threads; in an async task await [`wait`](Event::wait).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let event = deli::sync::Event::new();
-    /// event.set();
-    /// event.wait_blocking();
-    /// ```
-    pub fn wait_blocking(&self) {
-        crate::block_on::block_on(self.wait());
-    }
-
-    /// Blocks this thread for at most `timeout` waiting for the flag;
-    /// returns whether it was set (Python's `Event.wait(timeout)`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let event = deli::sync::Event::new();
-    /// assert!(!event.wait_blocking_timeout(Duration::from_millis(5)));
-    /// event.set();
-    /// assert!(event.wait_blocking_timeout(Duration::from_millis(5)));
-    /// ```
-    pub fn wait_blocking_timeout(&self, timeout: Duration) -> bool {
-        crate::block_on::block_on_timeout(self.wait(), timeout).is_some()
-    }
-
-    /// Renamed [`wait_blocking_timeout`](Self::wait_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
-    #[deprecated(since = "0.2.0", note = "renamed to `wait_blocking_timeout`")]
-    pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.wait_blocking_timeout(timeout)
-    }
+    blocking_waits!(
+        wait,
+        "the flag is set",
+        wait_blocking: "let event = deli::sync::Event::new();
+event.set();
+event.wait_blocking();",
+        wait_blocking_timeout: "let event = deli::sync::Event::new();
+assert!(!event.wait_blocking_timeout(Duration::from_millis(5)));
+event.set();
+assert!(event.wait_blocking_timeout(Duration::from_millis(5)));",
+        wait_timeout
+    );
 
     fn lock(&self) -> MutexGuard<'_, bool> {
         self.flag.lock().ignore_poison()

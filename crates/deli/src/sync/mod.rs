@@ -101,6 +101,7 @@
 //! ```
 
 mod barrier;
+mod blocking_waits;
 pub mod broadcast;
 mod error;
 mod event;

@@ -10,11 +10,11 @@
 //! is lost when it races a wait or a dropped waiter. Uses
 //! `super::wait_list`, `crate::block_on` and `crate::loom`.
 
+use super::blocking_waits::blocking_waits;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use super::wait_list::{Key, WaitList};
 use crate::loom::sync::{Mutex, MutexGuard};
@@ -169,43 +169,18 @@ impl Notify {
         }
     }
 
-    /// Blocks this thread until the next notification (or takes the permit).
-    ///
-    /// For plain threads; in an async task await [`notified`](Notify::notified).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let notify = deli::sync::Notify::new();
-    /// notify.notify_one();
-    /// notify.notified_blocking();
-    /// ```
-    pub fn notified_blocking(&self) {
-        crate::block_on::block_on(self.notified());
-    }
-
-    /// Blocks this thread for at most `timeout` waiting for a notification;
-    /// returns whether one came.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let notify = deli::sync::Notify::new();
-    /// assert!(!notify.notified_blocking_timeout(Duration::from_millis(5)));
-    /// notify.notify_one();
-    /// assert!(notify.notified_blocking_timeout(Duration::from_millis(5)));
-    /// ```
-    pub fn notified_blocking_timeout(&self, timeout: Duration) -> bool {
-        crate::block_on::block_on_timeout(self.notified(), timeout).is_some()
-    }
-
-    /// Renamed [`notified_blocking_timeout`](Self::notified_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
-    #[deprecated(since = "0.2.0", note = "renamed to `notified_blocking_timeout`")]
-    pub fn notified_timeout(&self, timeout: Duration) -> bool {
-        self.notified_blocking_timeout(timeout)
-    }
+    blocking_waits!(
+        notified,
+        "the next notification (or takes the stored permit)",
+        notified_blocking: "let notify = deli::sync::Notify::new();
+notify.notify_one();
+notify.notified_blocking();",
+        notified_blocking_timeout: "let notify = deli::sync::Notify::new();
+assert!(!notify.notified_blocking_timeout(Duration::from_millis(5)));
+notify.notify_one();
+assert!(notify.notified_blocking_timeout(Duration::from_millis(5)));",
+        notified_timeout
+    );
 
     /// Takes a stored permit if there is one; never waits.
     ///

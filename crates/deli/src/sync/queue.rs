@@ -10,6 +10,7 @@
 //! condition variables; nothing lock-free. Uses `event-listener`,
 //! `crate::block_on` and `super::error`.
 
+use super::blocking_waits::blocking_waits;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
@@ -406,41 +407,16 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Blocks this thread until every item put so far is done.
-    ///
-    /// For plain threads; in an async task await [`join`](Queue::join).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let queue = deli::sync::Queue::<u8>::new(0);
-    /// queue.join_blocking(); // nothing pending
-    /// ```
-    pub fn join_blocking(&self) {
-        crate::block_on::block_on(self.join());
-    }
-
-    /// Blocks this thread for at most `timeout` waiting for every item to
-    /// be done; returns whether they were.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let queue = deli::sync::Queue::new(0);
-    /// queue.try_put(1).unwrap();
-    /// assert!(!queue.join_blocking_timeout(Duration::from_millis(5)));
-    /// ```
-    pub fn join_blocking_timeout(&self, timeout: Duration) -> bool {
-        crate::block_on::block_on_timeout(self.join(), timeout).is_some()
-    }
-
-    /// Renamed [`join_blocking_timeout`](Self::join_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
-    #[deprecated(since = "0.2.0", note = "renamed to `join_blocking_timeout`")]
-    pub fn join_timeout(&self, timeout: Duration) -> bool {
-        self.join_blocking_timeout(timeout)
-    }
+    blocking_waits!(
+        join,
+        "every item put so far is done",
+        join_blocking: "let queue = deli::sync::Queue::<u8>::new(0);
+    queue.join_blocking(); // nothing pending",
+        join_blocking_timeout: "let queue = deli::sync::Queue::new(0);
+queue.try_put(1).unwrap();
+assert!(!queue.join_blocking_timeout(Duration::from_millis(5)));",
+        join_timeout
+    );
 
     /// Closes the queue: every put, waiting or later, fails and gets its
     /// item back; gets take what is left, then fail with [`RecvError`].

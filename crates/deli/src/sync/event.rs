@@ -123,18 +123,10 @@ impl Event {
         listener.await;
     }
 
-    blocking_waits!(
-        wait,
-        "the flag is set",
-        wait_blocking: "let event = deli::sync::Event::new();
-event.set();
-event.wait_blocking();",
-        wait_blocking_timeout: "let event = deli::sync::Event::new();
-assert!(!event.wait_blocking_timeout(Duration::from_millis(5)));
-event.set();
-assert!(event.wait_blocking_timeout(Duration::from_millis(5)));",
-        wait_timeout
-    );
+    blocking_waits!(wait, "the flag is set", wait_blocking, wait_blocking_timeout, wait_timeout, [
+        "let event = deli::sync::Event::new();\nevent.set();\nevent.wait_blocking();",
+        "let event = deli::sync::Event::new();\nassert!(!event.wait_blocking_timeout(Duration::from_millis(5)));\nevent.set();\nassert!(event.wait_blocking_timeout(Duration::from_millis(5)));"
+    ]);
 
     fn lock(&self) -> MutexGuard<'_, bool> {
         self.flag.lock().ignore_poison()

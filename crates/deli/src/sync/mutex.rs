@@ -10,9 +10,9 @@
 //! also gives deli its own guard types, owned guards included. Uses
 //! `super::permits` and `crate::block_on`.
 
+use super::blocking_waits::blocking_waits;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::lock_cell::{guard_impls, lock_std_impls, LockCell};
 
@@ -169,46 +169,11 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
-    /// Blocks this thread until the lock is free and takes it.
-    ///
-    /// For plain threads: in an async task it stalls the worker, and if a
-    /// task on the same worker holds the lock it never comes free — await
-    /// [`lock`](Mutex::lock) there instead.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let mutex = deli::sync::Mutex::new(1);
-    /// *mutex.lock_blocking() += 1;
-    /// assert_eq!(*mutex.lock_blocking(), 2);
-    /// ```
-    pub fn lock_blocking(&self) -> MutexGuard<'_, T> {
-        crate::block_on::block_on(self.lock())
-    }
-
-    /// Blocks this thread for at most `timeout` waiting for the lock;
-    /// `None` if it did not come free in time.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let mutex = deli::sync::Mutex::new(());
-    /// let held = mutex.lock_blocking();
-    /// assert!(mutex.lock_blocking_timeout(Duration::from_millis(5)).is_none());
-    /// drop(held);
-    /// assert!(mutex.lock_blocking_timeout(Duration::from_secs(1)).is_some());
-    /// ```
-    pub fn lock_blocking_timeout(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
-        crate::block_on::block_on_timeout(self.lock(), timeout)
-    }
-
-    /// Renamed [`lock_blocking_timeout`](Self::lock_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
-    #[deprecated(since = "0.2.0", note = "renamed to `lock_blocking_timeout`")]
-    pub fn lock_timeout(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
-        self.lock_blocking_timeout(timeout)
-    }
+    blocking_waits!(lock -> MutexGuard<'_, T>, "the lock is free, and takes it",
+        lock_blocking, lock_blocking_timeout, lock_timeout, [
+        "let mutex = deli::sync::Mutex::new(1);\n*mutex.lock_blocking() += 1;\nassert_eq!(*mutex.lock_blocking(), 2);",
+        "let mutex = deli::sync::Mutex::new(());\nlet held = mutex.lock_blocking();\nassert!(mutex.lock_blocking_timeout(Duration::from_millis(5)).is_none());\ndrop(held);\nassert!(mutex.lock_blocking_timeout(Duration::from_secs(1)).is_some());"
+    ]);
 
     /// Takes the lock if it is free right now.
     ///

@@ -169,18 +169,11 @@ impl Notify {
         }
     }
 
-    blocking_waits!(
-        notified,
-        "the next notification (or takes the stored permit)",
-        notified_blocking: "let notify = deli::sync::Notify::new();
-notify.notify_one();
-notify.notified_blocking();",
-        notified_blocking_timeout: "let notify = deli::sync::Notify::new();
-assert!(!notify.notified_blocking_timeout(Duration::from_millis(5)));
-notify.notify_one();
-assert!(notify.notified_blocking_timeout(Duration::from_millis(5)));",
-        notified_timeout
-    );
+    blocking_waits!(notified, "the next notification (or takes the stored permit)",
+        notified_blocking, notified_blocking_timeout, notified_timeout, [
+        "let notify = deli::sync::Notify::new();\nnotify.notify_one();\nnotify.notified_blocking();",
+        "let notify = deli::sync::Notify::new();\nassert!(!notify.notified_blocking_timeout(Duration::from_millis(5)));\nnotify.notify_one();\nassert!(notify.notified_blocking_timeout(Duration::from_millis(5)));"
+    ]);
 
     /// Takes a stored permit if there is one; never waits.
     ///

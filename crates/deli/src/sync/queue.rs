@@ -407,16 +407,10 @@ impl<T> Queue<T> {
         }
     }
 
-    blocking_waits!(
-        join,
-        "every item put so far is done",
-        join_blocking: "let queue = deli::sync::Queue::<u8>::new(0);
-    queue.join_blocking(); // nothing pending",
-        join_blocking_timeout: "let queue = deli::sync::Queue::new(0);
-queue.try_put(1).unwrap();
-assert!(!queue.join_blocking_timeout(Duration::from_millis(5)));",
-        join_timeout
-    );
+    blocking_waits!(join, "every item put so far is done", join_blocking, join_blocking_timeout, join_timeout, [
+        "let queue = deli::sync::Queue::<u8>::new(0);\nqueue.join_blocking(); // nothing pending",
+        "let queue = deli::sync::Queue::new(0);\nqueue.try_put(1).unwrap();\nassert!(!queue.join_blocking_timeout(Duration::from_millis(5)));"
+    ]);
 
     /// Closes the queue: every put, waiting or later, fails and gets its
     /// item back; gets take what is left, then fail with [`RecvError`].

@@ -9,8 +9,8 @@
 //! wrapper of `async_lock::RwLock` together with the mutex (see there for
 //! the benchmark). Uses `super::permits` and `crate::block_on`.
 
+use super::blocking_waits::blocking_waits;
 use std::marker::PhantomData;
-use std::time::Duration;
 
 use super::lock_cell::{guard_impls, lock_std_impls, LockCell};
 
@@ -155,80 +155,17 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
-    /// Blocks this thread until shared access is possible.
-    ///
-    /// For plain threads; in an async task await [`read`](RwLock::read).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lock = deli::sync::RwLock::new("x");
-    /// assert_eq!(*lock.read_blocking(), "x");
-    /// ```
-    pub fn read_blocking(&self) -> RwLockReadGuard<'_, T> {
-        crate::block_on::block_on(self.read())
-    }
+    blocking_waits!(read -> RwLockReadGuard<'_, T>, "shared access is possible, and takes it",
+        read_blocking, read_blocking_timeout, read_timeout, [
+        "let lock = deli::sync::RwLock::new(\"x\");\nassert_eq!(*lock.read_blocking(), \"x\");",
+        "let lock = deli::sync::RwLock::new(0);\nlet writer = lock.write_blocking();\nassert!(lock.read_blocking_timeout(Duration::from_millis(5)).is_none());\ndrop(writer);\nassert!(lock.read_blocking_timeout(Duration::from_secs(1)).is_some());"
+    ]);
 
-    /// Blocks this thread until exclusive access is possible.
-    ///
-    /// For plain threads; in an async task await [`write`](RwLock::write).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lock = deli::sync::RwLock::new(0);
-    /// *lock.write_blocking() = 9;
-    /// assert_eq!(*lock.read_blocking(), 9);
-    /// ```
-    pub fn write_blocking(&self) -> RwLockWriteGuard<'_, T> {
-        crate::block_on::block_on(self.write())
-    }
-
-    /// Blocks this thread for at most `timeout` waiting for shared access.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let lock = deli::sync::RwLock::new(0);
-    /// let writer = lock.write_blocking();
-    /// assert!(lock.read_blocking_timeout(Duration::from_millis(5)).is_none());
-    /// drop(writer);
-    /// assert!(lock.read_blocking_timeout(Duration::from_secs(1)).is_some());
-    /// ```
-    pub fn read_blocking_timeout(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
-        crate::block_on::block_on_timeout(self.read(), timeout)
-    }
-
-    /// Renamed [`read_blocking_timeout`](Self::read_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
-    #[deprecated(since = "0.2.0", note = "renamed to `read_blocking_timeout`")]
-    pub fn read_timeout(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
-        self.read_blocking_timeout(timeout)
-    }
-
-    /// Blocks this thread for at most `timeout` waiting for exclusive access.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let lock = deli::sync::RwLock::new(0);
-    /// let reader = lock.read_blocking();
-    /// assert!(lock.write_blocking_timeout(Duration::from_millis(5)).is_none());
-    /// drop(reader);
-    /// assert!(lock.write_blocking_timeout(Duration::from_secs(1)).is_some());
-    /// ```
-    pub fn write_blocking_timeout(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
-        crate::block_on::block_on_timeout(self.write(), timeout)
-    }
-
-    /// Renamed [`write_blocking_timeout`](Self::write_blocking_timeout): blocking forms end in `_blocking`, and a blocking form's bounded version in `_blocking_timeout` (see the crate's conventions).
-    #[deprecated(since = "0.2.0", note = "renamed to `write_blocking_timeout`")]
-    pub fn write_timeout(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
-        self.write_blocking_timeout(timeout)
-    }
+    blocking_waits!(write -> RwLockWriteGuard<'_, T>, "exclusive access is possible, and takes it",
+        write_blocking, write_blocking_timeout, write_timeout, [
+        "let lock = deli::sync::RwLock::new(0);\n*lock.write_blocking() = 9;\nassert_eq!(*lock.read_blocking(), 9);",
+        "let lock = deli::sync::RwLock::new(0);\nlet reader = lock.read_blocking();\nassert!(lock.write_blocking_timeout(Duration::from_millis(5)).is_none());\ndrop(reader);\nassert!(lock.write_blocking_timeout(Duration::from_secs(1)).is_some());"
+    ]);
 
     /// Takes shared access if no writer holds or waits for the lock.
     ///

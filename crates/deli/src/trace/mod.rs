@@ -37,8 +37,12 @@
 //! straight after the previous one, with a task it queued itself, starts
 //! at the time the previous one ended (it is also written with the poll's
 //! end, as one event, even when the poll records other events meanwhile,
-//! and split again by `stop()`). A poll still costs one clock read, at
-//! its end: the `trace` benchmark suite measures what that leaves
+//! and split again by `stop()`). An event that an async task's poll causes
+//! on its worker (a spawn, a wake of another task) takes the time that
+//! poll started: it is early by at most how long the poll had run then
+//! (async polls are short; the monitor reports one that holds its worker
+//! past its threshold). A poll still costs one clock read, at its end:
+//! the `trace` benchmark suite measures what that leaves
 //! (`deli-bench -- trace`). While tracing, a poll that yields
 //! (`yield_now`) is recorded as going back to Ready at its end, without
 //! the instant of Waiting that an untraced one passes through.

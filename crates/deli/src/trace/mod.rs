@@ -41,7 +41,10 @@
 //! on its worker (a spawn, a wake of another task) takes the time that
 //! poll started: it is early by at most how long the poll had run then
 //! (async polls are short; the monitor reports one that holds its worker
-//! past its threshold). A poll still costs one clock read, at its end:
+//! past its threshold). So does one that a poll of a `block_on`'s future
+//! causes on the thread that blocks (the spawns straight from
+//! [`Runtime::block_on`](crate::Runtime::block_on), say): that poll reads
+//! the clock once, at its start. A poll still costs one clock read, at its end:
 //! the `trace` benchmark suite measures what that leaves
 //! (`deli-bench -- trace`). While tracing, a poll that yields
 //! (`yield_now`) is recorded as going back to Ready at its end, without
@@ -91,7 +94,7 @@ pub(crate) fn next_executor_id() -> u64 {
 }
 pub(crate) use recorder::{
     enter_lane, intern, next_poll_follows, record_blocked, record_in, record_process, session,
-    time_passes, LaneId, Moment,
+    thread_poll, time_passes, LaneId, Moment,
 };
 
 /// Starts recording, keeping at most [`DEFAULT_MAX_EVENTS`] events.

@@ -362,6 +362,39 @@ pub(crate) fn next_poll_follows(follows: bool) {
     }
 }
 
+/// What [`Local::polling`] holds while a thread runs a poll that is not a
+/// task's (`block_on`'s future): no task id is this large.
+const THREAD_POLL: u64 = u64::MAX;
+
+/// Runs `poll`, one poll of a future that is not a task (the future of a
+/// `block_on`), as a poll whose events take its start time, like those an
+/// async task's poll causes: the clock is read once, here, instead of once
+/// per task the poll spawns or wakes.
+#[inline]
+pub(crate) fn thread_poll<R>(poll: impl FnOnce() -> R) -> R {
+    let session = session();
+    if session == 0 {
+        return poll();
+    }
+    let _poll = with_local(|local| local.begin_thread_poll(session)).flatten();
+    poll()
+}
+
+/// Ends a poll begun by [`thread_poll`] (even one that panics): the thread
+/// gets back what it was polling before (a task, when a `block_on` runs
+/// inside a task's poll).
+struct ThreadPoll {
+    outer: u64,
+}
+
+impl Drop for ThreadPoll {
+    fn drop(&mut self) {
+        if !LOCAL.with(Cell::get).is_null() {
+            with_local(|local| local.polling = self.outer);
+        }
+    }
+}
+
 /// Records that process job `task` entered `state` in the worker process
 /// `pid`: the parent records on the child's behalf.
 pub(crate) fn record_process(task: TaskId, state: State, pid: u32) {
@@ -481,6 +514,24 @@ fn async_poll(task: u64, meta: u64) -> u64 {
 }
 
 impl Local {
+    /// Starts a [`thread_poll`] in `session` (joining it first if this
+    /// thread has not yet): reads the clock for its events.
+    #[cold]
+    #[inline(never)]
+    fn begin_thread_poll(&mut self, session: u64) -> Option<ThreadPoll> {
+        if self.session != session && !self.rejoin(session) {
+            return None;
+        }
+        if self.lane == NO_LANE {
+            self.set_lane(thread_lane_id());
+        }
+        self.last_at = clock::now();
+        self.last_task = 0;
+        Some(ThreadPoll {
+            outer: std::mem::replace(&mut self.polling, THREAD_POLL),
+        })
+    }
+
     /// The time of an event of `task` on this thread now: inside another
     /// task's async poll, that poll's start (the latest time this thread
     /// has; nothing it recorded since read the clock); otherwise the clock.

@@ -44,9 +44,11 @@
 //! past its threshold). So does one that a poll of a `block_on`'s future
 //! causes on the thread that blocks (the spawns straight from
 //! [`Runtime::block_on`](crate::Runtime::block_on), say): that poll reads
-//! the clock once, at its start. A poll still costs one clock read, at its end:
-//! the `trace` benchmark suite measures what that leaves
-//! (`deli-bench -- trace`). While tracing, a poll that yields
+//! the clock once, at its start, and its events are early by at most how
+//! long it had run (the monitor does not watch it). A poll still costs one
+//! clock read, at its end: the `trace` benchmark suite measures what that
+//! leaves (`deli-bench -- trace`; in `yield_many`, whose polls take about
+//! 100 ns, that read is nearly all of it). While tracing, a poll that yields
 //! (`yield_now`) is recorded as going back to Ready at its end, without
 //! the instant of Waiting that an untraced one passes through.
 //!

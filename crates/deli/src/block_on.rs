@@ -111,7 +111,10 @@ fn poll_and_park<F: Future + ?Sized>(
     let waker = Waker::from(Arc::clone(waker_state));
     let mut cx = Context::from_waker(&waker);
     loop {
-        if let Poll::Ready(output) = crate::coop::unlimited(|| future.as_mut().poll(&mut cx)) {
+        // Traced, what this poll spawns or wakes is stamped with its start.
+        let polled =
+            crate::trace::thread_poll(|| crate::coop::unlimited(|| future.as_mut().poll(&mut cx)));
+        if let Poll::Ready(output) = polled {
             return Some(output);
         }
         while !waker_state.notified.swap(false, Ordering::Acquire) {

@@ -386,6 +386,48 @@ fn events_a_poll_causes_fall_within_it() {
     assert!(child_new.at <= running.at, "{child_events:?}");
 }
 
+/// Tasks spawned straight from `block_on` (not a task: its thread is no
+/// worker) are stamped within the `block_on` poll that made them, on the
+/// blocking thread's lane, and before they run.
+#[test]
+fn spawns_from_block_on_fall_within_its_poll() {
+    let _turn = one_at_a_time();
+    deli::trace::start();
+    let started = Instant::now();
+    let (ids, spawned) = within(BOUND, move || {
+        let runtime = deli::Runtime::builder().workers(2).build().unwrap();
+        runtime.block_on(async {
+            let busy = Instant::now();
+            while busy.elapsed() < Duration::from_millis(3) {
+                std::hint::spin_loop();
+            }
+            let tickets: Vec<_> = (0..3).map(|_| deli::spawn(async {})).collect();
+            let ids: Vec<TaskId> = tickets.iter().map(deli::Ticket::id).collect();
+            let spawned = started.elapsed();
+            for ticket in tickets {
+                ticket.await.unwrap();
+            }
+            (ids, spawned)
+        })
+    });
+    let trace = deli::trace::stop();
+    for id in ids {
+        let events: Vec<_> = trace.events().iter().filter(|e| e.task == id).collect();
+        assert_eq!(events[0].state, State::New, "{events:?}");
+        assert!(matches!(events[0].lane, Lane::Thread { .. }), "{events:?}");
+        // Early at worst (by the 3 ms spin), never late.
+        assert!(
+            events[0].at <= spawned + Duration::from_millis(1),
+            "{events:?} {spawned:?}"
+        );
+        let running = events
+            .iter()
+            .find(|e| e.state == State::Running)
+            .expect("it ran");
+        assert!(events[0].at <= running.at, "{events:?}");
+    }
+}
+
 #[test]
 fn nothing_is_recorded_while_off() {
     let _turn = one_at_a_time();

@@ -37,9 +37,18 @@
 //! straight after the previous one, with a task it queued itself, starts
 //! at the time the previous one ended (it is also written with the poll's
 //! end, as one event, even when the poll records other events meanwhile,
-//! and split again by `stop()`). A poll still costs one clock read, at
-//! its end: the `trace` benchmark suite measures what that leaves
-//! (`deli-bench -- trace`). While tracing, a poll that yields
+//! and split again by `stop()`). An event that an async task's poll causes
+//! on its worker (a spawn, a wake of another task) takes the time that
+//! poll started: it is early by at most how long the poll had run then
+//! (async polls are short; the monitor reports one that holds its worker
+//! past its threshold). So does one that a poll of a `block_on`'s future
+//! causes on the thread that blocks (the spawns straight from
+//! [`Runtime::block_on`](crate::Runtime::block_on), say): that poll reads
+//! the clock once, at its start, and its events are early by at most how
+//! long it had run (the monitor does not watch it). A poll still costs one
+//! clock read, at its end: the `trace` benchmark suite measures what that
+//! leaves (`deli-bench -- trace`; in `yield_many`, whose polls take about
+//! 100 ns, that read is nearly all of it). While tracing, a poll that yields
 //! (`yield_now`) is recorded as going back to Ready at its end, without
 //! the instant of Waiting that an untraced one passes through.
 //!
@@ -87,7 +96,7 @@ pub(crate) fn next_executor_id() -> u64 {
 }
 pub(crate) use recorder::{
     enter_lane, intern, next_poll_follows, record_blocked, record_in, record_process, session,
-    time_passes, LaneId, Moment,
+    thread_poll, time_passes, LaneId, Moment,
 };
 
 /// Starts recording, keeping at most [`DEFAULT_MAX_EVENTS`] events.

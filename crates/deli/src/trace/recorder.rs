@@ -120,6 +120,9 @@ struct Local {
     /// A Running not written yet (see [`Moment::PollStart`]): the end of
     /// that poll is written with [`RAN_BEFORE`] instead, one event for two.
     pending_run: Option<PendingRun>,
+    /// The async task whose poll is running on this thread (zero when
+    /// none): the events that poll causes take the time of its start.
+    polling: u64,
 }
 
 /// A poll's start held back until its end.
@@ -143,6 +146,7 @@ impl Local {
             last_state: 0,
             last_at: 0,
             pending_run: None,
+            polling: 0,
         }
     }
 
@@ -308,6 +312,7 @@ pub(crate) fn time_passes() {
         with_local(|local| {
             local.follows = false;
             local.last_task = 0;
+            local.polling = 0;
         });
     }
 }
@@ -354,6 +359,39 @@ pub(crate) fn next_poll_follows(follows: bool) {
     // A thread without a `Local` has no last event to follow.
     if is_enabled() && !LOCAL.with(Cell::get).is_null() {
         with_local(|local| local.follows = follows);
+    }
+}
+
+/// What [`Local::polling`] holds while a thread runs a poll that is not a
+/// task's (`block_on`'s future): no task id is this large.
+const THREAD_POLL: u64 = u64::MAX;
+
+/// Runs `poll`, one poll of a future that is not a task (the future of a
+/// `block_on`), as a poll whose events take its start time, like those an
+/// async task's poll causes: the clock is read once, here, instead of once
+/// per task the poll spawns or wakes.
+#[inline]
+pub(crate) fn thread_poll<R>(poll: impl FnOnce() -> R) -> R {
+    let session = session();
+    if session == 0 {
+        return poll();
+    }
+    let _poll = with_local(|local| local.begin_thread_poll(session)).flatten();
+    poll()
+}
+
+/// Ends a poll begun by [`thread_poll`] (even one that panics): the thread
+/// gets back what it was polling before (a task, when a `block_on` runs
+/// inside a task's poll).
+struct ThreadPoll {
+    outer: u64,
+}
+
+impl Drop for ThreadPoll {
+    fn drop(&mut self) {
+        if !LOCAL.with(Cell::get).is_null() {
+            with_local(|local| local.polling = self.outer);
+        }
     }
 }
 
@@ -425,6 +463,7 @@ fn record_poll_start(session: u64, task: TaskId, meta: u64) {
             });
             local.last_task = task.as_u64();
             local.last_state = meta & STATE_MASK;
+            local.polling = async_poll(task.as_u64(), meta);
             return;
         }
     }
@@ -441,7 +480,7 @@ fn record_now(session: u64, task: u64, meta: u64) {
             return;
         }
         local.follows = false;
-        let at = clock::now();
+        let at = local.time_for(task);
         local.write(task, meta | local.lane_bits, at);
     });
 }
@@ -463,7 +502,48 @@ fn record_right_after(session: u64, task: u64, meta: u64) {
     });
 }
 
+/// `task` if its poll, starting now (`meta`), is an async task's: the one
+/// whose start the events it causes may take; zero otherwise.
+#[inline(always)]
+fn async_poll(task: u64, meta: u64) -> u64 {
+    if (meta >> KIND_SHIFT) & 0xff == kind_code(JobKind::Async) {
+        task
+    } else {
+        0
+    }
+}
+
 impl Local {
+    /// Starts a [`thread_poll`] in `session` (joining it first if this
+    /// thread has not yet): reads the clock for its events.
+    #[cold]
+    #[inline(never)]
+    fn begin_thread_poll(&mut self, session: u64) -> Option<ThreadPoll> {
+        if self.session != session && !self.rejoin(session) {
+            return None;
+        }
+        if self.lane == NO_LANE {
+            self.set_lane(thread_lane_id());
+        }
+        self.last_at = clock::now();
+        self.last_task = 0;
+        Some(ThreadPoll {
+            outer: std::mem::replace(&mut self.polling, THREAD_POLL),
+        })
+    }
+
+    /// The time of an event of `task` on this thread now: inside another
+    /// task's async poll, that poll's start (the latest time this thread
+    /// has; nothing it recorded since read the clock); otherwise the clock.
+    #[inline(always)]
+    fn time_for(&self, task: u64) -> u64 {
+        if self.polling != 0 && self.polling != task {
+            self.last_at
+        } else {
+            clock::now()
+        }
+    }
+
     /// Writes an ordinary event of a thread lane (`meta` has the lane) at
     /// `at`, joined to a held-back poll start as [`PendingRun`] says.
     #[inline(always)]
@@ -477,6 +557,9 @@ impl Local {
                 meta |= RAN_BEFORE;
                 self.pending_run = None;
             }
+        }
+        if self.polling == task {
+            self.polling = 0;
         }
         self.last_task = task;
         self.last_state = meta & STATE_MASK;
@@ -526,8 +609,15 @@ impl Local {
                 });
                 self.last_task = task;
                 self.last_state = state;
+                self.polling = async_poll(task, meta);
                 return;
             }
+            Moment::PollStart => {
+                let at = clock::now();
+                self.polling = async_poll(task, meta);
+                at
+            }
+            _ if meta & PID_LANE == 0 => self.time_for(task),
             _ => clock::now(),
         };
         if let Some(run) = &mut self.pending_run {
@@ -539,6 +629,9 @@ impl Local {
                 meta |= RAN_BEFORE;
                 self.pending_run = None;
             }
+        }
+        if self.polling == task && meta & PID_LANE == 0 && state != state_code(State::Running) {
+            self.polling = 0;
         }
         self.last_task = task;
         self.last_state = state;
@@ -581,6 +674,7 @@ impl Local {
         self.last_task = 0;
         self.last_at = 0;
         self.pending_run = None;
+        self.polling = 0;
         self.joined.is_some()
     }
 }

@@ -117,7 +117,8 @@ impl Event {
                 return;
             }
             // Listening under the lock: a `set` cannot slip in between the
-            // check and the listen.
+            // check and the listen. Not a loop: a waiter woken by `set`
+            // returns even if the flag was cleared again at once.
             self.waiters.listen()
         };
         listener.await;

@@ -115,6 +115,7 @@ mod permits;
 mod queue;
 mod rwlock;
 pub mod semaphore;
+mod wait_for;
 mod wait_list;
 pub mod watch;
 

@@ -11,6 +11,7 @@
 //! `crate::block_on` and `super::error`.
 
 use super::blocking_waits::blocking_waits;
+use super::wait_for::wait_for;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
@@ -255,22 +256,22 @@ impl<T> Queue<T> {
     /// ```
     pub async fn get(&self) -> Result<T, RecvError> {
         crate::coop::spend().await;
-        loop {
-            let listener = {
-                let mut state = self.lock();
+        wait_for(
+            &self.not_empty,
+            || self.lock(),
+            |mut state| {
                 if let Some(item) = state.items.pop_front() {
                     drop(state);
                     self.not_full.notify(1.additional());
-                    return Ok(item);
+                    return Ok(Ok(item));
                 }
                 if state.closed {
-                    return Err(RecvError);
+                    return Ok(Err(RecvError));
                 }
-                // Listening under the lock: a put cannot slip in between.
-                self.not_empty.listen()
-            };
-            listener.await;
-        }
+                Err(state)
+            },
+        )
+        .await
     }
 
     /// Blocks this thread until an item comes (or the queue is closed and empty).
@@ -395,16 +396,15 @@ impl<T> Queue<T> {
     /// });
     /// ```
     pub async fn join(&self) {
-        loop {
-            let listener = {
-                let state = self.lock();
-                if state.unfinished == 0 {
-                    return;
-                }
-                self.all_done.listen()
-            };
-            listener.await;
-        }
+        wait_for(
+            &self.all_done,
+            || self.lock(),
+            |state| match state.unfinished {
+                0 => Ok(()),
+                _ => Err(state),
+            },
+        )
+        .await
     }
 
     blocking_waits!(join, "every item put so far is done", join_blocking, join_blocking_timeout, join_timeout, [
@@ -509,23 +509,23 @@ impl<T> Queue<T> {
     /// Puts the item in `slot` once there is room, taking it out of the
     /// slot only then; `Err` (item still in the slot) if the queue is closed.
     async fn put_from(&self, slot: &mut Option<T>) -> Result<(), ()> {
-        loop {
-            let listener = {
-                let state = self.lock();
+        wait_for(
+            &self.not_full,
+            || self.lock(),
+            |state| {
                 if state.closed {
-                    return Err(());
+                    return Ok(Err(()));
                 }
-                if !state.is_full() {
-                    if let Some(item) = slot.take() {
-                        self.push(state, item);
-                    }
-                    return Ok(());
+                if state.is_full() {
+                    return Err(state);
                 }
-                // Listening under the lock: a get cannot slip in between.
-                self.not_full.listen()
-            };
-            listener.await;
-        }
+                if let Some(item) = slot.take() {
+                    self.push(state, item);
+                }
+                Ok(Ok(()))
+            },
+        )
+        .await
     }
 
     /// Adds `item` and counts it unfinished, then wakes one getter.

@@ -32,6 +32,7 @@ use std::time::Duration;
 use event_listener::Event;
 
 use super::error::{RecvError, RecvTimeoutError, SendError};
+use super::wait_for::wait_for;
 use crate::poison::IgnorePoison;
 
 /// A watch channel holding `initial`; receivers count it as already seen.
@@ -337,22 +338,23 @@ impl<T> Receiver<T> {
     /// ```
     pub async fn changed(&mut self) -> Result<(), RecvError> {
         crate::coop::spend().await;
-        loop {
-            let listener = {
-                let slot = self.shared.read();
-                if slot.version != self.seen {
-                    self.seen = slot.version;
-                    return Ok(());
+        // Checked under the read lock: a send takes the write lock first.
+        let (shared, seen) = (&self.shared, &mut self.seen);
+        wait_for(
+            &shared.changed,
+            || shared.read(),
+            |slot| {
+                if slot.version != *seen {
+                    *seen = slot.version;
+                    return Ok(Ok(()));
                 }
                 if slot.closed {
-                    return Err(RecvError);
+                    return Ok(Err(RecvError));
                 }
-                // Listening under the read lock: a send must take the write
-                // lock first, so its notification cannot slip past.
-                self.shared.changed.listen()
-            };
-            listener.await;
-        }
+                Err(slot)
+            },
+        )
+        .await
     }
 
     /// Blocks this thread until the value changes (see [`changed`](Receiver::changed)).

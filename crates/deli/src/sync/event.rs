@@ -31,6 +31,7 @@ use std::sync::{Mutex, MutexGuard};
 /// });
 /// waiter.join().unwrap();
 /// ```
+#[derive(Default)]
 pub struct Event {
     flag: Mutex<bool>,
     waiters: event_listener::Event,
@@ -131,12 +132,6 @@ impl Event {
 
     fn lock(&self) -> MutexGuard<'_, bool> {
         self.flag.lock().ignore_poison()
-    }
-}
-
-impl Default for Event {
-    fn default() -> Event {
-        Event::new()
     }
 }
 

@@ -180,6 +180,9 @@ where
         let inputs = self.inputs.as_mut()?;
         let first = self.taken;
         let size = self.sizer.next_size();
+        let size = self
+            .sizer
+            .within_tail(size, inputs.size_hint(), self.pool.workers());
         self.last_size = size;
         if self.sizer.fixed() == Some(1) {
             let Some(arguments) = inputs.next() else {

@@ -141,6 +141,7 @@ mod macros;
 mod poison;
 mod ready_list;
 mod setters;
+mod spin_lock;
 #[cfg(all(test, not(loom)))]
 mod test_support;
 mod wake_batch;

@@ -10,7 +10,6 @@
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
 use crossbeam_utils::CachePadded;
@@ -18,7 +17,7 @@ use slab::Slab;
 
 use super::header::{Header, TaskId};
 use super::info::TaskInfo;
-use crate::poison::IgnorePoison;
+use crate::spin_lock::SpinLock;
 
 /// One live task: its waker, its id so that a slot reused by a later
 /// task is never mistaken for it, and its header (for [`OwnedTasks::describe`]).
@@ -38,6 +37,11 @@ struct HeaderPtr(NonNull<Header>);
 // while the entry (and so the waker keeping the cell alive) exists.
 unsafe impl Send for HeaderPtr {}
 
+/// One shard: a spin lock, since every spawn and every completion takes
+/// one for a few dozen instructions (see `crate::spin_lock`); the slow
+/// readers (`list`, `describe`, `take_all`) are rare.
+type Shard = SpinLock<Slab<Entry>>;
+
 /// Who a task is, copied out of its header: what the runtime's blocking
 /// reports name.
 #[derive(Debug, Clone)]
@@ -50,7 +54,7 @@ pub(crate) struct TaskIdentity {
 /// The live tasks of one scheduler.
 #[derive(Debug)]
 pub(crate) struct OwnedTasks {
-    shards: Box<[Mutex<Slab<Entry>>]>,
+    shards: Box<[Shard]>,
     /// On a cache line of its own: every poll that ends `Pending` reads
     /// it (see `Scheduler::is_shut_down`), and beside the runtime's busy
     /// counters it missed the cache each time (`deli-bench -- scheduler`,
@@ -63,14 +67,14 @@ impl OwnedTasks {
     pub(crate) fn new(concurrency: usize) -> OwnedTasks {
         let count = (concurrency.max(1) * 4).next_power_of_two();
         OwnedTasks {
-            shards: (0..count).map(|_| Mutex::new(Slab::new())).collect(),
+            shards: (0..count).map(|_| SpinLock::new(Slab::new())).collect(),
             closed: CachePadded::new(AtomicBool::new(false)),
         }
     }
 
-    fn shard(&self, id: TaskId) -> MutexGuard<'_, Slab<Entry>> {
+    fn shard(&self, id: TaskId) -> &Shard {
         let index = id.as_u64() as usize & (self.shards.len() - 1);
-        self.shards[index].lock().ignore_poison()
+        &self.shards[index]
     }
 
     /// Registers a task while it is created: `make` gets the registry key
@@ -82,40 +86,43 @@ impl OwnedTasks {
         id: TaskId,
         make: impl FnOnce(usize) -> (Waker, NonNull<Header>, R),
     ) -> Option<R> {
-        let mut shard = self.shard(id);
-        // Checked under the shard lock: `close` takes every shard lock after
-        // setting the flag, so no task can slip in after it drained a shard.
-        if self.closed.load(Ordering::Acquire) {
-            return None;
-        }
-        let entry = shard.vacant_entry();
-        let (waker, header, made) = make(entry.key());
-        entry.insert(Entry {
-            id,
-            waker,
-            header: HeaderPtr(header),
-        });
-        Some(made)
+        self.shard(id).with(|shard| {
+            // Checked under the shard lock: `close` takes every shard lock
+            // after setting the flag, so no task can slip in after it
+            // drained a shard.
+            if self.closed.load(Ordering::Acquire) {
+                return None;
+            }
+            let entry = shard.vacant_entry();
+            let (waker, header, made) = make(entry.key());
+            entry.insert(Entry {
+                id,
+                waker,
+                header: HeaderPtr(header),
+            });
+            Some(made)
+        })
     }
 
     /// Forgets a task whose future is gone.
     pub(crate) fn remove(&self, header: &Header) {
-        let removed = {
-            let mut shard = self.shard(header.id);
-            match shard.get(header.owner_key) {
+        let removed = self
+            .shard(header.id)
+            .with(|shard| match shard.get(header.owner_key) {
                 Some(entry) if entry.id == header.id => shard.try_remove(header.owner_key),
                 _ => None,
-            }
-        };
+            });
         drop(removed); // outside the lock: it may free the task cell
     }
 
     /// Wakes one task (to make it see a cancel request).
     pub(crate) fn wake(&self, header: &Header) {
-        let waker = match self.shard(header.id).get(header.owner_key) {
-            Some(entry) if entry.id == header.id => Some(entry.waker.clone()),
-            _ => None,
-        };
+        let waker = self
+            .shard(header.id)
+            .with(|shard| match shard.get(header.owner_key) {
+                Some(entry) if entry.id == header.id => Some(entry.waker.clone()),
+                _ => None,
+            });
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -126,17 +133,18 @@ impl OwnedTasks {
     /// Slow: scans one shard, under its lock.
     pub(crate) fn describe(&self, masked_id: u64, id_mask: u64) -> Option<TaskIdentity> {
         let index = masked_id as usize & (self.shards.len() - 1);
-        let shard = self.shards[index].lock().ignore_poison();
-        let (_, entry) = shard
-            .iter()
-            .find(|(_, entry)| entry.id.as_u64() & id_mask == masked_id)?;
-        // SAFETY: the entry's waker keeps the task cell, and so its header,
-        // alive while the entry exists, and we hold the shard lock.
-        let header = unsafe { entry.header.0.as_ref() };
-        Some(TaskIdentity {
-            id: header.id,
-            name: header.name.clone(),
-            spawned_at: header.spawned_at,
+        self.shards[index].with(|shard| {
+            let (_, entry) = shard
+                .iter()
+                .find(|(_, entry)| entry.id.as_u64() & id_mask == masked_id)?;
+            // SAFETY: the entry's waker keeps the task cell, and so its
+            // header, alive while the entry exists, and we hold the lock.
+            let header = unsafe { entry.header.0.as_ref() };
+            Some(TaskIdentity {
+                id: header.id,
+                name: header.name.clone(),
+                spawned_at: header.spawned_at,
+            })
         })
     }
 
@@ -145,21 +153,33 @@ impl OwnedTasks {
     pub(crate) fn list(&self) -> Vec<TaskInfo> {
         let now = super::clock::refresh();
         let mut all = Vec::new();
+        let mut copied = Vec::new();
         for shard in self.shards.iter() {
-            let shard = shard.lock().ignore_poison();
-            for (_, entry) in shard.iter() {
-                // SAFETY: the entry's waker keeps the task cell, and so its
-                // header, alive while the entry exists; we hold the lock.
-                let header = unsafe { entry.header.0.as_ref() };
-                let since = header.since.load(Ordering::Relaxed);
-                all.push(TaskInfo::new(
-                    header.id,
-                    header.name.as_deref(),
-                    header.spawned_at.to_string(),
-                    header.state(),
-                    super::clock::elapsed(since, now),
-                ));
-            }
+            // Only copies under the (spin) lock; the formatting comes after.
+            shard.with(|shard| {
+                copied.extend(shard.iter().map(|(_, entry)| {
+                    // SAFETY: the entry's waker keeps the task cell, and so
+                    // its header, alive while the entry exists; we hold
+                    // the lock.
+                    let header = unsafe { entry.header.0.as_ref() };
+                    (
+                        header.id,
+                        header.name.clone(),
+                        header.spawned_at,
+                        header.state(),
+                        header.since.load(Ordering::Relaxed),
+                    )
+                }));
+            });
+        }
+        for (id, name, spawned_at, state, since) in copied {
+            all.push(TaskInfo::new(
+                id,
+                name.as_deref(),
+                spawned_at.to_string(),
+                state,
+                super::clock::elapsed(since, now),
+            ));
         }
         all.sort_by_key(|task| task.id);
         all
@@ -169,7 +189,7 @@ impl OwnedTasks {
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
         for shard in self.shards.iter() {
-            drop(shard.lock().ignore_poison());
+            shard.with(|_| ());
         }
     }
 
@@ -182,7 +202,7 @@ impl OwnedTasks {
     pub(crate) fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|shard| shard.lock().ignore_poison().len())
+            .map(|shard| shard.with(|shard| shard.len()))
             .sum()
     }
 
@@ -191,7 +211,7 @@ impl OwnedTasks {
     pub(crate) fn take_all(&self) -> Vec<Waker> {
         let mut all = Vec::new();
         for shard in self.shards.iter() {
-            let taken = std::mem::take(&mut *shard.lock().ignore_poison());
+            let taken = shard.with(std::mem::take);
             all.extend(taken.into_iter().map(|(_, entry)| entry.waker));
         }
         all

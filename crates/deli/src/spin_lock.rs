@@ -17,6 +17,7 @@ use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 
 /// Spins (with the CPU's spin hint) this many times before yielding.
+#[cfg(not(loom))]
 const SPINS_BEFORE_YIELD: u32 = 64;
 
 /// Mutual exclusion over a `T`, for short sections (see the module doc).

@@ -1,11 +1,20 @@
 //! The registry of a scheduler's live tasks.
 //!
 //! A task that is parked (Waiting) sits in no queue, yet shutdown must drop
-//! its future and `cancel()` must reach it. The registry keeps one waker per
-//! live task, in shards so that spawns and completions on different workers
-//! rarely meet on a lock. Waking a task is how both reach it: the scheduler
-//! then either polls it (cancel: the harness sees the request) or, once
-//! closed, drops it.
+//! its future and `cancel()` must reach it. The registry keeps one entry
+//! per live task, in shards so that spawns and completions on different
+//! workers rarely meet on a lock, and, from the task's first wait on, its
+//! waker. Waking a task is how both reach it: the scheduler then either
+//! polls it (cancel: the harness sees the request) or, once closed, drops
+//! it. Before its first wait a task is queued or running, so it will be
+//! polled (and see a cancel) or dropped with its queue anyway.
+//!
+//! The waker comes at the first wait ([`OwnedTasks::keep_waker`], from the
+//! harness) rather than at the spawn because most tasks never wait: a
+//! waker taken at the spawn cost such a task three locked instructions
+//! (its clone, its drop, and the ticket's detach missing its fast path on
+//! the extra reference), which made a deli task dearer than a tokio one
+//! (`scheduler/chained_spawn-ct`, `ping_pong-ct`).
 
 use std::panic::Location;
 use std::ptr::NonNull;
@@ -19,22 +28,28 @@ use super::header::{Header, TaskId};
 use super::info::TaskInfo;
 use crate::spin_lock::SpinLock;
 
-/// One live task: its waker, its id so that a slot reused by a later
-/// task is never mistaken for it, and its header (for [`OwnedTasks::describe`]).
+/// One live task: its id so that a slot reused by a later task is never
+/// mistaken for it, its header (for [`OwnedTasks::describe`] and the
+/// listing) and, once it has waited, its waker.
 #[derive(Debug)]
 struct Entry {
     id: TaskId,
-    waker: Waker,
+    waker: Option<Waker>,
     header: HeaderPtr,
 }
 
-/// The header of a registered task. The entry's waker holds a reference to
-/// the task cell, so the header stays allocated while the entry exists.
+/// The header of a registered task. It stays allocated while the entry
+/// exists: the entry goes (`remove`, from the harness's drop) when the
+/// task's future is dropped, and the task cell frees itself only after
+/// dropping its future — before the task first waits its `Runnable` holds
+/// the cell, after that the entry's waker does. (Without that waker, a
+/// task that waits on nothing, its ticket dropped, would have its cell
+/// freed with the future never dropped: `async_task` leaks such a future.)
 #[derive(Debug)]
 struct HeaderPtr(NonNull<Header>);
 
 // SAFETY: `Header` is `Sync`; the pointer is only read under the shard lock
-// while the entry (and so the waker keeping the cell alive) exists.
+// while the entry exists, which keeps the cell allocated (see above).
 unsafe impl Send for HeaderPtr {}
 
 /// One shard: a spin lock, since every spawn and every completion takes
@@ -78,13 +93,13 @@ impl OwnedTasks {
     }
 
     /// Registers a task while it is created: `make` gets the registry key
-    /// to store in the header and returns the new task's waker along with
+    /// to store in the header and returns the new task's header along with
     /// whatever the caller needs. Returns `None`, without calling `make`,
     /// once the registry is closed.
     pub(crate) fn bind<R>(
         &self,
         id: TaskId,
-        make: impl FnOnce(usize) -> (Waker, NonNull<Header>, R),
+        make: impl FnOnce(usize) -> (NonNull<Header>, R),
     ) -> Option<R> {
         self.shard(id).with(|shard| {
             // Checked under the shard lock: `close` takes every shard lock
@@ -94,14 +109,32 @@ impl OwnedTasks {
                 return None;
             }
             let entry = shard.vacant_entry();
-            let (waker, header, made) = make(entry.key());
+            let (header, made) = make(entry.key());
             entry.insert(Entry {
                 id,
-                waker,
+                waker: None,
                 header: HeaderPtr(header),
             });
             Some(made)
         })
+    }
+
+    /// The task is about to wait for the first time: keeps a clone of its
+    /// `waker`, so that cancel and shutdown can reach it and its cell stays
+    /// alive while it waits. Returns false when the task is no longer
+    /// registered, which only shutdown's `take_all` does to a live task:
+    /// the caller then treats the scheduler as shut down.
+    pub(crate) fn keep_waker(&self, header: &Header, waker: &Waker) -> bool {
+        self.shard(header.id)
+            .with(|shard| match shard.get_mut(header.owner_key) {
+                Some(entry) if entry.id == header.id => {
+                    if entry.waker.is_none() {
+                        entry.waker = Some(waker.clone());
+                    }
+                    true
+                }
+                _ => false,
+            })
     }
 
     /// Forgets a task whose future is gone.
@@ -120,7 +153,7 @@ impl OwnedTasks {
         let waker = self
             .shard(header.id)
             .with(|shard| match shard.get(header.owner_key) {
-                Some(entry) if entry.id == header.id => Some(entry.waker.clone()),
+                Some(entry) if entry.id == header.id => entry.waker.clone(),
                 _ => None,
             });
         if let Some(waker) = waker {
@@ -137,8 +170,8 @@ impl OwnedTasks {
             let (_, entry) = shard
                 .iter()
                 .find(|(_, entry)| entry.id.as_u64() & id_mask == masked_id)?;
-            // SAFETY: the entry's waker keeps the task cell, and so its
-            // header, alive while the entry exists, and we hold the lock.
+            // SAFETY: the task cell, and so its header, stays allocated
+            // while the entry exists (`HeaderPtr`), and we hold the lock.
             let header = unsafe { entry.header.0.as_ref() };
             Some(TaskIdentity {
                 id: header.id,
@@ -158,9 +191,9 @@ impl OwnedTasks {
             // Only copies under the (spin) lock; the formatting comes after.
             shard.with(|shard| {
                 copied.extend(shard.iter().map(|(_, entry)| {
-                    // SAFETY: the entry's waker keeps the task cell, and so
-                    // its header, alive while the entry exists; we hold
-                    // the lock.
+                    // SAFETY: the task cell, and so its header, stays
+                    // allocated while the entry exists (`HeaderPtr`); we
+                    // hold the lock.
                     let header = unsafe { entry.header.0.as_ref() };
                     (
                         header.id,
@@ -207,12 +240,14 @@ impl OwnedTasks {
     }
 
     /// Takes every registered task's waker out (the registry is empty
-    /// after). Shutdown wakes them so the scheduler can drop each task.
+    /// after). Shutdown wakes them so the scheduler can drop each task; a
+    /// task that has not waited yet has none, and is dropped with the
+    /// queue it is in (or by its own poll, which sees the shutdown).
     pub(crate) fn take_all(&self) -> Vec<Waker> {
         let mut all = Vec::new();
         for shard in self.shards.iter() {
             let taken = shard.with(std::mem::take);
-            all.extend(taken.into_iter().map(|(_, entry)| entry.waker));
+            all.extend(taken.into_iter().filter_map(|(_, entry)| entry.waker));
         }
         all
     }

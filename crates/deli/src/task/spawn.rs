@@ -204,7 +204,7 @@ where
             .bind(id, |key| {
                 let (runnable, ticket) = create(key);
                 let header = std::ptr::NonNull::from(runnable.metadata());
-                (runnable.waker(), header, (runnable, ticket))
+                (header, (runnable, ticket))
             })
             .ok_or(JobError::Shutdown),
     }

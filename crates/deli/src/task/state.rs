@@ -134,11 +134,15 @@ const LIFECYCLE_MASK: u8 = 0b111;
 /// Set at the first poll and kept: the scheduler treats a task that has
 /// never run (new work) differently from one woken again.
 const HAS_RUN: u8 = 0b1_0000;
+/// Set when the task's registry got its waker (at its first wait; see
+/// `OwnedTasks::keep_waker`), so later waits skip the registry.
+const WAKER_KEPT: u8 = 0b10_0000;
 
 /// The atomic lifecycle word of one task, and its cancel flag.
 #[derive(Debug)]
 pub(crate) struct StateCell {
-    /// The lifecycle in the low three bits, and [`HAS_RUN`]. Written only
+    /// The lifecycle in the low three bits, [`HAS_RUN`] and
+    /// [`WAKER_KEPT`]. Written only
     /// by the task's current owner (see the module doc), so a load and a
     /// store suffice; atomic only for the observers on other threads.
     word: AtomicU8,
@@ -211,7 +215,20 @@ impl StateCell {
         self.word.load(Ordering::Relaxed) & HAS_RUN != 0
     }
 
-    /// Applies `next` to the lifecycle bits (keeping [`HAS_RUN`], and
+    /// Whether the task's registry has its waker already.
+    #[inline]
+    pub(crate) fn waker_kept(&self) -> bool {
+        self.word.load(Ordering::Relaxed) & WAKER_KEPT != 0
+    }
+
+    /// Notes that the task's registry has its waker. Only the task's
+    /// current owner (its poller) calls this, like the transitions.
+    pub(crate) fn mark_waker_kept(&self) {
+        let current = self.word.load(Ordering::Relaxed);
+        self.word.store(current | WAKER_KEPT, Ordering::Release);
+    }
+
+    /// Applies `next` to the lifecycle bits (keeping the flags, and
     /// adding `flags`); `None` leaves the word alone. Returns the state
     /// seen before. Only the task's current owner calls this (module doc),
     /// so nothing can change the word between the load and the store.

@@ -141,7 +141,6 @@ mod macros;
 mod poison;
 mod ready_list;
 mod setters;
-mod spin_lock;
 #[cfg(all(test, not(loom)))]
 mod test_support;
 mod wake_batch;

@@ -9,8 +9,7 @@
 //! live tasks that shutdown and cancellation use, and [`Ticket`].
 //!
 //! It sits at the bottom of the crate: besides the leaves (`coop`, the
-//! budget itself; `block_on`, which `Ticket::wait_blocking` parks in;
-//! `spin_lock`, the registry's shard lock; `loom`) it
+//! budget itself; `block_on`, which `Ticket::wait_blocking` parks in; `loom`) it
 //! calls only [`trace`](crate::trace), its neighbour at the bottom, to
 //! record each lifecycle transition (`Header::trace`; one relaxed load when
 //! tracing is off). Schedulers plug in through the `Scheduler` trait and a

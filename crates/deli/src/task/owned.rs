@@ -3,22 +3,29 @@
 //! A task that is parked (Waiting) sits in no queue, yet shutdown must drop
 //! its future and `cancel()` must reach it. The registry keeps one entry
 //! per live task, in shards so that spawns and completions on different
-//! workers rarely meet on a lock, and, from the task's first wait on, its
-//! waker. Waking a task is how both reach it: the scheduler then either
-//! polls it (cancel: the harness sees the request) or, once closed, drops
-//! it. Before its first wait a task is queued or running, so it will be
-//! polled (and see a cancel) or dropped with its queue anyway.
+//! workers rarely meet on a lock, and its waker (from the spawn, or from
+//! its first wait: below). Waking a task is how both reach it: the
+//! scheduler then either polls it (cancel: the harness sees the request)
+//! or, once closed, drops it. Before its first wait a task is queued or
+//! running, so it will be polled (and see a cancel) or dropped with its
+//! queue anyway.
 //!
-//! The waker comes at the first wait ([`OwnedTasks::keep_waker`], from the
-//! harness) rather than at the spawn because most tasks never wait: a
-//! waker taken at the spawn cost such a task three locked instructions
-//! (its clone, its drop, and the ticket's detach missing its fast path on
-//! the extra reference), which made a deli task dearer than a tokio one
-//! (`scheduler/chained_spawn-ct`, `ping_pong-ct`).
+//! With one thread driving the tasks (the current-thread runtime, a
+//! `LocalSet`) the waker comes at the first wait ([`OwnedTasks::keep_waker`],
+//! from the harness) rather than at the spawn, because most tasks never
+//! wait: a waker taken at the spawn cost such a task three locked
+//! instructions (its clone, its drop, and the ticket's detach missing its
+//! fast path on the extra reference), which made a deli task dearer than a
+//! tokio one (`scheduler/chained_spawn-ct`, `ping_pong-ct`). With several
+//! threads it still comes at the spawn: there the first wait usually runs
+//! on another core than the spawn, and writing the entry (and taking its
+//! shard's lock) a second time from there cost more than it saved
+//! (`timers/sleep_100k-mt`, 0.91 -> 1.01 of tokio).
 
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::task::Waker;
 
 use crossbeam_utils::CachePadded;
@@ -26,11 +33,11 @@ use slab::Slab;
 
 use super::header::{Header, TaskId};
 use super::info::TaskInfo;
-use crate::spin_lock::SpinLock;
+use crate::poison::IgnorePoison;
 
 /// One live task: its id so that a slot reused by a later task is never
 /// mistaken for it, its header (for [`OwnedTasks::describe`] and the
-/// listing) and, once it has waited, its waker.
+/// listing) and its waker, once the registry has it.
 #[derive(Debug)]
 struct Entry {
     id: TaskId,
@@ -42,7 +49,7 @@ struct Entry {
 /// exists: the entry goes (`remove`, from the harness's drop) when the
 /// task's future is dropped, and the task cell frees itself only after
 /// dropping its future — before the task first waits its `Runnable` holds
-/// the cell, after that the entry's waker does. (Without that waker, a
+/// the cell, after that (or from the spawn) the entry's waker does. (Without that waker, a
 /// task that waits on nothing, its ticket dropped, would have its cell
 /// freed with the future never dropped: `async_task` leaks such a future.)
 #[derive(Debug)]
@@ -52,10 +59,17 @@ struct HeaderPtr(NonNull<Header>);
 // while the entry exists, which keeps the cell allocated (see above).
 unsafe impl Send for HeaderPtr {}
 
-/// One shard: a spin lock, since every spawn and every completion takes
-/// one for a few dozen instructions (see `crate::spin_lock`); the slow
-/// readers (`list`, `describe`, `take_all`) are rare.
-type Shard = SpinLock<Slab<Entry>>;
+/// One shard of the registry.
+#[derive(Debug)]
+struct Shard(Mutex<Slab<Entry>>);
+
+impl Shard {
+    /// Runs `f` on the shard's entries, under its lock.
+    #[inline]
+    fn with<R>(&self, f: impl FnOnce(&mut Slab<Entry>) -> R) -> R {
+        f(&mut self.0.lock().ignore_poison())
+    }
+}
 
 /// Who a task is, copied out of its header: what the runtime's blocking
 /// reports name.
@@ -75,15 +89,23 @@ pub(crate) struct OwnedTasks {
     /// counters it missed the cache each time (`deli-bench -- scheduler`,
     /// yield_many-mt).
     closed: CachePadded<AtomicBool>,
+    /// Whether tasks hand over their waker at their first wait (one
+    /// driving thread) instead of at their spawn (see the module doc).
+    lazy_wakers: bool,
 }
 
 impl OwnedTasks {
-    /// A registry with about `concurrency * 4` shards (a power of two).
+    /// A registry with about `concurrency * 4` shards (a power of two);
+    /// with a `concurrency` of 1, tasks hand over their waker at their
+    /// first wait rather than at their spawn (see the module doc).
     pub(crate) fn new(concurrency: usize) -> OwnedTasks {
         let count = (concurrency.max(1) * 4).next_power_of_two();
         OwnedTasks {
-            shards: (0..count).map(|_| SpinLock::new(Slab::new())).collect(),
+            shards: (0..count)
+                .map(|_| Shard(Mutex::new(Slab::new())))
+                .collect(),
             closed: CachePadded::new(AtomicBool::new(false)),
+            lazy_wakers: concurrency <= 1,
         }
     }
 
@@ -93,13 +115,15 @@ impl OwnedTasks {
     }
 
     /// Registers a task while it is created: `make` gets the registry key
-    /// to store in the header and returns the new task's header along with
-    /// whatever the caller needs. Returns `None`, without calling `make`,
-    /// once the registry is closed.
+    /// to store in the header, and whether the registry wants the task's
+    /// waker now (else it comes at the first wait: `keep_waker`); it
+    /// returns the new task's header, that waker, and whatever the caller
+    /// needs. Returns `None`, without calling `make`, once the registry is
+    /// closed.
     pub(crate) fn bind<R>(
         &self,
         id: TaskId,
-        make: impl FnOnce(usize) -> (NonNull<Header>, R),
+        make: impl FnOnce(usize, bool) -> (NonNull<Header>, Option<Waker>, R),
     ) -> Option<R> {
         self.shard(id).with(|shard| {
             // Checked under the shard lock: `close` takes every shard lock
@@ -109,10 +133,10 @@ impl OwnedTasks {
                 return None;
             }
             let entry = shard.vacant_entry();
-            let (header, made) = make(entry.key());
+            let (header, waker, made) = make(entry.key(), !self.lazy_wakers);
             entry.insert(Entry {
                 id,
-                waker: None,
+                waker,
                 header: HeaderPtr(header),
             });
             Some(made)
@@ -188,7 +212,7 @@ impl OwnedTasks {
         let mut all = Vec::new();
         let mut copied = Vec::new();
         for shard in self.shards.iter() {
-            // Only copies under the (spin) lock; the formatting comes after.
+            // Only copies under the lock; the formatting comes after.
             shard.with(|shard| {
                 copied.extend(shard.iter().map(|(_, entry)| {
                     // SAFETY: the task cell, and so its header, stays

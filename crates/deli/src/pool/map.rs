@@ -198,7 +198,9 @@ where
                 return;
             };
             let size = self.sizer.next_size();
-            let size = self.sizer.within_tail(size, inputs.size_hint(), self.pool.threads());
+            let size = self
+                .sizer
+                .within_tail(size, inputs.size_hint(), self.pool.threads());
             let chunk: Vec<I::Item> = inputs.by_ref().take(size).collect();
             if chunk.len() < size {
                 self.inputs = None;

@@ -101,9 +101,7 @@ impl OwnedTasks {
     pub(crate) fn new(concurrency: usize) -> OwnedTasks {
         let count = (concurrency.max(1) * 4).next_power_of_two();
         OwnedTasks {
-            shards: (0..count)
-                .map(|_| Shard(Mutex::new(Slab::new())))
-                .collect(),
+            shards: (0..count).map(|_| Shard(Mutex::new(Slab::new()))).collect(),
             closed: CachePadded::new(AtomicBool::new(false)),
             lazy_wakers: concurrency <= 1,
         }

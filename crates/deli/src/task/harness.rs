@@ -104,7 +104,18 @@ impl<F: Future> Future for Harness<'_, F> {
         let (polled, yielded) = current::polling(header, || {
             coop::with_budget(|| catch_unwind(AssertUnwindSafe(|| future.poll(cx))))
         });
+        // Before the shutdown check below: a shutdown that took the
+        // registry's wakers before this one was kept is seen there.
+        let unregistered =
+            matches!(polled, Ok(Poll::Pending)) && !keep_waker_at_first_wait(header, cx);
         match polled {
+            Ok(Poll::Pending) if unregistered => {
+                // Shutdown took the task out of its registry while it ran:
+                // nobody would wake or drop it again.
+                let dropped = this.drop_future();
+                header.state.to_terminated();
+                Poll::Ready(TaskOutput(Some(dropped.and(Err(JobError::Shutdown)))))
+            }
             Ok(Poll::Pending)
                 if header.kind == TaskKind::Async && header.scheduler.is_shut_down() =>
             {
@@ -160,6 +171,29 @@ impl<F> Drop for Harness<'_, F> {
         terminate(self.header);
         self.header.scheduler.release(self.header);
     }
+}
+
+/// The task is about to wait: the first time, hands its waker to its
+/// registry (see `OwnedTasks::keep_waker`). Returns false when the
+/// registry no longer has the task (shut down).
+#[inline]
+fn keep_waker_at_first_wait(header: &Header, cx: &Context<'_>) -> bool {
+    if header.state.waker_kept() || header.owner_key == usize::MAX {
+        return true;
+    }
+    header.state.mark_waker_kept();
+    let Some(registry) = header.scheduler.registry() else {
+        return true;
+    };
+    let kept = registry.keep_waker(header, cx.waker());
+    // A cancel requested before the waker was kept found none to wake
+    // (the request is set before the registry is looked at, and the
+    // registry's lock orders the two): wake for it now, or the task
+    // would wait with the request unseen.
+    if kept && header.state.is_cancel_requested() {
+        cx.waker().wake_by_ref();
+    }
+    kept
 }
 
 /// Ends the task's lifecycle, and traces it the first time.

@@ -201,10 +201,15 @@ where
     match registry {
         None => Ok(create(usize::MAX)),
         Some(registry) => registry
-            .bind(id, |key| {
+            .bind(id, |key, waker_now| {
                 let (runnable, ticket) = create(key);
                 let header = std::ptr::NonNull::from(runnable.metadata());
-                (runnable.waker(), header, (runnable, ticket))
+                let waker = waker_now.then(|| {
+                    // The creator owns the new task: its flag to set.
+                    runnable.metadata().state.mark_waker_kept();
+                    runnable.waker()
+                });
+                (header, waker, (runnable, ticket))
             })
             .ok_or(JobError::Shutdown),
     }

@@ -12,7 +12,9 @@ use super::owned::OwnedTasks;
 use super::state::{State, StateCell};
 use crate::trace::{self, JobKind, Moment};
 
-/// A task's identity, unique within the process for its whole run.
+/// A task's identity, unique within the process for its whole run. Ids
+/// grow in spawn order on each thread but not across threads (a thread
+/// takes them in blocks), so compare them for identity, not for age.
 ///
 /// # Examples
 ///

@@ -55,17 +55,22 @@ impl ChunkSizer {
 
     /// The size of the next chunk.
     pub(crate) fn next_size(&mut self) -> usize {
+        let size = self.size_now();
+        if self.is_measuring() {
+            self.unmeasured_next = (size * 2).min(self.max_unmeasured);
+        }
+        size
+    }
+
+    /// The size the next chunk will have, without moving on.
+    pub(crate) fn size_now(&self) -> usize {
         if let Some(fixed) = self.fixed {
             return fixed;
         }
         match self.seen.map(|(items, nanos)| nanos / items) {
             Some(nanos) if nanos > 0.0 => ((self.target_nanos / nanos) as usize).clamp(1, self.max),
             Some(_) => self.max,
-            None => {
-                let size = self.unmeasured_next.clamp(1, self.max_unmeasured);
-                self.unmeasured_next = (size * 2).min(self.max_unmeasured);
-                size
-            }
+            None => self.unmeasured_next.clamp(1, self.max_unmeasured),
         }
     }
 

@@ -159,7 +159,7 @@ struct Feeder<'p, A, R, I> {
     sizer: ChunkSizer,
     /// The window set by `max_in_flight`, if any.
     max_in_flight: Option<usize>,
-    /// The size of the last chunk sent, which the default window follows.
+    /// The size of the last chunk sent (for `Debug`).
     last_size: usize,
     options: TaskOptions,
 }
@@ -183,13 +183,13 @@ where
         let size = self
             .sizer
             .within_tail(size, inputs.size_hint(), self.pool.workers());
-        self.last_size = size;
         if self.sizer.fixed() == Some(1) {
             let Some(arguments) = inputs.next() else {
                 self.inputs = None;
                 return None;
             };
             self.taken += 1;
+            self.last_size = 1;
             let ticket = match encode_request(self.job.name(), &arguments) {
                 Ok(request) => {
                     self.pool
@@ -243,6 +243,7 @@ where
             return None;
         }
         self.taken += len;
+        self.last_size = len;
         let mut retry = None;
         let ticket = match batch {
             Some(batch) if batch.items() > 0 => {
@@ -282,15 +283,16 @@ where
     }
 
     /// At most how many chunks may be out now: as set, else enough to keep
-    /// every child's pipeline full at the current chunk size — but only
-    /// two per child until a first batch says how long an item takes, so
-    /// that cheap items do not queue up one per request meanwhile.
+    /// every child's pipeline full at the size the next chunks will have —
+    /// but only two per child until a first batch says how long an item
+    /// takes, so that cheap items do not queue up one per request
+    /// meanwhile.
     fn window(&self) -> usize {
         let workers = self.pool.workers().max(1);
         match self.max_in_flight {
             Some(chunks) => chunks,
             None if self.sizer.is_measuring() => 2 * workers,
-            None => default_window(workers, self.last_size),
+            None => default_window(workers, self.sizer.size_now()),
         }
     }
 

@@ -9,8 +9,9 @@
 //! --workspace runs them on machines without Redis too). Each test uses a
 //! namespace of its own.
 
+mod common;
+
 use std::net::TcpListener;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -592,7 +593,6 @@ fn main() {
     if let Ok(url) = std::env::var("DELI_CLUSTER_TEST_WORKER") {
         act_as_worker(&url);
     }
-    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
     // `cargo test -- --list` and the like: nothing to run here.
     if std::env::args().any(|arg| arg == "--list") {
         return;
@@ -605,32 +605,8 @@ fn main() {
         println!("\ntest result: 0 passed, 0 failed");
         return;
     };
-    let mut passed = 0;
-    let mut failed = Vec::new();
-    for (name, test) in TESTS {
-        if filter
-            .as_ref()
-            .is_some_and(|filter| !name.contains(filter.as_str()))
-        {
-            continue;
-        }
-        let start = Instant::now();
-        let outcome = catch_unwind(AssertUnwindSafe(|| test(&redis)));
-        let verdict = if outcome.is_ok() { "ok" } else { "FAILED" };
-        println!(
-            "test {name} ... {verdict} ({} ms)",
-            start.elapsed().as_millis()
-        );
-        match outcome {
-            Ok(()) => passed += 1,
-            Err(_) => failed.push(*name),
-        }
-    }
-    println!("\ntest result: {passed} passed, {} failed", failed.len());
+    let failed = common::run_tests(TESTS, |test| test(&redis));
     // `exit` skips destructors: stop our redis-server first.
     drop(redis);
-    if !failed.is_empty() {
-        println!("failed: {}", failed.join(", "));
-        std::process::exit(101);
-    }
+    common::exit_if_failed(&failed);
 }

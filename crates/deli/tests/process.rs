@@ -5,7 +5,8 @@
 //! re-executes this test binary, and `deli::process::init()` must turn it
 //! into a worker before any test runs. Every wait is bounded.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+mod common;
+
 use std::time::{Duration, Instant};
 
 use deli::process::{ProcessError, ProcessPool};
@@ -832,32 +833,6 @@ fn main() {
     if std::env::var_os("DELI_TEST_ROLE").is_some() {
         act_as_parent();
     }
-    // Like libtest: the first argument that is not a flag filters by name.
-    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
-    let mut passed = 0;
-    let mut failed = Vec::new();
-    for (name, test) in TESTS {
-        if filter
-            .as_ref()
-            .is_some_and(|filter| !name.contains(filter.as_str()))
-        {
-            continue;
-        }
-        let start = Instant::now();
-        let outcome = catch_unwind(AssertUnwindSafe(test));
-        let verdict = if outcome.is_ok() { "ok" } else { "FAILED" };
-        println!(
-            "test {name} ... {verdict} ({} ms)",
-            start.elapsed().as_millis()
-        );
-        match outcome {
-            Ok(()) => passed += 1,
-            Err(_) => failed.push(*name),
-        }
-    }
-    println!("\ntest result: {passed} passed, {} failed", failed.len());
-    if !failed.is_empty() {
-        println!("failed: {}", failed.join(", "));
-        std::process::exit(101);
-    }
+    let failed = common::run_tests(TESTS, |test| test());
+    common::exit_if_failed(&failed);
 }

@@ -6,8 +6,9 @@
 //! Its own main (harness = false): a worker child re-executes this binary
 //! and must reach `deli::process::init()` before any test runs.
 
+mod common;
+
 use std::cell::Cell;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -261,31 +262,6 @@ const TESTS: &[(&str, fn())] = &[
 
 fn main() {
     deli::process::init();
-    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
-    let mut passed = 0;
-    let mut failed = Vec::new();
-    for (name, test) in TESTS {
-        if filter
-            .as_ref()
-            .is_some_and(|filter| !name.contains(filter.as_str()))
-        {
-            continue;
-        }
-        let start = Instant::now();
-        let outcome = catch_unwind(AssertUnwindSafe(test));
-        let verdict = if outcome.is_ok() { "ok" } else { "FAILED" };
-        println!(
-            "test {name} ... {verdict} ({} ms)",
-            start.elapsed().as_millis()
-        );
-        match outcome {
-            Ok(()) => passed += 1,
-            Err(_) => failed.push(*name),
-        }
-    }
-    println!("\ntest result: {passed} passed, {} failed", failed.len());
-    if !failed.is_empty() {
-        println!("failed: {}", failed.join(", "));
-        std::process::exit(101);
-    }
+    let failed = common::run_tests(TESTS, |test| test());
+    common::exit_if_failed(&failed);
 }

@@ -6,6 +6,8 @@
 //! re-executes this binary and must become a worker before anything else.
 //! Every wait is bounded.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -192,15 +194,6 @@ fn main() {
         ),
         ("many_tickets_one_finisher", many_tickets_one_finisher),
     ];
-    let filter = std::env::args().nth(1).filter(|arg| !arg.starts_with('-'));
-    let mut ran = 0;
-    for (name, test) in tests {
-        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
-            continue;
-        }
-        test();
-        println!("test {name} ... ok");
-        ran += 1;
-    }
-    println!("test result: ok. {ran} passed");
+    let failed = common::run_tests(&tests, |test| test());
+    common::exit_if_failed(&failed);
 }

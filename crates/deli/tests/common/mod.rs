@@ -137,3 +137,44 @@ pub fn raise_open_files_limit(wanted: u64) -> u64 {
     }
     limit.rlim_cur
 }
+
+/// The runner of a `harness = false` test binary (one that needs its own
+/// `main`, e.g. to serve as a process-pool child first). Like libtest, the
+/// first argument that is not a flag filters the tests by name; each test
+/// runs under `catch_unwind` with `run`, and the binary prints libtest's
+/// `test … ok` and `test result:` lines. Returns the names that failed,
+/// for [`exit_if_failed`] once the caller has cleaned up.
+pub fn run_tests<T: Copy>(tests: &[(&'static str, T)], run: impl Fn(T)) -> Vec<&'static str> {
+    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let mut passed = 0;
+    let mut failed = Vec::new();
+    for &(name, test) in tests {
+        if filter
+            .as_ref()
+            .is_some_and(|filter| !name.contains(filter.as_str()))
+        {
+            continue;
+        }
+        let start = std::time::Instant::now();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(test)));
+        let verdict = if outcome.is_ok() { "ok" } else { "FAILED" };
+        println!(
+            "test {name} ... {verdict} ({} ms)",
+            start.elapsed().as_millis()
+        );
+        match outcome {
+            Ok(()) => passed += 1,
+            Err(_) => failed.push(name),
+        }
+    }
+    println!("\ntest result: {passed} passed, {} failed", failed.len());
+    failed
+}
+
+/// Ends the process with libtest's failure status if any test failed.
+pub fn exit_if_failed(failed: &[&str]) {
+    if !failed.is_empty() {
+        println!("failed: {}", failed.join(", "));
+        std::process::exit(101);
+    }
+}

@@ -150,6 +150,21 @@ impl Harness {
         WatchGuard { harness: self }
     }
 
+    /// Runs the comparison called `name` if the filter selects it (see
+    /// [`compare`](Harness::compare)) and prints its `BENCH` line, naming
+    /// the second side `peer`.
+    pub fn bench(
+        &self,
+        name: &str,
+        peer: &str,
+        run_deli: impl FnMut() -> Duration,
+        run_peer: impl FnMut() -> Duration,
+    ) {
+        if self.selects(name) {
+            println!("{}", self.compare(name, run_deli, run_peer).line(peer));
+        }
+    }
+
     /// Runs `warmup + rounds` rounds of "one deli run, then one tokio run";
     /// each closure performs one run and returns how long it took.
     pub fn compare(

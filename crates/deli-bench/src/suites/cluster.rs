@@ -327,7 +327,7 @@ pub fn run(harness: &Harness) -> io::Result<()> {
             .all(|t| t.wait_blocking() == Ok(SLEEP_MILLIS)));
         start.elapsed()
     };
-    compare(harness, "tiny", "process-pool", tiny_cluster, || {
+    harness.bench("cluster/tiny", "process-pool", tiny_cluster, || {
         let start = Instant::now();
         let total: u64 = local
             .map(cluster_identity, 0..TINY_JOBS)
@@ -337,7 +337,7 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);
         elapsed
     });
-    compare(harness, "sleep20", "process-pool", sleep_cluster, || {
+    harness.bench("cluster/sleep20", "process-pool", sleep_cluster, || {
         let start = Instant::now();
         let mut results = local.map(cluster_sleep, (0..SLEEP_JOBS).map(|_| SLEEP_MILLIS));
         assert!(results.all(|result| result == Ok(SLEEP_MILLIS)));
@@ -355,10 +355,10 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         };
         match started {
             Ok(mut celery) => {
-                compare(&patient, "tiny", "celery", tiny_cluster, || {
+                patient.bench("cluster/tiny", "celery", tiny_cluster, || {
                     celery.run(&format!("tiny {TINY_JOBS}"))
                 });
-                compare(&patient, "sleep20", "celery", sleep_cluster, || {
+                patient.bench("cluster/sleep20", "celery", sleep_cluster, || {
                     celery.run(&format!("sleep {SLEEP_JOBS} {SLEEP_MILLIS}"))
                 });
             }
@@ -373,20 +373,4 @@ pub fn run(harness: &Harness) -> io::Result<()> {
     }
     drop(redis);
     Ok(())
-}
-
-/// Interleaves deli and the peer and prints the `BENCH` line.
-fn compare(
-    harness: &Harness,
-    case: &str,
-    peer: &str,
-    run_deli: impl FnMut() -> Duration,
-    run_peer: impl FnMut() -> Duration,
-) {
-    let name = format!("cluster/{case}");
-    if !harness.selects(&name) {
-        return;
-    }
-    let comparison = harness.compare(&name, run_deli, run_peer);
-    println!("{}", comparison.line(peer));
 }

@@ -36,9 +36,8 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         .map_err(io::Error::other)?;
     let spin = calibrate_one_millisecond();
 
-    compare(
-        harness,
-        "map_1m",
+    harness.bench(
+        "pool/map_1m",
         "rayon",
         || {
             let start = Instant::now();
@@ -67,7 +66,7 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         }
         start.elapsed()
     };
-    compare(harness, "jobs_1ms", "rayon", deli_jobs, || {
+    harness.bench("pool/jobs_1ms", "rayon", deli_jobs, || {
         let start = Instant::now();
         rayon.scope(|scope| {
             for _ in 0..JOBS {
@@ -78,7 +77,7 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         });
         start.elapsed()
     });
-    compare(harness, "jobs_1ms_threads", "std_thread", deli_jobs, || {
+    harness.bench("pool/jobs_1ms_threads", "std_thread", deli_jobs, || {
         let start = Instant::now();
         let threads: Vec<_> = (0..JOBS)
             .map(|_| std::thread::spawn(move || burn(spin)))
@@ -89,9 +88,8 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         start.elapsed()
     });
 
-    compare(
-        harness,
-        "fib32",
+    harness.bench(
+        "pool/fib32",
         "rayon",
         || {
             let start = Instant::now();
@@ -109,22 +107,6 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         },
     );
     Ok(())
-}
-
-/// Interleaves `deli` and `peer` runs and prints the `BENCH` line.
-fn compare(
-    harness: &Harness,
-    case: &str,
-    peer: &str,
-    run_deli: impl FnMut() -> Duration,
-    run_peer: impl FnMut() -> Duration,
-) {
-    let name = format!("pool/{case}");
-    if !harness.selects(&name) {
-        return;
-    }
-    let comparison = harness.compare(&name, run_deli, run_peer);
-    println!("{}", comparison.line(peer));
 }
 
 /// The cheap item: a few rounds of an integer mix (about 100 ns).

@@ -138,7 +138,7 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);
         elapsed
     };
-    compare(harness, "tiny", submit_tiny, || {
+    harness.bench("process/tiny", "python", submit_tiny, || {
         python.run(&format!("tiny {TINY_JOBS}")).0
     });
 
@@ -150,9 +150,8 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         ("tiny-map-chunk100", Some(100), false),
         ("tiny-map-unordered", None, true),
     ] {
-        compare_with(
-            harness,
-            case,
+        harness.bench(
+            &format!("process/{case}"),
             "submit",
             || {
                 let start = Instant::now();
@@ -181,9 +180,9 @@ pub fn run(harness: &Harness) -> io::Result<()> {
 
     let rounds = calibrate();
     let expected = chain(rounds);
-    compare(
-        harness,
-        "cpu",
+    harness.bench(
+        "process/cpu",
+        "python",
         || {
             let start = Instant::now();
             let digests: Vec<_> = pool
@@ -202,31 +201,4 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         },
     );
     Ok(())
-}
-
-/// Interleaves deli and Python runs and prints the `BENCH` line.
-fn compare(
-    harness: &Harness,
-    case: &str,
-    run_deli: impl FnMut() -> Duration,
-    run_python: impl FnMut() -> Duration,
-) {
-    compare_with(harness, case, "python", run_deli, run_python);
-}
-
-/// Interleaves two runs and prints the `BENCH` line, naming the second
-/// one `peer`.
-fn compare_with(
-    harness: &Harness,
-    case: &str,
-    peer: &str,
-    run_deli: impl FnMut() -> Duration,
-    run_peer: impl FnMut() -> Duration,
-) {
-    let name = format!("process/{case}");
-    if !harness.selects(&name) {
-        return;
-    }
-    let comparison = harness.compare(&name, run_deli, run_peer);
-    println!("{}", comparison.line(peer));
 }

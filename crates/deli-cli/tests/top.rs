@@ -67,27 +67,22 @@ fn top_once_prints_workers_and_named_tasks() {
         String::from_utf8_lossy(&output.stderr)
     );
     let screen = String::from_utf8_lossy(&output.stdout);
-    for expected in [
-        "deli top",
-        &format!("[pid {}]", std::process::id()),
-        "multi-thread, 2 workers",
-        "WORKER",
-        "STEALS",
-        "order-queue",
-        "ticker",
-        "barista-0",
-        "barista-2",
-        "Waiting",
-        "top.rs:",
-    ] {
-        assert!(screen.contains(expected), "no {expected:?} in:\n{screen}");
-    }
-    // Two worker rows: "0" and "1", active.
-    let workers = screen
-        .lines()
-        .filter(|line| line.split_whitespace().nth(1) == Some("active"))
-        .count();
-    assert_eq!(workers, 2, "{screen}");
+    assert_shows(
+        &screen,
+        &[
+            "deli top",
+            &format!("[pid {}]", std::process::id()),
+            "multi-thread, 2 workers",
+            "WORKER",
+            "STEALS",
+            "order-queue",
+            "ticker",
+            "barista-0",
+            "barista-2",
+            "Waiting",
+            "top.rs:",
+        ],
+    );
     drop(runtime);
     assert!(!path.exists());
 }
@@ -178,24 +173,33 @@ fn top_redraws_live_in_a_terminal_and_quits_on_q() {
     }
     let _ = tmux(&[server[0], server[1], "kill-server"]);
     println!("--- deli top, captured from tmux ---\n{later}\n---");
-    for expected in [
-        "deli top",
-        "WORKER",
-        "order-queue",
-        "ticker",
-        "barista-0",
-        "barista-1",
-        "barista-2",
-        "q or Ctrl-C to quit",
-    ] {
-        assert!(later.contains(expected), "no {expected:?} in:\n{later}");
-    }
-    let workers = later
-        .lines()
-        .filter(|line| line.split_whitespace().nth(1) == Some("active"))
-        .count();
-    assert_eq!(workers, 2, "{later}");
+    assert_shows(
+        &later,
+        &[
+            "deli top",
+            "WORKER",
+            "order-queue",
+            "ticker",
+            "barista-0",
+            "barista-1",
+            "barista-2",
+            "q or Ctrl-C to quit",
+        ],
+    );
     assert_ne!(first, later, "the screen never redrew");
     assert!(quit, "deli top did not quit on q");
     drop(runtime);
+}
+
+/// Asserts that a `deli top` screen holds every `expected` text and two
+/// worker rows ("0" and "1"), both active.
+fn assert_shows(screen: &str, expected: &[&str]) {
+    for expected in expected {
+        assert!(screen.contains(expected), "no {expected:?} in:\n{screen}");
+    }
+    let workers = screen
+        .lines()
+        .filter(|line| line.split_whitespace().nth(1) == Some("active"))
+        .count();
+    assert_eq!(workers, 2, "{screen}");
 }

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use deli::cluster::{ClusterPool, ServeOptions, Worker};
 
+use super::{sum_tickets, time_tiny_jobs};
 use crate::harness::Harness;
 
 const WORKERS: usize = 2;
@@ -309,15 +310,9 @@ pub fn run(harness: &Harness) -> io::Result<()> {
     let local = deli::ProcessPool::new(WORKERS).map_err(io::Error::other)?;
 
     let tiny_cluster = || {
-        let start = Instant::now();
-        let tickets = cluster.map(cluster_identity, 0..TINY_JOBS);
-        let total: u64 = tickets
-            .into_iter()
-            .map(|t| t.wait_blocking().unwrap_or(0))
-            .sum();
-        let elapsed = start.elapsed();
-        assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);
-        elapsed
+        time_tiny_jobs(TINY_JOBS, || {
+            sum_tickets(cluster.map(cluster_identity, 0..TINY_JOBS))
+        })
     };
     let sleep_cluster = || {
         let start = Instant::now();
@@ -328,14 +323,12 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         start.elapsed()
     };
     harness.bench("cluster/tiny", "process-pool", tiny_cluster, || {
-        let start = Instant::now();
-        let total: u64 = local
-            .map(cluster_identity, 0..TINY_JOBS)
-            .map(|result| result.unwrap_or(0))
-            .sum();
-        let elapsed = start.elapsed();
-        assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);
-        elapsed
+        time_tiny_jobs(TINY_JOBS, || {
+            local
+                .map(cluster_identity, 0..TINY_JOBS)
+                .map(|result| result.unwrap_or(0))
+                .sum()
+        })
     });
     harness.bench("cluster/sleep20", "process-pool", sleep_cluster, || {
         let start = Instant::now();

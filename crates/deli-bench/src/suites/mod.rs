@@ -1,6 +1,7 @@
 //! The benchmark suites and the glue that runs one case on both runtimes.
 //!
-//! Owns: [`Case`], [`run_case`]. Calls: [`crate::harness`] to measure and
+//! Owns: [`Case`], [`run_case`], and [`time_tiny_jobs`] for the pool
+//! suites that run many tiny jobs. Calls: [`crate::harness`] to measure and
 //! [`crate::runtimes`] to build the runtimes; each suite module only writes
 //! case bodies against [`BenchRuntime`].
 
@@ -68,4 +69,23 @@ pub(crate) fn time_one_run<R: BenchRuntime, C: Case>(runtime: &R, case: &C) -> D
     let start = Instant::now();
     runtime.block_on(body);
     start.elapsed()
+}
+
+/// Times one run of `jobs` tiny jobs that return their argument, `0` to
+/// `jobs - 1`: `run` submits them and sums what they return (a failed job
+/// counting 0), and the sum is checked, so a lost job fails the bench.
+pub(crate) fn time_tiny_jobs(jobs: u64, run: impl FnOnce() -> u64) -> Duration {
+    let start = Instant::now();
+    let total = run();
+    let elapsed = start.elapsed();
+    assert_eq!(total, jobs * (jobs - 1) / 2);
+    elapsed
+}
+
+/// What `tickets` hold, summed; a failed job counts 0.
+pub(crate) fn sum_tickets(tickets: impl IntoIterator<Item = deli::Ticket<u64>>) -> u64 {
+    tickets
+        .into_iter()
+        .map(|ticket| ticket.wait_blocking().unwrap_or(0))
+        .sum()
 }

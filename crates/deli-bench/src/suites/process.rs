@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use super::{sum_tickets, time_tiny_jobs};
 use crate::harness::Harness;
 
 /// Worker processes on each side.
@@ -128,15 +129,10 @@ pub fn run(harness: &Harness) -> io::Result<()> {
     let pool = deli::ProcessPool::new(WORKERS).map_err(io::Error::other)?;
 
     let submit_tiny = || {
-        let start = Instant::now();
-        let tickets: Vec<_> = (0..TINY_JOBS).map(|n| pool.submit(identity, n)).collect();
-        let total: u64 = tickets
-            .into_iter()
-            .map(|t| t.wait_blocking().unwrap_or(0))
-            .sum();
-        let elapsed = start.elapsed();
-        assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);
-        elapsed
+        time_tiny_jobs(TINY_JOBS, || {
+            let tickets: Vec<_> = (0..TINY_JOBS).map(|n| pool.submit(identity, n)).collect();
+            sum_tickets(tickets)
+        })
     };
     harness.bench("process/tiny", "python", submit_tiny, || {
         python.run(&format!("tiny {TINY_JOBS}")).0
@@ -154,8 +150,7 @@ pub fn run(harness: &Harness) -> io::Result<()> {
             &format!("process/{case}"),
             "submit",
             || {
-                let start = Instant::now();
-                let total: u64 = match (unordered, chunksize) {
+                time_tiny_jobs(TINY_JOBS, || match (unordered, chunksize) {
                     (true, _) => pool
                         .map_unordered(identity, 0..TINY_JOBS)
                         .map(|(_, result)| result.unwrap_or(0))
@@ -169,10 +164,7 @@ pub fn run(harness: &Harness) -> io::Result<()> {
                         .chunksize(items)
                         .map(|result| result.unwrap_or(0))
                         .sum(),
-                };
-                let elapsed = start.elapsed();
-                assert_eq!(total, TINY_JOBS * (TINY_JOBS - 1) / 2);
-                elapsed
+                })
             },
             submit_tiny,
         );

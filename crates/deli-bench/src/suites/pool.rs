@@ -2,8 +2,10 @@
 //! `std::thread` per job, both sides on 2 threads.
 //!
 //! Cases: `map_1m` (a million cheap items — a small integer hash of about
-//! 100 ns — through `ThreadPool::map` vs rayon's
-//! `par_iter().map().collect()`), `jobs_1ms` (1,000 jobs of about 1 ms of
+//! 25 ns — through `ThreadPool::map(..).into_vec()` vs rayon's
+//! `par_iter().map().collect()`), `map_1m_iter` (the same through the
+//! lazy ordered iterator, `collect::<Result<Vec<_>, _>>()`: the caller
+//! takes each result in turn), `jobs_1ms` (1,000 jobs of about 1 ms of
 //! CPU each: `submit` + `wait` vs rayon `scope` + `spawn`, and vs a thread
 //! per job), `fib32` (recursive fib(32) with `join` below a cutoff vs
 //! `rayon::join`). Prints
@@ -36,26 +38,42 @@ pub fn run(harness: &Harness) -> io::Result<()> {
         .map_err(io::Error::other)?;
     let spin = calibrate_one_millisecond();
 
+    let rayon_map = || {
+        let start = Instant::now();
+        let out: Vec<_> =
+            rayon.install(|| (0..MAP_ITEMS).into_par_iter().map(cheap_hash).collect());
+        let elapsed = start.elapsed();
+        assert_eq!(out.len() as u64, MAP_ITEMS);
+        drop(black_box::<Vec<u64>>(out));
+        elapsed
+    };
+    let check = |out: Result<Vec<u64>, deli::JobError>| {
+        assert!(matches!(&out, Ok(values) if values.len() as u64 == MAP_ITEMS));
+        drop(black_box(out));
+    };
     harness.bench(
         "pool/map_1m",
         "rayon",
         || {
             let start = Instant::now();
-            let out: Result<Vec<u64>, _> = deli.map(0..MAP_ITEMS, cheap_hash).collect();
+            let out = deli.map(0..MAP_ITEMS, cheap_hash).into_vec();
             let elapsed = start.elapsed();
-            assert!(matches!(&out, Ok(values) if values.len() as u64 == MAP_ITEMS));
-            drop(black_box(out));
+            check(out);
             elapsed
         },
+        rayon_map,
+    );
+    harness.bench(
+        "pool/map_1m_iter",
+        "rayon",
         || {
             let start = Instant::now();
-            let out: Vec<_> =
-                rayon.install(|| (0..MAP_ITEMS).into_par_iter().map(cheap_hash).collect());
+            let out: Result<Vec<u64>, _> = deli.map(0..MAP_ITEMS, cheap_hash).collect();
             let elapsed = start.elapsed();
-            assert_eq!(out.len() as u64, MAP_ITEMS);
-            drop(black_box::<Vec<u64>>(out));
+            check(out);
             elapsed
         },
+        rayon_map,
     );
 
     let deli_jobs = || {
@@ -109,7 +127,7 @@ pub fn run(harness: &Harness) -> io::Result<()> {
     Ok(())
 }
 
-/// The cheap item: a few rounds of an integer mix (about 100 ns).
+/// The cheap item: a few rounds of an integer mix (about 25 ns on the 2-core development VM).
 fn cheap_hash(n: u64) -> u64 {
     let mut x = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
     for _ in 0..24 {

@@ -162,7 +162,7 @@ fn into_vec_survives_a_size_hint_that_lies() {
     within(BOUND, || {
         let pool = ThreadPool::new(2).unwrap();
         let expected: Vec<u64> = (0..50_000).collect();
-        for claimed in [0, 1, 20_000, 50_000, 80_000] {
+        for claimed in [0, 1, 20_000, 50_000, 80_000, usize::MAX] {
             let inputs = Claims {
                 inner: 0..50_000,
                 claimed,

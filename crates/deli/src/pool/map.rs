@@ -236,10 +236,14 @@ where
                 INTO_VEC_MAX_CHUNK,
             );
         }
-        let mut values = match self.inputs.as_ref().map(Iterator::size_hint) {
-            Some((len, Some(high))) if untouched && len == high => self.write_in_place(len)?,
-            _ => Vec::with_capacity(self.size_hint().0),
-        };
+        let mut values = Vec::new();
+        let (len, high) = self.size_hint();
+        // A hint too large to allocate (hints may lie) takes the general
+        // path, which grows the output as values come.
+        let reserved = values.try_reserve_exact(len).is_ok();
+        if untouched && reserved && high == Some(len) && self.inputs.is_some() {
+            values = self.write_in_place(values, len)?;
+        }
         // Results already taken out of the pool (by earlier `next` calls).
         for result in self.ready.by_ref() {
             values.push(result?);

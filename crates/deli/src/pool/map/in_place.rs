@@ -6,13 +6,13 @@
 //! moves them into the output (a copy of every value on the calling
 //! thread, and the output's first touch of its memory there too). With as
 //! many pool threads as cores, the caller's share comes out of theirs:
-//! `pool/map_1m` in `deli-bench` went from 1.05–1.08 of rayon's
-//! `collect` with that copy to the figures in its module doc without it.
-//! Here the caller only cuts the inputs into chunks and waits, as rayon's
-//! caller does.
+//! `pool/map_1m` in `deli-bench` was 1.05–1.08 of rayon's `collect` with
+//! that copy, 1.03–1.05 without it (before chunks grew to 2 ms). Here the
+//! caller only cuts the inputs into chunks and waits, as rayon's caller
+//! does.
 //!
 //! The output is laid out from the inputs' size hint, which must be exact
-//! (`(n, Some(n))`). A hint that lies is survived, not trusted: a chunk
+//! (`(n, Some(n))`) and small enough to allocate at once. A hint that lies is survived, not trusted: a chunk
 //! never gets slots past the announced length, inputs that end early leave
 //! a shorter output, and inputs that go on past it are left to the
 //! general path.
@@ -134,15 +134,24 @@ where
     F: Fn(I::Item) -> T + Send + Sync + 'static,
     T: Send + 'static,
 {
-    /// Runs the map with each chunk writing into the output, for `len`
-    /// inputs (from their exact size hint): the values in input order, or
-    /// the first error. Inputs past `len` (a hint that lied) stay in
-    /// `self.inputs` for the caller to finish.
-    pub(super) fn write_in_place(&mut self, len: usize) -> Result<Vec<T>, JobError> {
-        let mut output: Output<T> = Output {
-            values: Vec::with_capacity(len),
+    /// Runs the map with each chunk writing into `values` (empty, with
+    /// room for `len` values), for `len` inputs (from their exact size
+    /// hint): the values in input order, or the first error. Inputs past
+    /// `len` (a hint that lied) stay in `self.inputs` for the caller to
+    /// finish.
+    pub(super) fn write_in_place(
+        &mut self,
+        values: Vec<T>,
+        len: usize,
+    ) -> Result<Vec<T>, JobError> {
+        debug_assert!(values.is_empty() && values.capacity() >= len);
+        let mut output = Output {
+            values,
             in_flight: VecDeque::new(),
         };
+        // Not a reference to the buffer: the chunks write through it while
+        // `output` holds the `Vec`.
+        let first_slot = output.values.as_mut_ptr();
         let mut placed = 0;
         loop {
             while output.in_flight.len() < self.max_in_flight && placed < len {
@@ -163,9 +172,9 @@ where
                     break;
                 }
                 let chunk_len = chunk.len();
-                // SAFETY: `placed + chunk_len <= len`, the capacity, so the
-                // pointer stays inside the allocation.
-                let slots = Slots(unsafe { output.values.as_mut_ptr().add(placed) });
+                // SAFETY: `placed + chunk_len <= len`, within the capacity,
+                // so the pointer stays inside the allocation.
+                let slots = Slots(unsafe { first_slot.add(placed) });
                 let f = self.f.clone();
                 let ticket = self.pool.submit(move || {
                     let slots = slots;

@@ -2,10 +2,15 @@
 # The test command: every test of the workspace (unit, integration, doc),
 # then the Python package's tests and the loom models of the lock-free
 # structures. Needs a Rust toolchain (cargo); crates come from crates.io,
-# redis-server from Debian's packages (scripts/with-redis.sh), maturin and
-# pytest from PyPI (scripts/test-python.sh).
+# redis-server and chromium from Debian's packages
+# (scripts/ensure-package.sh), maturin and pytest from PyPI
+# (scripts/test-python.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The lab report's browser test renders the report in Debian's Chromium
+# (crates/deli-cli/tests/report_browser.rs; it skips where there is none).
+./scripts/ensure-package.sh chromium chromium
 
 # --all-features: the `tokio-io` interop tests (tokio-util, hyper) and the
 # cluster tests run too, the latter against the redis-server that

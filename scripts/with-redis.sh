@@ -10,12 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1; then
-    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-        apt-get update -qq || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server || true
-    fi
-fi
+./scripts/ensure-package.sh redis-server redis-server
 if ! command -v redis-server >/dev/null 2>&1; then
     echo "with-redis: redis-server is not installed and could not be installed; the cluster tests will skip"
     exec "$@"

@@ -271,17 +271,10 @@ where
     /// Submits chunks until the window is full or the inputs run out.
     fn fill(&mut self) {
         while self.in_flight.len() < self.max_in_flight {
-            let Some(inputs) = self.inputs.as_mut() else {
+            let Some(left) = self.inputs.as_ref().map(Iterator::size_hint) else {
                 return;
             };
-            let size = self.sizer.next_size();
-            let size = self
-                .sizer
-                .within_tail(size, inputs.size_hint(), self.pool.threads());
-            let chunk: Vec<I::Item> = inputs.by_ref().take(size).collect();
-            if chunk.len() < size {
-                self.inputs = None;
-            }
+            let chunk = self.take_chunk(left, usize::MAX);
             if chunk.is_empty() {
                 return;
             }
@@ -290,6 +283,25 @@ where
             let ticket = self.pool.submit(move || run_chunk(chunk, &*f));
             self.in_flight.push_back(InFlight { len, ticket });
         }
+    }
+
+    /// The next chunk of inputs, at most `most` of them: as many as the
+    /// sizer says, fewer near the end of inputs whose count `left` knows.
+    /// Inputs that give fewer than asked have run out.
+    fn take_chunk(&mut self, left: (usize, Option<usize>), most: usize) -> Vec<I::Item> {
+        let Some(inputs) = self.inputs.as_mut() else {
+            return Vec::new();
+        };
+        let size = self.sizer.next_size();
+        let size = self
+            .sizer
+            .within_tail(size, left, self.pool.threads())
+            .min(most);
+        let chunk: Vec<I::Item> = inputs.by_ref().take(size).collect();
+        if chunk.len() < size {
+            self.inputs = None;
+        }
+        chunk
     }
 
     /// The current chunk is used up: hand out a failed chunk's errors, or

@@ -155,19 +155,8 @@ where
         let mut placed = 0;
         loop {
             while output.in_flight.len() < self.max_in_flight && placed < len {
-                let Some(inputs) = self.inputs.as_mut() else {
-                    break;
-                };
                 let left = len - placed;
-                let size = self.sizer.next_size();
-                let size = self
-                    .sizer
-                    .within_tail(size, (left, Some(left)), self.pool.threads())
-                    .min(left);
-                let chunk: Vec<I::Item> = inputs.by_ref().take(size).collect();
-                if chunk.len() < size {
-                    self.inputs = None;
-                }
+                let chunk = self.take_chunk((left, Some(left)), left);
                 if chunk.is_empty() {
                     break;
                 }

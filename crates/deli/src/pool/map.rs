@@ -211,11 +211,16 @@ where
     /// first error in input order (the chunks still in flight are then
     /// cancelled).
     ///
-    /// What `collect::<Result<Vec<_>, _>>()` returns, faster: each finished
-    /// chunk's values are moved into the output in one copy rather than
-    /// handed out one by one through the iterator, so the calling thread
-    /// stays out of the pool threads' way (`pool/map_1m` in `deli-bench`:
-    /// per-item hand-over on the caller was the gap to rayon's `collect`).
+    /// What `collect::<Result<Vec<_>, _>>()` returns, faster, so the
+    /// calling thread stays out of the pool threads' way (`pool/map_1m` in
+    /// `deli-bench`: the per-item hand-over on the caller was the gap to
+    /// rayon's `collect`). With inputs of known length (an exact size
+    /// hint) each chunk writes its values straight into their place in the
+    /// output; otherwise each finished chunk's values are moved in at once.
+    /// Nobody sees a result before the end, so chunks aim at 2 ms of work
+    /// instead of the iterator's 0.5 ms (fewer wake-ups of the caller).
+    /// Called after some results were taken with `next`, it returns the
+    /// rest.
     ///
     /// # Examples
     ///

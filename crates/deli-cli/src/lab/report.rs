@@ -169,15 +169,23 @@ pub fn table(
         "{python}; Python rows' speedups are over python-sequential"
     );
     let _ = writeln!(out, "{}", runs_line(settings));
+    // As wide as the longest mode name of this run, so the columns line up
+    // whichever modes ran (`python-deli-processes` is the longest).
+    let mode_width = rows
+        .iter()
+        .map(|row| row.mode.name().len())
+        .max()
+        .unwrap_or(0)
+        .max("mode".len());
     let _ = writeln!(
         out,
-        "{:<8} {:<18} {:>8} {:<15} {:>8} {:>8} {:>7} {:<11} {:>4}  check",
+        "{:<8} {:<mode_width$} {:>8} {:<15} {:>8} {:>8} {:>7} {:<11} {:>4}  check",
         "workload", "mode", "wall ms", "", "CPU ms", "CPU/wall", "speedup", "", "peak"
     );
     for row in rows {
         let _ = writeln!(
             out,
-            "{:<8} {:<18} {:>8.1} {:<15} {:>8.1} {:>8.2} {:>7} {:<11} {:>4}  {}",
+            "{:<8} {:<mode_width$} {:>8.1} {:<15} {:>8.1} {:>8.2} {:>7} {:<11} {:>4}  {}",
             row.workload.name(),
             row.mode.name(),
             row.wall_ms,

@@ -33,10 +33,11 @@ const MAX_CHUNK: usize = 16_384;
 /// How long one chunk of [`Map::into_vec`] should compute. Nobody reads
 /// its results before the end, so chunks can be longer than the
 /// iterator's: the calling thread wakes once per chunk, and on a machine
-/// with as many pool threads as cores each wake-up takes a pool thread's
-/// core for a few microseconds (`pool/map_1m`: about 10 µs per chunk, 3 %
-/// of the run with 0.5 ms chunks). The end still balances: chunks shrink
-/// near the end of inputs of known length.
+/// with as many pool threads as cores each wake-up (with the next input
+/// chunk it collects) takes a pool thread's core for a while (`pool/map_1m`,
+/// traced: 10–60 µs per chunk, a few percent of the run with 0.5 ms
+/// chunks). The end still balances: chunks shrink near the end of inputs
+/// of known length.
 const INTO_VEC_CHUNK_NANOS: f64 = 2_000_000.0;
 /// [`MAX_CHUNK`] for [`Map::into_vec`].
 const INTO_VEC_MAX_CHUNK: usize = 65_536;
@@ -258,17 +259,13 @@ where
         }
         loop {
             self.fill();
-            let Some(chunk) = self.in_flight.pop_front() else {
+            let Some((_, output)) = self.wait_oldest() else {
                 return Ok(values);
             };
-            let mut output = chunk.ticket.wait_blocking()?;
-            if output.len() != chunk.len {
-                return Err(JobError::Cancelled);
-            }
+            let mut output = output?;
             if let Some((_, error)) = output.errors.into_iter().next() {
                 return Err(error);
             }
-            self.sizer.observe(chunk.len, output.nanos);
             values.append(&mut output.values);
         }
     }
@@ -309,6 +306,23 @@ where
         chunk
     }
 
+    /// Waits for the oldest chunk in flight: its length, and its output
+    /// (whose time the sizer has then seen) or why it failed as a whole;
+    /// `None` when no chunk is in flight.
+    fn wait_oldest(&mut self) -> Option<(usize, Result<ChunkOutput<T>, JobError>)> {
+        let chunk = self.in_flight.pop_front()?;
+        let output = match chunk.ticket.wait_blocking() {
+            Ok(output) if output.len() == chunk.len => {
+                self.sizer.observe(chunk.len, output.nanos);
+                Ok(output)
+            }
+            // Fewer results than inputs: the chunk stopped at a cancel.
+            Ok(_) => Err(JobError::Cancelled),
+            Err(error) => Err(error),
+        };
+        Some((chunk.len, output))
+    }
+
     /// The current chunk is used up: hand out a failed chunk's errors, or
     /// wait for the next chunk in order.
     #[cold]
@@ -325,14 +339,9 @@ where
                 self.failed = None;
             }
             self.fill();
-            let chunk = self.in_flight.pop_front()?;
-            match chunk.ticket.wait_blocking() {
-                Ok(output) if output.len() == chunk.len => {
-                    self.sizer.observe(chunk.len, output.nanos);
-                    self.ready = ChunkResults::new(output.values, output.errors);
-                }
-                Ok(_) => self.failed = Some((chunk.len, JobError::Cancelled)),
-                Err(error) => self.failed = Some((chunk.len, error)),
+            match self.wait_oldest()? {
+                (_, Ok(output)) => self.ready = ChunkResults::new(output.values, output.errors),
+                (len, Err(error)) => self.failed = Some((len, error)),
             }
             // Keep the threads busy while the caller consumes this chunk.
             self.fill();

@@ -75,8 +75,8 @@ struct Placed<T> {
 
 /// The output being filled, and the chunks writing into it.
 ///
-/// Invariant: `values[..filled]` holds the values of every chunk that
-/// finished so far, in order (chunks are awaited in order and each
+/// Invariant: `values` (up to its length) holds the values of every chunk
+/// that finished so far, in order (chunks are awaited in order and each
 /// finished one wrote all its slots); every chunk in `in_flight` may still
 /// write into its own slots, so `values` must not be freed, read or grown
 /// while any is there. `Drop` cancels and waits for those before the

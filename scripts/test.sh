@@ -8,9 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The lab report's browser test renders the report in Debian's Chromium
-# (crates/deli-cli/tests/report_browser.rs; it skips where there is none).
-./scripts/ensure-package.sh chromium chromium
+# Debian's packages the tests use, installed in one go where missing: the
+# lab report's browser test renders the report in Chromium
+# (crates/deli-cli/tests/report_browser.rs), the cluster tests run against
+# redis-server (started by with-redis.sh below). Tests skip without them.
+./scripts/ensure-package.sh chromium chromium redis-server redis-server
 
 # --all-features: the `tokio-io` interop tests (tokio-util, hyper) and the
 # cluster tests run too, the latter against the redis-server that
